@@ -1,0 +1,53 @@
+"""The `hoptrace` command: one entry point, sub-commands that each live in the part they drive.
+
+Sub-command modules are imported only when chosen, so `hoptrace --help` stays fast and the
+local cloud's dependencies (moto) are not needed to use the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> (module with add_arguments(parser) and run(args) -> int, one-line help)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "try": ("hoptrace_cli.try_layer", "trace sample AWS events with the layer and print the spans"),
+    "local": ("hoptrace_localcloud.cli", "run a SAM template on this machine (no Docker)"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hoptrace", description="Distributed tracing for AWS Lambda.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in SUBCOMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv or argv[0] not in SUBCOMMANDS:
+        args = parser.parse_args(argv)
+        parser.print_help()
+        return 2
+    name, rest = argv[0], argv[1:]
+    module_name, help_text = SUBCOMMANDS[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        print(
+            f"hoptrace {name}: cannot load {module_name} ({exc}). "
+            "Install the extras it needs: pip install 'hoptrace[local]'",
+            file=sys.stderr,
+        )
+        return 2
+    sub = argparse.ArgumentParser(prog=f"hoptrace {name}", description=help_text)
+    module.add_arguments(sub)
+    args = sub.parse_args(rest)
+    return int(module.run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""collector/hoptrace_collector"""
