@@ -1,0 +1,40 @@
+"""Cold-start tracking: a module-level flag flipped on the first invocation in the process.
+
+Init is measured from the process start (read from /proc, so interpreter start-up and
+every import count, as in Lambda's own Init Duration) to the first invocation.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+_FIRST = True
+LAYER_IMPORTED_NS = time.time_ns()
+INIT_TYPE = os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
+
+
+def _process_start_ns() -> int:
+    try:
+        with open("/proc/self/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+        started_ticks = int(fields[19])  # field 22 of stat(5), counted after "pid (comm)"
+        age_s = time.clock_gettime(time.CLOCK_BOOTTIME) - started_ticks / os.sysconf("SC_CLK_TCK")
+        return min(LAYER_IMPORTED_NS, time.time_ns() - int(age_s * 1e9))
+    except (OSError, ValueError, IndexError, AttributeError):
+        return LAYER_IMPORTED_NS
+
+
+PROCESS_START_NS = _process_start_ns()
+
+
+def take() -> bool:
+    """True exactly once per process: for the invocation that paid for the init."""
+    global _FIRST
+    first, _FIRST = _FIRST, False
+    return first
+
+
+def paid_by_request() -> bool:
+    """Provisioned concurrency and SnapStart init before any request arrives."""
+    return INIT_TYPE == "on-demand"

@@ -1,0 +1,118 @@
+"""Trace-header formats: W3C `traceparent` and AWS X-Ray, parsed and written without libraries.
+
+`aws-xray-sdk` would cost ~240 ms at import for two string formats, so they are
+implemented here and the SDK is only the oracle in tests. Parsers never raise: a
+garbage header gives `None` plus a reason the caller records on the span.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from dataclasses import dataclass
+
+TRACEPARENT = "traceparent"
+TRACESTATE = "tracestate"
+XRAY_HEADER = "X-Amzn-Trace-Id"
+_HEX = frozenset("0123456789abcdef")
+_MAX_HEADER = 512  # longer values are garbage, never a trace header worth parsing
+
+
+@dataclass(frozen=True, slots=True)
+class Carried:
+    """A trace context carried into this invocation by a request or message.
+
+    `span_id` is None for an X-Ray header that names only a Root (ALB, some SDKs): the
+    trace id is kept so the invocation joins that trace, as a new root span of it.
+    `sampled` is None when the carrier made no sampling decision we should honour.
+    """
+
+    trace_id: int
+    span_id: int | None
+    sampled: bool | None
+    source: str
+    tracestate: str = ""
+
+
+def _is_hex(value: str, length: int) -> bool:
+    return len(value) == length and _HEX.issuperset(value)
+
+
+def parse_traceparent(value: object, source: str = "traceparent") -> tuple[Carried | None, str | None]:
+    """Parse a W3C traceparent; returns (context, problem)."""
+    if not isinstance(value, str):
+        return None, f"{source}: expected a string, got {type(value).__name__}"
+    text = value.strip()
+    parts = text.split("-")
+    if len(text) > _MAX_HEADER or len(parts) < 4:
+        return None, f"{source}: not a traceparent: {text[:80]!r}"
+    version, trace_hex, span_hex, flags = parts[0], parts[1], parts[2], parts[3]
+    if not _is_hex(version, 2) or version == "ff" or (version == "00" and len(parts) != 4):
+        return None, f"{source}: unsupported traceparent version in {text[:80]!r}"
+    if not (_is_hex(trace_hex, 32) and _is_hex(span_hex, 16) and _is_hex(flags, 2)):
+        return None, f"{source}: malformed traceparent {text[:80]!r}"
+    trace_id, span_id = int(trace_hex, 16), int(span_hex, 16)
+    if trace_id == 0 or span_id == 0:
+        return None, f"{source}: all-zero id in traceparent {text[:80]!r}"
+    return Carried(trace_id, span_id, bool(int(flags, 16) & 1), source), None
+
+
+def format_traceparent(trace_id: int, span_id: int, sampled: bool) -> str:
+    return f"00-{trace_id:032x}-{span_id:016x}-{'01' if sampled else '00'}"
+
+
+def parse_xray(value: object, source: str = "xray") -> tuple[Carried | None, str | None]:
+    """Parse `Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1`.
+
+    Keys are matched case-insensitively and unknown keys (`Lineage`, `Self`) ignored,
+    because AWS services add fields over time.
+    """
+    if not isinstance(value, str):
+        return None, f"{source}: expected a string, got {type(value).__name__}"
+    if len(value) > _MAX_HEADER:
+        return None, f"{source}: X-Ray header too long ({len(value)} chars)"
+    fields: dict[str, str] = {}
+    for part in value.split(";"):
+        key, sep, val = part.partition("=")
+        if sep:
+            fields[key.strip().lower()] = val.strip()
+    root = fields.get("root", "")
+    pieces = root.split("-")
+    if len(pieces) != 3 or pieces[0] != "1" or not _is_hex(pieces[1], 8) or not _is_hex(pieces[2], 24):
+        return None, f"{source}: malformed X-Ray Root in {value[:80]!r}"
+    trace_id = int(pieces[1] + pieces[2], 16)
+    if trace_id == 0:
+        return None, f"{source}: all-zero X-Ray Root"
+    parent = fields.get("parent")
+    span_id: int | None = None
+    if parent is not None:
+        if not _is_hex(parent, 16) or int(parent, 16) == 0:
+            return None, f"{source}: malformed X-Ray Parent in {value[:80]!r}"
+        span_id = int(parent, 16)
+    # Sampled=0 only means X-Ray itself is off (Lambda sets it so): not a decision to
+    # drop the trace, so only Sampled=1 is honoured.
+    sampled = True if fields.get("sampled") == "1" else None
+    return Carried(trace_id, span_id, sampled, source), None
+
+
+def format_xray(trace_id: int, span_id: int, sampled: bool) -> str:
+    hex_id = f"{trace_id:032x}"
+    return f"Root=1-{hex_id[:8]}-{hex_id[8:]};Parent={span_id:016x};Sampled={'1' if sampled else '0'}"
+
+
+def new_trace_id() -> int:
+    """An X-Ray compatible trace id: first 32 bits are epoch seconds."""
+    return (int(time.time()) << 96) | random.getrandbits(96)
+
+
+def new_span_id() -> int:
+    return random.getrandbits(64) or 1
+
+
+def from_lambda_environment() -> tuple[Carried | None, str | None]:
+    """The function's own `_X_AMZN_TRACE_ID`: the parent of last resort (see AWS_FACTS)."""
+    value = os.environ.get("_X_AMZN_TRACE_ID")
+    if not value:
+        return None, None
+    return parse_xray(value, "lambda-env")

@@ -1,0 +1,72 @@
+"""Shared by the HTTP-shaped triggers (REST API, HTTP API, function URL, ALB)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from hoptrace import semconv
+from hoptrace.carriers import ContextFinder, lower_keys
+from hoptrace.config import Config
+from hoptrace.triggers.model import Invocation
+
+REDACTED = "[REDACTED]"
+
+
+def redact_query(query: str, config: Config) -> str:
+    """Query strings carry api keys and tokens as often as headers do."""
+    if not query:
+        return ""
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True)
+    except ValueError:
+        return REDACTED
+    if not any(k.lower() in config.redacted_keys for k, _ in pairs):
+        return query
+    return urlencode([(k, REDACTED if k.lower() in config.redacted_keys else v) for k, v in pairs], safe="[]")
+
+
+def http_invocation(
+    trigger: str,
+    method: Any,
+    route: Any,
+    path: Any,
+    query: str,
+    headers: Any,
+    source_ip: Any,
+    config: Config,
+) -> Invocation:
+    lowered = lower_keys(headers)
+    finder = ContextFinder()
+    finder.offer_mapping(lowered, f"{trigger}.headers")
+    method = str(method or "GET").upper()
+    route = str(route or path or "/")
+    attributes: dict[str, Any] = {
+        semconv.FAAS_TRIGGER: "http",
+        semconv.TRIGGER: trigger,
+        semconv.HTTP_METHOD: method,
+        semconv.HTTP_ROUTE: route,
+        semconv.URL_PATH: str(path or "/"),
+    }
+    if query:
+        attributes[semconv.URL_QUERY] = redact_query(query, config)
+    for name, key in (("host", semconv.SERVER_ADDRESS), ("user-agent", semconv.USER_AGENT)):
+        value = lowered.get(name)
+        if isinstance(value, str):
+            attributes[key] = value
+    if isinstance(source_ip, str):
+        attributes[semconv.CLIENT_ADDRESS] = source_ip
+    if config.capture_payload:
+        for name, value in lowered.items():
+            attributes[semconv.HTTP_REQUEST_HEADER + name] = (
+                REDACTED if name in config.redacted_headers else str(value)
+            )
+    return Invocation(
+        trigger=trigger,
+        name=f"{method} {route}",
+        kind="server",
+        attributes=attributes,
+        parent=finder.found,
+        problems=finder.problems,
+        is_http=True,
+    )

@@ -1,0 +1,43 @@
+"""Shared by the message triggers (SQS, SNS): names from ARNs, queue wait, batch parents."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from hoptrace import semconv
+from hoptrace.triggers.model import Invocation, Record
+
+
+def name_from_arn(arn: Any) -> str:
+    return arn.rsplit(":", 1)[-1] if isinstance(arn, str) and arn else "unknown"
+
+
+def wait_ms_since(epoch_ms: Any) -> float | None:
+    """Time a message spent waiting before this invocation, from the service's own timestamp."""
+    try:
+        return max(0.0, time.time() * 1000.0 - float(epoch_ms))
+    except (TypeError, ValueError):
+        return None
+
+
+def batch_invocation(trigger: str, system: str, destination: str, records: list[Record]) -> Invocation:
+    """An invocation over a batch: continue the trace if every carried context shares it.
+
+    Records from several traces give an invocation with no parent; the wrapper links it to
+    each producer and parents each record's `process` span in its own trace.
+    """
+    traces = {r.parent.trace_id for r in records if r.parent is not None}
+    parent = None
+    if len(traces) == 1:
+        parent = next(r.parent for r in records if r.parent is not None)
+    attributes: dict[str, Any] = {
+        semconv.FAAS_TRIGGER: "pubsub",
+        semconv.TRIGGER: trigger,
+        semconv.MESSAGING_SYSTEM: system,
+        semconv.MESSAGING_OPERATION: "process",
+        semconv.MESSAGING_DESTINATION: destination,
+        semconv.MESSAGING_BATCH_COUNT: len(records),
+    }
+    return Invocation(trigger=trigger, name=f"process {destination}", kind="consumer",
+                      attributes=attributes, parent=parent, records=records)

@@ -1,0 +1,49 @@
+"""API Gateway REST API (payload format 1.0) proxy events."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from hoptrace.config import Config
+from hoptrace.triggers._http import http_invocation
+from hoptrace.triggers.model import Invocation
+
+NAME = "apigateway"
+
+
+def matches(event: dict[str, Any]) -> bool:
+    return "httpMethod" in event and "resource" in event and isinstance(event.get("requestContext"), dict)
+
+
+def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
+    request = event.get("requestContext") or {}
+    identity = request.get("identity") if isinstance(request.get("identity"), dict) else {}
+    params = event.get("queryStringParameters")
+    query = urlencode(params) if isinstance(params, dict) else ""
+    invocation = http_invocation(
+        NAME,
+        event.get("httpMethod"),
+        event.get("resource"),
+        event.get("path"),
+        query,
+        event.get("headers") or _first_values(event.get("multiValueHeaders")),
+        identity.get("sourceIp"),
+        config,
+    )
+    _api_attributes(invocation, request)
+    return invocation
+
+
+def _first_values(multi: Any) -> dict[str, Any]:
+    if not isinstance(multi, dict):
+        return {}
+    return {k: v[0] for k, v in multi.items() if isinstance(v, list) and v}
+
+
+def _api_attributes(invocation: Invocation, request: dict[str, Any]) -> None:
+    for key, attribute in (("apiId", "hoptrace.apigateway.api_id"), ("stage", "hoptrace.apigateway.stage"),
+                           ("requestId", "hoptrace.apigateway.request_id")):
+        value = request.get(key)
+        if isinstance(value, str):
+            invocation.attributes[attribute] = value

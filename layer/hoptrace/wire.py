@@ -1,0 +1,173 @@
+"""The hoptrace wire format: how spans travel from a function to the collector in its log.
+
+One invocation writes `HOPTRACE ` + compact JSON on one stdout line (spec in the README):
+
+    {"v": 1, "resource": {...}, "spans": [span, ...], "health": {...}?}
+
+A span maps one-to-one onto an OTLP span (see `hoptrace.otlp`):
+
+    {"trace_id": 32 hex, "span_id": 16 hex, "parent_id": 16 hex | null, "name": str,
+     "kind": "internal|server|client|producer|consumer", "start": ns, "end": ns,
+     "status": {"code": "unset|ok|error", "message"?: str}, "attributes": {...},
+     "events": [{"name", "time", "attributes"}], "links": [{"trace_id", "span_id", "attributes"}]}
+
+Lines stay under `MAX_LINE_BYTES` (CloudWatch Logs caps an event at 256 KiB): spans are
+packed into several self-contained lines, and a single span too large for one line is
+cut into `HOPTRACE-PART <id> <i>/<n> <text>` pieces that `Reassembler` joins.
+
+This module imports only the standard library: the collector uses it without the SDK.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+VERSION = 1
+PREFIX = "HOPTRACE "
+PART_PREFIX = "HOPTRACE-PART "
+MAX_LINE_BYTES = 200 * 1024
+KINDS = ("internal", "server", "client", "producer", "consumer")
+STATUS_CODES = ("unset", "ok", "error")
+_HEX = frozenset("0123456789abcdef")
+
+
+class WireError(ValueError):
+    """A line that is not valid hoptrace wire format; the message says what and where."""
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def encode(spans: list[dict[str, Any]], resource: dict[str, Any], health: dict[str, int] | None = None,
+           max_bytes: int = MAX_LINE_BYTES) -> list[str]:
+    """Lines to print for one invocation; each line is complete on its own."""
+    resource_json = _dumps(resource)
+    head = f'{{"v":{VERSION},"resource":{resource_json}'
+    if health:
+        head += ',"health":' + _dumps({"errors": health})
+    head += ',"spans":['
+    budget = max_bytes - len(PREFIX) - len(head) - 2
+    lines: list[str] = []
+    chunk: list[str] = []
+    size = 0
+    for span in spans:
+        text = _dumps(span)
+        if chunk and size + len(text) + 1 > budget:
+            lines.append(PREFIX + head + ",".join(chunk) + "]}")
+            chunk, size = [], 0
+            head = f'{{"v":{VERSION},"resource":{resource_json},"spans":['
+        chunk.append(text)
+        size += len(text) + 1
+    if chunk or not lines:
+        lines.append(PREFIX + head + ",".join(chunk) + "]}")
+    return [piece for line in lines for piece in _split_oversized(line, max_bytes)]
+
+
+def _split_oversized(line: str, max_bytes: int) -> list[str]:
+    if len(line.encode()) <= max_bytes:
+        return [line]
+    body = line[len(PREFIX):]
+    part_id = os.urandom(8).hex()
+    room = max_bytes - len(PART_PREFIX) - 64  # room for "<id> <i>/<n> "
+    # json.dumps escapes non-ASCII by default, so characters are bytes here.
+    pieces = [body[i:i + room] for i in range(0, len(body), room)]
+    return [f"{PART_PREFIX}{part_id} {n + 1}/{len(pieces)} {piece}" for n, piece in enumerate(pieces)]
+
+
+@dataclass
+class Reassembler:
+    """Joins `HOPTRACE-PART` pieces (in any order) back into the line they were cut from."""
+
+    pending: dict[str, dict[int, str]] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)
+
+    def feed(self, message: str) -> str | None:
+        """The whole line once its last piece arrives, else None. Raises WireError on bad pieces."""
+        try:
+            part_id, counter, text = message[len(PART_PREFIX):].split(" ", 2)
+            index, total = (int(x) for x in counter.split("/"))
+        except ValueError as exc:
+            raise WireError(f"malformed HOPTRACE-PART header: {message[:60]!r}") from exc
+        if not 1 <= index <= total <= 10_000:
+            raise WireError(f"HOPTRACE-PART counter out of range: {counter!r}")
+        self.pending.setdefault(part_id, {})[index] = text
+        self.totals[part_id] = total
+        if len(self.pending[part_id]) < total:
+            return None
+        parts = self.pending.pop(part_id)
+        del self.totals[part_id]
+        return PREFIX + "".join(parts[i] for i in range(1, total + 1))
+
+    def incomplete(self) -> list[str]:
+        return list(self.pending)
+
+
+def is_span_line(message: str) -> bool:
+    return message.startswith(PREFIX) or message.startswith(PART_PREFIX)
+
+
+def decode(line: str) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
+    """Parse one `HOPTRACE` line into (resource, valid spans, problems).
+
+    A bad span is reported and skipped, never fatal for its neighbours; a line that is
+    not JSON or has an unknown version raises WireError.
+    """
+    text = line[len(PREFIX):] if line.startswith(PREFIX) else line
+    try:
+        payload = json.loads(text)
+    except ValueError as exc:
+        raise WireError(f"span line is not valid JSON ({exc.msg} at char {exc.pos})") from exc
+    if not isinstance(payload, dict):
+        raise WireError("span line must be a JSON object")
+    if payload.get("v") != VERSION:
+        raise WireError(f"unknown wire version {payload.get('v')!r} (this collector reads v{VERSION})")
+    resource = payload.get("resource")
+    spans = payload.get("spans")
+    if not isinstance(resource, dict) or not isinstance(spans, list):
+        raise WireError("span line needs a 'resource' object and a 'spans' list")
+    valid, problems = [], []
+    for index, span in enumerate(spans):
+        problem = validate_span(span)
+        if problem:
+            problems.append(f"span {index}: {problem}")
+        else:
+            valid.append(span)
+    return resource, valid, problems
+
+
+def _hex_id(value: Any, length: int) -> bool:
+    return isinstance(value, str) and len(value) == length and _HEX.issuperset(value) and set(value) != {"0"}
+
+
+def validate_span(span: Any) -> str | None:
+    """None if `span` is a well-formed wire span, else what is wrong with it."""
+    if not isinstance(span, dict):
+        return "not an object"
+    if not _hex_id(span.get("trace_id"), 32):
+        return f"trace_id must be 32 lowercase hex digits, got {str(span.get('trace_id'))[:40]!r}"
+    if not _hex_id(span.get("span_id"), 16):
+        return f"span_id must be 16 lowercase hex digits, got {str(span.get('span_id'))[:40]!r}"
+    parent = span.get("parent_id")
+    if parent is not None and not _hex_id(parent, 16):
+        return f"parent_id must be null or 16 hex digits, got {str(parent)[:40]!r}"
+    if not isinstance(span.get("name"), str):
+        return "name must be a string"
+    if span.get("kind") not in KINDS:
+        return f"kind must be one of {', '.join(KINDS)}"
+    start, end = span.get("start"), span.get("end")
+    if type(start) is not int or type(end) is not int or start <= 0 or end < start:
+        return "start/end must be integers (ns since epoch) with end >= start"
+    status = span.get("status")
+    if not isinstance(status, dict) or status.get("code") not in STATUS_CODES:
+        return "status.code must be one of unset, ok, error"
+    if not isinstance(span.get("attributes", {}), dict):
+        return "attributes must be an object"
+    for name in ("events", "links"):
+        items = span.get(name, [])
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            return f"{name} must be a list of objects"
+    return None

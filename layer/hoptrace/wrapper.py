@@ -1,0 +1,86 @@
+"""The handler wrapper: extract, start, call, finish, write — and never break the handler.
+
+Before and after the call each run under their own guard. Whatever fails inside hoptrace
+is counted (`health`) and the user's handler runs, returns and raises exactly as it
+would without the layer.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from opentelemetry import trace as otel_trace
+
+from hoptrace import health, invocation, outbound
+from hoptrace.config import CONFIG, Config
+from hoptrace.tracing import Tracing, build
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def _setup(config: Config) -> Tracing | None:
+    if not config.enabled:
+        return None
+    try:
+        tracing = build(config)
+    except Exception as error:
+        health.swallow("setup", error)
+        return None
+    try:
+        outbound.install(tracing, config)
+    except Exception as error:
+        health.swallow("outbound.install", error)
+    try:
+        # User code calling the OpenTelemetry API joins our traces, unless it set its own.
+        if type(otel_trace.get_tracer_provider()).__name__ == "ProxyTracerProvider":
+            otel_trace.set_tracer_provider(tracing.provider)
+    except Exception as error:
+        health.swallow("setup.global_provider", error)
+    return tracing
+
+
+TRACING = _setup(CONFIG)
+
+
+def wrap(handler: Handler, config: Config | None = None) -> Handler:
+    """`handler` traced; with hoptrace disabled or broken at init, `handler` itself."""
+    config = CONFIG if config is None else config
+    tracing = TRACING
+    if tracing is None or not config.enabled or getattr(handler, "__hoptrace_wrapped__", False):
+        return handler
+
+    @functools.wraps(handler)
+    def traced(event: Any, context: Any = None) -> Any:
+        try:
+            active = invocation.start(tracing, config, event, context)
+        except Exception as error:
+            health.swallow("invocation.start", error)
+            active = None
+        try:
+            result = handler(event, context)
+        except BaseException as error:
+            _finish(tracing, config, active, None, error)
+            raise
+        _finish(tracing, config, active, result, None)
+        return result
+
+    traced.__hoptrace_wrapped__ = True  # type: ignore[attr-defined]
+    return traced  # type: ignore[return-value]
+
+
+def _finish(tracing: Tracing, config: Config, active: Any, result: Any, error: BaseException | None) -> None:
+    if active is None:
+        return
+    try:
+        invocation.finish(tracing, config, active, result, error)
+    except Exception as failure:
+        health.swallow("invocation.finish", failure)
+
+
+def trace(handler: Handler | None = None, *, config: Config | None = None) -> Any:
+    """Decorator for those who prefer code: `@hoptrace.trace` or `@hoptrace.trace(config=...)`."""
+    if handler is None:
+        return lambda fn: wrap(fn, config)
+    return wrap(handler, config)
