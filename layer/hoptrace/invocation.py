@@ -112,7 +112,8 @@ def _start_records(tracing: Tracing, active: Active) -> None:
         active.records.setdefault(record.message_id, span)
 
 
-def finish(tracing: Tracing, config: Config, active: Active, result: Any, error: BaseException | None) -> None:
+def finish(tracing: Tracing, config: Config, active: Active, result: Any, error: BaseException | None,
+           resource: dict[str, Any]) -> None:
     span = active.span
     try:
         if error is not None:
@@ -128,7 +129,7 @@ def finish(tracing: Tracing, config: Config, active: Active, result: Any, error:
             record_span.end()
         span.end()
         otel_context.detach(active.token)
-        export.write(tracing.buffer.drain(), tracing.resource, config.otlp_endpoint, config.otlp_timeout_s)
+        export.write(tracing.buffer.drain(), resource, config.otlp_endpoint, config.otlp_timeout_s)
 
 
 def _response(active: Active, result: dict[str, Any]) -> None:

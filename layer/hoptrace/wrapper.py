@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from opentelemetry import trace as otel_trace
 
-from hoptrace import health, invocation, outbound
+from hoptrace import health, invocation, outbound, semconv
 from hoptrace.config import CONFIG, Config
 from hoptrace.tracing import Tracing, build
 
@@ -50,6 +50,7 @@ def wrap(handler: Handler, config: Config | None = None) -> Handler:
     tracing = TRACING
     if tracing is None or not config.enabled or getattr(handler, "__hoptrace_wrapped__", False):
         return handler
+    resource = {**tracing.resource, semconv.SERVICE_NAME: config.service_name}
 
     @functools.wraps(handler)
     def traced(event: Any, context: Any = None) -> Any:
@@ -61,20 +62,21 @@ def wrap(handler: Handler, config: Config | None = None) -> Handler:
         try:
             result = handler(event, context)
         except BaseException as error:
-            _finish(tracing, config, active, None, error)
+            _finish(tracing, config, active, resource, None, error)
             raise
-        _finish(tracing, config, active, result, None)
+        _finish(tracing, config, active, resource, result, None)
         return result
 
     traced.__hoptrace_wrapped__ = True  # type: ignore[attr-defined]
     return traced  # type: ignore[return-value]
 
 
-def _finish(tracing: Tracing, config: Config, active: Any, result: Any, error: BaseException | None) -> None:
+def _finish(tracing: Tracing, config: Config, active: Any, resource: dict[str, Any], result: Any,
+            error: BaseException | None) -> None:
     if active is None:
         return
     try:
-        invocation.finish(tracing, config, active, result, error)
+        invocation.finish(tracing, config, active, result, error, resource)
     except Exception as failure:
         health.swallow("invocation.finish", failure)
 
