@@ -110,7 +110,7 @@ def test_one_trace_across_sns_sqs_and_eventbridge(aws: Any) -> None:
 
 def test_ten_attribute_messages_are_sent_intact_without_context(aws: Any) -> None:
     sqs = boto3.client("sqs", region_name=REGION)
-    url, arn = make_queue(sqs, "full")
+    url, _arn = make_queue(sqs, "full")
     attributes = {f"a{i}": {"DataType": "String", "StringValue": str(i)} for i in range(10)}
 
     def producer(event: Any, context: Any) -> Any:

@@ -24,7 +24,7 @@ def decode_output(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]
             line = whole
         if not line.startswith(wire.PREFIX):
             continue
-        resource, valid, problems = wire.decode(line)
+        _resource, valid, problems = wire.decode(line)
         assert not problems, problems
         payloads.append(json.loads(line[len(wire.PREFIX):]))
         spans.extend(valid)
@@ -39,7 +39,7 @@ def run(handler: Any, event: Any, context: Any) -> tuple[Any, BaseException | No
     with redirect_stdout(out):
         try:
             result = handler(event, context)
-        except BaseException as error:  # noqa: BLE001 - the test inspects it
+        except BaseException as error:
             raised = error
     text = out.getvalue()
     spans, _ = decode_output(text)

@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import boto3
-import pytest
 from botocore.stub import Stubber
 
 from hoptrace import health
@@ -105,7 +104,7 @@ def test_outgoing_http_carries_traceparent(tmp_path: Any) -> None:
     received: list[str | None] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             received.append(self.headers.get("traceparent"))
             self.send_response(404 if self.path == "/missing" else 200)
             self.end_headers()

@@ -47,7 +47,7 @@ def test_handler_result_is_unchanged_by_tracing(name: str) -> None:
 @pytest.mark.parametrize("name", all_event_names())
 def test_handler_exception_passes_through_unchanged_and_is_recorded(name: str) -> None:
     # GIVEN a handler that raises / WHEN traced
-    result, raised, spans, _ = run(wrap(explode), load_event(name), LambdaContext())
+    _result, raised, spans, _ = run(wrap(explode), load_event(name), LambdaContext())
     # THEN the very same exception type and message come out
     assert isinstance(raised, Boom) and str(raised) == "card declined for order 42"
     span = invocation_span(spans)
@@ -136,7 +136,7 @@ def test_mixed_batch_links_producers_and_keeps_each_record_in_its_trace() -> Non
 def test_single_trace_batch_continues_that_trace() -> None:
     _, _, spans, _ = run(wrap(echo), load_event("sqs"), LambdaContext())
     invocation = invocation_span(spans)
-    record = [s for s in spans if s is not invocation and s["name"].startswith("process")][0]
+    record = next(s for s in spans if s is not invocation and s["name"].startswith("process"))
     assert invocation["trace_id"] == TRACE_HEX and record["parent_id"] == invocation["span_id"]
 
 
@@ -227,7 +227,7 @@ def test_broken_tracer_never_breaks_the_handler(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(TRACING.tracer, "start_span", broken)
     health.clear()
     # WHEN the handler runs THEN it returns exactly what it returns bare, and the failure is counted
-    result, raised, spans, _ = run(wrap(echo), load_event("sqs"), LambdaContext())
+    result, raised, _spans, _ = run(wrap(echo), load_event("sqs"), LambdaContext())
     assert raised is None and result == echo(load_event("sqs"), None)
     assert health.drain().get("invocation.start") == 1
     health.clear()
