@@ -14,6 +14,7 @@ import sys
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "try": ("hoptrace_cli.try_layer", "trace sample AWS events with the layer and print the spans"),
     "local": ("hoptrace_localcloud.cli", "run a SAM template on this machine (no Docker)"),
+    "bench": ("hoptrace_cli.bench", "measure hoptrace against a bare handler and its peers, side by side"),
 }
 
 
