@@ -1,0 +1,24 @@
+"""One place that reports template features the local cloud skips, so nothing is dropped silently."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+logger = logging.getLogger("hoptrace.localcloud")
+
+
+class Diagnostics:
+    """Collects one warning line per unsupported resource/property and logs it as it comes."""
+
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+        self._lock = threading.Lock()
+
+    def unsupported(self, logical_id: str, prop: str, detail: str) -> None:
+        line = f"{logical_id}.{prop}: {detail}"
+        with self._lock:
+            if line in self.warnings:
+                return
+            self.warnings.append(line)
+        logger.warning("not supported locally: %s", line)

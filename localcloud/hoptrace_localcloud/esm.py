@@ -1,0 +1,44 @@
+"""The SQS event source mapping: batches to a function, deletes what succeeded, leaves failures to come
+back after the visibility timeout (so the queue's RedrivePolicy can move them to its DLQ)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .events.sqs import sqs_event
+from .pool import FunctionPool
+
+
+class SqsBatchHandler:
+    """Invokes the function with one batch and decides which messages are done."""
+
+    def __init__(self, pool: FunctionPool, queue_arn: str, region: str, report_item_failures: bool) -> None:
+        self._pool = pool
+        self._queue_arn = queue_arn
+        self._region = region
+        self._partial = report_item_failures
+
+    def __call__(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        invocation = self._pool.invoke(sqs_event(messages, self._queue_arn, self._region))
+        if invocation.failed:
+            return []
+        if not self._partial:
+            return messages
+        failed_ids = failed_message_ids(invocation.payload, {m["MessageId"] for m in messages})
+        if failed_ids is None:
+            return []
+        return [m for m in messages if m["MessageId"] not in failed_ids]
+
+
+def failed_message_ids(payload: Any, batch_ids: set[str]) -> set[str] | None:
+    """The ids a partial batch response marks failed; None means "the whole batch failed", as Lambda
+    treats a response naming an unknown or empty itemIdentifier."""
+    if not isinstance(payload, dict) or not payload.get("batchItemFailures"):
+        return set()
+    ids = set()
+    for failure in payload["batchItemFailures"]:
+        identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+        if not identifier or identifier not in batch_ids:
+            return None
+        ids.add(identifier)
+    return ids

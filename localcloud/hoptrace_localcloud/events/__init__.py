@@ -1,0 +1,1 @@
+"""Event shapes exactly as AWS services hand them to Lambda functions, one module per service."""

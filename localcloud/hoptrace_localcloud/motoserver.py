@@ -1,0 +1,107 @@
+"""moto's server in a child process on 127.0.0.1, so managed services do not share the GIL with the router.
+
+Run as `python -m hoptrace_localcloud.motoserver`: it binds a free port, prints it on stdout and exits as
+soon as its stdin closes — which also happens when the parent dies, so the server can never be orphaned.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from typing import Any
+
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+
+
+class MotoServerError(RuntimeError):
+    """moto's server did not start."""
+
+
+class MotoServer:
+    """Starts, addresses and stops one moto server process."""
+
+    def __init__(self, start_timeout: float = 30.0) -> None:
+        self._start_timeout = start_timeout
+        self._process: subprocess.Popen[bytes] | None = None
+        self.endpoint_url = ""
+
+    def start(self) -> str:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "hoptrace_localcloud.motoserver"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        port_line: list[bytes] = []
+        reader = threading.Thread(target=lambda: port_line.append(self._process.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(self._start_timeout)
+        if not port_line or not port_line[0].strip().isdigit():
+            self.stop()
+            raise MotoServerError(
+                f"moto server did not report its port within {self._start_timeout:.0f} s; "
+                "check that moto[server] is installed: pip install 'hoptrace[local]'"
+            )
+        self.endpoint_url = f"http://127.0.0.1:{int(port_line[0])}"
+        return self.endpoint_url
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                stream.close()
+        try:
+            process.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+
+def client_factory(endpoint_url: str, region: str) -> Any:
+    """Return a function making boto3 clients bound to the moto server (one shared session, thread-safe clients)."""
+    import boto3
+    from botocore.config import Config
+
+    session = boto3.session.Session(
+        aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=DUMMY_CREDENTIALS["AWS_SESSION_TOKEN"],
+        region_name=region,
+    )
+    config = Config(max_pool_connections=50, read_timeout=60, retries={"max_attempts": 2})
+    lock = threading.Lock()
+
+    def make(service: str) -> Any:
+        with lock:  # sessions are not thread-safe; the clients they make are
+            return session.client(service, endpoint_url=endpoint_url, config=config)
+
+    return make
+
+
+def _serve() -> None:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True)
+
+    def exit_when_parent_goes() -> None:
+        sys.stdin.buffer.read()
+        os._exit(0)
+
+    threading.Thread(target=exit_when_parent_goes, daemon=True).start()
+    sys.stdout.write(f"{server.server_address[1]}\n")
+    sys.stdout.flush()
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    _serve()

@@ -1,0 +1,164 @@
+"""Reads a SAM/CloudFormation template into plain dicts: short-form tags, Parameters, Globals."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+# Short-form tags whose argument is a list/scalar/mapping passed as is (`!Sub x` -> {"Fn::Sub": x}).
+_FN_TAGS = (
+    "Base64", "Cidr", "FindInMap", "GetAZs", "If", "ImportValue", "Join", "Select", "Split", "Sub",
+    "Transform", "And", "Equals", "Not", "Or", "Contains", "ToJsonString", "Length",
+)
+
+
+class TemplateError(ValueError):
+    """The template cannot be run; the message names the place and the fix."""
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """A SafeLoader that knows CloudFormation's short-form intrinsic tags."""
+
+
+def _construct(node: yaml.Node, loader: yaml.Loader) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_mapping(node, deep=True)
+
+
+def _fn_constructor(name: str):
+    def construct(loader: yaml.Loader, node: yaml.Node) -> dict[str, Any]:
+        return {f"Fn::{name}": _construct(node, loader)}
+
+    return construct
+
+
+def _ref(loader: yaml.Loader, node: yaml.Node) -> dict[str, Any]:
+    return {"Ref": loader.construct_scalar(node)}
+
+
+def _condition(loader: yaml.Loader, node: yaml.Node) -> dict[str, Any]:
+    return {"Condition": loader.construct_scalar(node)}
+
+
+def _getatt(loader: yaml.Loader, node: yaml.Node) -> dict[str, Any]:
+    value = _construct(node, loader)
+    if isinstance(value, str):
+        logical_id, _, attribute = value.partition(".")
+        value = [logical_id, attribute]
+    return {"Fn::GetAtt": value}
+
+
+for _name in _FN_TAGS:
+    _CfnLoader.add_constructor(f"!{_name}", _fn_constructor(_name))
+_CfnLoader.add_constructor("!Ref", _ref)
+_CfnLoader.add_constructor("!GetAtt", _getatt)
+_CfnLoader.add_constructor("!Condition", _condition)
+# CloudFormation accepts dates as plain strings (AWSTemplateFormatVersion: 2010-09-09).
+_CfnLoader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in _CfnLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml(text: str) -> dict[str, Any]:
+    """Parse template text (YAML or JSON) with CloudFormation tags."""
+    data = yaml.load(text, Loader=_CfnLoader)
+    if not isinstance(data, dict):
+        raise TemplateError("the template must be a YAML/JSON mapping with a 'Resources' section")
+    return data
+
+
+# Globals sections of SAM and the resource type each applies to.
+_GLOBALS_TARGETS = {
+    "Function": "AWS::Serverless::Function",
+    "Api": "AWS::Serverless::Api",
+    "HttpApi": "AWS::Serverless::HttpApi",
+    "SimpleTable": "AWS::Serverless::SimpleTable",
+    "LayerVersion": "AWS::Serverless::LayerVersion",
+}
+
+
+def _merge_globals(global_props: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
+    """Merge as SAM does: maps merge key by key (resource wins), lists concatenate, scalars are overridden."""
+    merged = copy.deepcopy(global_props)
+    for key, value in props.items():
+        current = merged.get(key)
+        if isinstance(current, dict) and isinstance(value, dict) and not _is_intrinsic(value):
+            merged[key] = _merge_globals(current, value)
+        elif isinstance(current, list) and isinstance(value, list):
+            merged[key] = current + value
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _is_intrinsic(value: dict[str, Any]) -> bool:
+    return len(value) == 1 and next(iter(value)).startswith(("Fn::", "Ref"))
+
+
+@dataclass
+class Template:
+    """A parsed template: its directory (CodeUri is relative to it), parameters and resources with Globals applied."""
+
+    path: Path
+    parameters: dict[str, str]
+    resources: dict[str, dict[str, Any]]
+    conditions: dict[str, Any]
+    outputs: dict[str, Any]
+
+    def of_type(self, *types: str) -> dict[str, dict[str, Any]]:
+        return {lid: res for lid, res in self.resources.items() if res.get("Type") in types}
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+
+def load_template(path: str | Path, parameter_overrides: dict[str, str] | None = None) -> Template:
+    """Load a template file, apply Globals and resolve Parameters to their values (override > default)."""
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise TemplateError(f"template {path} does not exist; pass the path of your SAM template.yaml")
+    data = load_yaml(path.read_text())
+    resources = data.get("Resources")
+    if not isinstance(resources, dict) or not resources:
+        raise TemplateError(f"{path}: no 'Resources' section; is this a SAM/CloudFormation template?")
+    overrides = parameter_overrides or {}
+    parameters: dict[str, str] = {}
+    for name, spec in (data.get("Parameters") or {}).items():
+        if name in overrides:
+            parameters[name] = overrides[name]
+        elif "Default" in spec:
+            default = spec["Default"]
+            parameters[name] = ",".join(map(str, default)) if isinstance(default, list) else str(default)
+        else:
+            raise TemplateError(
+                f"{path}: parameter {name!r} has no Default; give it a value "
+                f"(hoptrace local --parameter {name}=VALUE)"
+            )
+    global_sections = data.get("Globals") or {}
+    for section, props in global_sections.items():
+        target = _GLOBALS_TARGETS.get(section)
+        if target is None:
+            continue
+        for resource in resources.values():
+            if resource.get("Type") == target:
+                resource["Properties"] = _merge_globals(props or {}, resource.get("Properties") or {})
+    for resource in resources.values():
+        resource.setdefault("Properties", {})
+        if resource["Properties"] is None:
+            resource["Properties"] = {}
+    return Template(
+        path=path,
+        parameters=parameters,
+        resources=resources,
+        conditions=data.get("Conditions") or {},
+        outputs=data.get("Outputs") or {},
+    )

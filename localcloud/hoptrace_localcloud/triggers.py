@@ -1,0 +1,290 @@
+"""Wires triggers to functions: the template's `Events` and the standalone resources that target
+functions (Lambda SNS subscriptions, rule targets, event source mappings, log subscription filters).
+
+Every trigger becomes a route, a queue poller, a schedule or a log subscription; a trigger that cannot be
+emulated produces one warning naming the resource and property.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .apiserver import ApiServer, Route
+from .asyncinvoke import AsyncInvoker
+from .diagnostics import Diagnostics
+from .esm import SqsBatchHandler
+from .events.eventbridge import scheduled_event
+from .events.sns import sns_event
+from .filterpattern import UnsupportedPattern, compile_pattern
+from .logsubscriptions import LogRouter, Subscription
+from .pool import FunctionPool
+from .provisioning import Provisioner, queue_name_from_arn
+from .resources import ResourceInfo
+from .schedules import ScheduleError, Scheduler, next_fire_function
+from .sqspolling import QueuePoller
+
+
+@dataclass
+class TriggerSummary:
+    """A human-readable line per trigger, printed by `hoptrace local`."""
+
+    lines: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, function: str, text: str) -> None:
+        self.lines.setdefault(function, []).append(text)
+
+
+class TriggerWiring:
+    def __init__(self, provisioner: Provisioner, diagnostics: Diagnostics, pools: dict[str, FunctionPool],
+                 resources: dict[str, ResourceInfo], api: ApiServer, invoker: AsyncInvoker,
+                 scheduler: Scheduler, router: LogRouter, *, wait_seconds: int, visibility_timeout: int | None,
+                 schedule_time_scale: float) -> None:
+        self._p = provisioner
+        self._diag = diagnostics
+        self._pools = pools
+        self._by_arn = {pool.spec.arn: pool for pool in pools.values()}
+        self._resources = resources
+        self._api = api
+        self._invoker = invoker
+        self._scheduler = scheduler
+        self._router = router
+        self._wait = wait_seconds
+        self._visibility = visibility_timeout
+        self._time_scale = schedule_time_scale
+        self._sqs = provisioner.client("sqs")
+        self.pollers: list[QueuePoller] = []
+        self.summary = TriggerSummary()
+
+    # -- function Events ----------------------------------------------------------------------------
+    def wire_function_events(self, pool: FunctionPool, events: dict[str, Any]) -> None:
+        for event_id, event in events.items():
+            where = f"{pool.spec.logical_id}.Events.{event_id}"
+            kind, props = event.get("Type"), event.get("Properties") or {}
+            method = getattr(self, f"_event_{kind}", None)
+            if method is None:
+                self._diag.unsupported(where, "Type", f"{kind} triggers are not emulated; this trigger never fires")
+                continue
+            try:
+                method(pool, where, props)
+            except (KeyError, ScheduleError, UnsupportedPattern) as exc:
+                self._diag.unsupported(where, "Properties", f"{exc}; this trigger never fires")
+
+    def _event_Api(self, pool: FunctionPool, where: str, props: dict[str, Any]) -> None:
+        stage = "Prod"
+        api = self._api_resource(props.get("RestApiId"))
+        if api is not None:
+            stage = str(api.properties.get("StageName", stage))
+        self._route(pool, props, "rest", stage)
+
+    def _event_HttpApi(self, pool: FunctionPool, where: str, props: dict[str, Any]) -> None:
+        api = self._api_resource(props.get("ApiId"))
+        version = str(props.get("PayloadFormatVersion") or (api.properties.get("PayloadFormatVersion")
+                                                             if api else None) or "2.0")
+        stage = str(api.properties.get("StageName", "$default")) if api else "$default"
+        self._route(pool, props, "http" if version == "2.0" else "rest", stage)
+
+    def _api_resource(self, api_id: Any) -> ResourceInfo | None:
+        return next((r for r in self._resources.values() if r.ref == api_id), None) if api_id else None
+
+    def _route(self, pool: FunctionPool, props: dict[str, Any], kind: str, stage: str) -> None:
+        path, method = str(props.get("Path", "$default")), str(props.get("Method", "ANY")).upper()
+        self._api.add_route(Route(method, path, kind, pool.invoke, pool.spec.name, stage=stage))
+        self.summary.add(pool.spec.name, f"{'Api' if kind == 'rest' else 'HttpApi'} {method} {path}")
+
+    def _event_SQS(self, pool: FunctionPool, where: str, props: dict[str, Any]) -> None:
+        if props.get("Enabled") is False:
+            self._diag.unsupported(where, "Enabled", "the mapping is disabled in the template; not polled")
+            return
+        if "FilterCriteria" in props:
+            self._diag.unsupported(where, "FilterCriteria", "not applied locally; every message is delivered")
+        self.add_sqs_mapping(pool, props["Queue"], int(props.get("BatchSize", 10)),
+                             float(props.get("MaximumBatchingWindowInSeconds", 0)),
+                             "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []))
+
+    def add_sqs_mapping(self, pool: FunctionPool, queue_arn: str, batch_size: int, window: float,
+                        partial: bool) -> None:
+        url = self._sqs.get_queue_url(QueueName=queue_name_from_arn(queue_arn))["QueueUrl"]
+        handler = SqsBatchHandler(pool, queue_arn, self._p.region, partial)
+        self._poll(url, handler, f"esm-{pool.spec.name}", batch_size=batch_size, batching_window=window,
+                   visibility_timeout=self._visibility)
+        self.summary.add(pool.spec.name, f"SQS {queue_name_from_arn(queue_arn)} (batch {batch_size})")
+
+    def _event_SNS(self, pool: FunctionPool, where: str, props: dict[str, Any]) -> None:
+        if props.get("SqsSubscription"):
+            self._diag.unsupported(where, "SqsSubscription", "delivered directly from the topic instead")
+        self.subscribe_topic(pool, props["Topic"], props.get("FilterPolicy"), props.get("FilterPolicyScope"))
+
+    def subscribe_topic(self, pool: FunctionPool, topic_arn: str, filter_policy: Any = None,
+                        scope: str | None = None) -> None:
+        """SNS -> function through an internal queue moto fills with the SNS envelope."""
+        queue_url, queue_arn = self._internal_queue(pool, "sns")
+        attributes = {}
+        if filter_policy:
+            attributes["FilterPolicy"] = filter_policy if isinstance(filter_policy, str) else json.dumps(filter_policy)
+        if scope:
+            attributes["FilterPolicyScope"] = scope
+        subscription_arn = self._p.client("sns").subscribe(
+            TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes=attributes,
+            ReturnSubscriptionArn=True)["SubscriptionArn"]
+
+        def deliver(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            for message in messages:
+                self._invoker.submit(pool, sns_event(json.loads(message["Body"]), subscription_arn))
+            return messages
+
+        self._poll(queue_url, deliver, f"sns-{pool.spec.name}")
+        self.summary.add(pool.spec.name, f"SNS {topic_arn.rsplit(':', 1)[-1]}")
+
+    def _event_EventBridgeRule(self, pool: FunctionPool, where: str, props: dict[str, Any]) -> None:
+        for key in ("InputPath", "InputTransformer", "RetryPolicy", "DeadLetterConfig"):
+            if key in props:
+                self._diag.unsupported(where, key, "ignored locally")
+        if "Pattern" not in props:
+            raise KeyError("Pattern")
+        bus = str(props.get("EventBusName") or "default").rsplit("/", 1)[-1]
+        name = str(props.get("RuleName") or f"{self._p.stack_name}-{where.replace('.Events.', '-')}")[:64]
+        self._p.client("events").put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(props["Pattern"]),
+                                          State=props.get("State", "ENABLED"))
+        self.add_rule_target(pool, name, bus, props.get("Input"))
+
+    _event_CloudWatchEvent = _event_EventBridgeRule
+
+    def add_rule_target(self, pool: FunctionPool, rule: str, bus: str, input_json: str | None = None) -> None:
+        """EventBridge -> function: moto matches the pattern and fills an internal queue with the envelope."""
+        queue_url, queue_arn = self._internal_queue(pool, "events")
+        target: dict[str, Any] = {"Id": f"local-{pool.spec.name}"[:64], "Arn": queue_arn}
+        if input_json is not None:
+            target["Input"] = input_json
+        self._p.client("events").put_targets(Rule=rule, EventBusName=bus, Targets=[target])
+
+        def deliver(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            for message in messages:
+                self._invoker.submit(pool, json.loads(message["Body"]))
+            return messages
+
+        self._poll(queue_url, deliver, f"events-{pool.spec.name}")
+        self.summary.add(pool.spec.name, f"EventBridge rule {rule} on {bus}")
+
+    def _event_Schedule(self, pool: FunctionPool, where: str, props: dict[str, Any]) -> None:
+        if props.get("Enabled") is False or props.get("State") == "DISABLED":
+            self._diag.unsupported(where, "Enabled", "the schedule is disabled in the template; it never fires")
+            return
+        expression = props.get("Schedule") or props["ScheduleExpression"]
+        if props.get("ScheduleExpressionTimezone", "UTC") not in ("UTC", "Etc/UTC"):
+            self._diag.unsupported(where, "ScheduleExpressionTimezone", "schedules run in UTC locally")
+        rule_arn = self._p.arn("events", f"rule/{self._p.stack_name}-{where.split('.')[-1]}")
+        self.add_schedule(pool, expression, rule_arn, props.get("Input"))
+
+    _event_ScheduleV2 = _event_Schedule
+
+    def add_schedule(self, pool: FunctionPool, expression: str, rule_arn: str, input_json: str | None) -> None:
+        next_fire = next_fire_function(expression, self._time_scale)
+
+        def fire() -> None:
+            event = json.loads(input_json) if input_json else scheduled_event(rule_arn, self._p.account_id,
+                                                                              self._p.region)
+            self._invoker.submit(pool, event)
+
+        self._scheduler.add(next_fire, fire)
+        self.summary.add(pool.spec.name, f"Schedule {expression}")
+
+    def _event_CloudWatchLogs(self, pool: FunctionPool, where: str, props: dict[str, Any]) -> None:
+        self.add_log_subscription(pool, where, props["LogGroupName"], props.get("FilterPattern", ""))
+
+    def add_log_subscription(self, pool: FunctionPool, name: str, group: str, pattern: str) -> None:
+        self._router.add(Subscription(name=name, group=group, matches=compile_pattern(pattern),
+                                      deliver=lambda payload: self._invoker.submit(pool, payload),
+                                      destination_group=pool.spec.log_group))
+        self.summary.add(pool.spec.name, f"Logs {group} filter {pattern!r}")
+
+    # -- standalone resources -----------------------------------------------------------------------
+    def wire_resource(self, logical_id: str, rtype: str, props: dict[str, Any]) -> None:
+        try:
+            if rtype == "AWS::SNS::Subscription" and props.get("Protocol") == "lambda":
+                pool = self._function(logical_id, "Endpoint", props.get("Endpoint"))
+                if pool:
+                    self.subscribe_topic(pool, props["TopicArn"], props.get("FilterPolicy"),
+                                         props.get("FilterPolicyScope"))
+            elif rtype == "AWS::SNS::Topic":
+                for sub in props.get("Subscription") or []:
+                    pool = self._function(logical_id, "Subscription", sub.get("Endpoint"))
+                    if sub.get("Protocol") == "lambda" and pool:
+                        self.subscribe_topic(pool, self._resources[logical_id].ref)
+            elif rtype == "AWS::Events::Rule":
+                self._wire_rule(logical_id, props)
+            elif rtype == "AWS::Lambda::EventSourceMapping":
+                self._wire_mapping(logical_id, props)
+            elif rtype == "AWS::Logs::SubscriptionFilter":
+                pool = self._function(logical_id, "DestinationArn", props.get("DestinationArn"))
+                if pool:
+                    self.add_log_subscription(pool, logical_id, props["LogGroupName"], props.get("FilterPattern", ""))
+        except (KeyError, ScheduleError, UnsupportedPattern) as exc:
+            self._diag.unsupported(logical_id, "Properties", f"{exc}; this trigger never fires")
+
+    def _wire_rule(self, logical_id: str, props: dict[str, Any]) -> None:
+        rule = self._resources.get(logical_id)
+        if rule is None:
+            return
+        bus = str(props.get("EventBusName") or "default").rsplit("/", 1)[-1]
+        for target in props.get("Targets") or []:
+            arn = str(target.get("Arn", ""))
+            if "ScheduleExpression" in props:
+                self._wire_scheduled_target(logical_id, props["ScheduleExpression"], rule, target)
+            elif ":lambda:" in arn:
+                pool = self._function(logical_id, "Targets", arn)
+                if pool:
+                    self.add_rule_target(pool, rule.ref, bus, target.get("Input"))
+
+    def _wire_scheduled_target(self, logical_id: str, expression: str, rule: ResourceInfo,
+                               target: dict[str, Any]) -> None:
+        arn = str(target.get("Arn", ""))
+        if ":lambda:" in arn:
+            pool = self._function(logical_id, "Targets", arn)
+            if pool:
+                self.add_schedule(pool, expression, rule.arn or "", target.get("Input"))
+            return
+        if ":sqs:" not in arn:
+            self._diag.unsupported(logical_id, "Targets", f"scheduled target {arn} is not emulated")
+            return
+        url = self._sqs.get_queue_url(QueueName=queue_name_from_arn(arn))["QueueUrl"]
+
+        def fire() -> None:
+            body = target.get("Input") or json.dumps(scheduled_event(rule.arn or "", self._p.account_id,
+                                                                     self._p.region))
+            self._sqs.send_message(QueueUrl=url, MessageBody=body)
+
+        self._scheduler.add(next_fire_function(expression, self._time_scale), fire)
+
+    def _wire_mapping(self, logical_id: str, props: dict[str, Any]) -> None:
+        source = str(props.get("EventSourceArn", ""))
+        pool = self._function(logical_id, "FunctionName", props.get("FunctionName"))
+        if pool is None:
+            return
+        if ":sqs:" not in source:
+            self._diag.unsupported(logical_id, "EventSourceArn", f"{source}: only SQS mappings are emulated")
+            return
+        self.add_sqs_mapping(pool, source, int(props.get("BatchSize", 10)),
+                             float(props.get("MaximumBatchingWindowInSeconds", 0)),
+                             "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []))
+
+    # -- helpers ------------------------------------------------------------------------------------
+    def _function(self, logical_id: str, prop: str, reference: Any) -> FunctionPool | None:
+        """The local function a name or ARN points at; a warning if it is not one of ours."""
+        text = str(reference or "")
+        pool = self._by_arn.get(text) or next((p for p in self._pools.values() if p.spec.name == text), None)
+        if pool is None:
+            self._diag.unsupported(logical_id, prop, f"{text or 'nothing'} is not a function of this template; "
+                                   "not delivered")
+        return pool
+
+    def _internal_queue(self, pool: FunctionPool, purpose: str) -> tuple[str, str]:
+        index = sum(1 for p in self.pollers) + 1
+        name = re.sub(r"[^A-Za-z0-9_-]", "-", f"hoptrace-local-{purpose}-{pool.spec.name}")[:75] + f"-{index}"
+        url = self._sqs.create_queue(QueueName=name)["QueueUrl"]
+        return url, self._p.arn("sqs", name)
+
+    def _poll(self, url: str, handle: Any, name: str, **kwargs: Any) -> None:
+        self.pollers.append(QueuePoller(self._sqs, url, handle, name, wait_seconds=self._wait, **kwargs))

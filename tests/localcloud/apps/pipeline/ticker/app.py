@@ -1,0 +1,2 @@
+def handler(event, context):
+    print(f"TICK {event['detail-type']} {event['source']}")

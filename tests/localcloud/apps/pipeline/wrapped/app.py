@@ -1,0 +1,2 @@
+def original_handler(event, context):
+    return {"original": True, "event": event}
