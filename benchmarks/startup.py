@@ -67,21 +67,22 @@ def _layer_dir(root: Path) -> Path:
 
 
 def _spawn(python: Path, peer: str, function: str, warm: int, env: dict[str, str]) -> tuple[float, list[int], int]:
-    started = time.perf_counter_ns()
-    process = subprocess.Popen([str(python), str(HERE / "startup_apps" / "runtime.py"), peer, function, str(warm)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     cold_ms = None
     warm_ns: list[int] = []
-    assert process.stderr is not None and process.stdout is not None
-    for line in process.stderr:
-        if line.startswith("COLD ") and cold_ms is None:
-            cold_ms = (time.perf_counter_ns() - started) / 1e6
-        elif line.startswith("WARM "):
-            warm_ns.append(int(line.split()[1]))
-    out = process.stdout.read()
-    if process.wait() != 0 or cold_ms is None:
-        raise RuntimeError(f"{peer} failed: {process.returncode}")
-    return cold_ms, warm_ns, len(out.encode())
+    with tempfile.TemporaryFile() as stdout:  # a file, not a pipe: span lines must never block the child
+        started = time.perf_counter_ns()
+        process = subprocess.Popen([str(python), str(HERE / "startup_apps" / "runtime.py"), peer, function,
+                                    str(warm)], stdout=stdout, stderr=subprocess.PIPE, env=env, text=True)
+        assert process.stderr is not None
+        for line in process.stderr:
+            if line.startswith("COLD ") and cold_ms is None:
+                cold_ms = (time.perf_counter_ns() - started) / 1e6
+            elif line.startswith("WARM "):
+                warm_ns.append(int(line.split()[1]))
+        if process.wait() != 0 or cold_ms is None:
+            raise RuntimeError(f"{peer} failed with exit code {process.returncode}")
+        out_bytes = stdout.tell()
+    return cold_ms, warm_ns, out_bytes
 
 
 def _p95(values: list[float]) -> float:

@@ -9,6 +9,14 @@ from hoptrace import semconv
 from hoptrace.triggers.model import Invocation, Record
 
 
+def first_record_from(event: dict[str, Any], source_key: str, source: str) -> bool:
+    """Does `event` hold a `Records` batch whose first record came from `source`?"""
+    records = event.get("Records")
+    return isinstance(records, list) and bool(records) and isinstance(records[0], dict) and (
+        records[0].get(source_key) == source
+    )
+
+
 def name_from_arn(arn: Any) -> str:
     return arn.rsplit(":", 1)[-1] if isinstance(arn, str) and arn else "unknown"
 

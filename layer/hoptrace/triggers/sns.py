@@ -8,17 +8,14 @@ from typing import Any
 from hoptrace import semconv
 from hoptrace.carriers import ContextFinder, sns_attribute_values
 from hoptrace.config import Config
-from hoptrace.triggers._messages import batch_invocation, name_from_arn, wait_ms_since
+from hoptrace.triggers._messages import batch_invocation, first_record_from, name_from_arn, wait_ms_since
 from hoptrace.triggers.model import Invocation, Record
 
 NAME = "sns"
 
 
 def matches(event: dict[str, Any]) -> bool:
-    records = event.get("Records")
-    return isinstance(records, list) and bool(records) and isinstance(records[0], dict) and (
-        records[0].get("EventSource") == "aws:sns"
-    )
+    return first_record_from(event, "EventSource", "aws:sns")
 
 
 def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:

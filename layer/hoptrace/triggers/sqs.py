@@ -13,7 +13,7 @@ from typing import Any
 from hoptrace import semconv
 from hoptrace.carriers import ContextFinder, sns_attribute_values, sqs_attribute_values
 from hoptrace.config import Config
-from hoptrace.triggers._messages import batch_invocation, name_from_arn, wait_ms_since
+from hoptrace.triggers._messages import batch_invocation, first_record_from, name_from_arn, wait_ms_since
 from hoptrace.triggers.eventbridge import offer_detail_context
 from hoptrace.triggers.model import Invocation, Record
 
@@ -21,10 +21,7 @@ NAME = "sqs"
 
 
 def matches(event: dict[str, Any]) -> bool:
-    records = event.get("Records")
-    return isinstance(records, list) and bool(records) and isinstance(records[0], dict) and (
-        records[0].get("eventSource") == "aws:sqs"
-    )
+    return first_record_from(event, "eventSource", "aws:sqs")
 
 
 def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
