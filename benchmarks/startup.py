@@ -115,15 +115,21 @@ def run(rounds: int = 15, warm: int = 200, log: callable = print) -> dict:
                                                     "source": "aws.events", "detail": {}, "resources": []})})
         import boto3
 
-        base_env["QUEUE_URL"] = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1",
-                                             aws_access_key_id="b", aws_secret_access_key="b").create_queue(
-            QueueName="bench")["QueueUrl"]
+        sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="b",
+                           aws_secret_access_key="b")
+        base_env["QUEUE_URL"] = queue_url = sqs.create_queue(QueueName="bench")["QueueUrl"]
+
+        def spawn(peer: str, function: str, warm_count: int) -> tuple[float, list[int], int]:
+            # moto's SQS slows as a queue grows: empty it so every peer sends into the same state
+            sqs.purge_queue(QueueUrl=queue_url)
+            return _spawn(pythons[peer], peer, function, warm_count, envs[peer])
+
         envs = {}
         for peer in PEERS:
             path = [str(HERE / "startup_apps")] + ([str(layer)] if peer == "hoptrace" else [])
             envs[peer] = {**base_env, "PYTHONPATH": os.pathsep.join(path)}
         for peer in PEERS:  # warm the file cache and write .pyc files; not measured
-            _spawn(pythons[peer], peer, "handler", 1, envs[peer])
+            spawn(peer, "handler", 1)
         cold: dict[str, list[float]] = {p: [] for p in PEERS}
         warm_sqs: dict[str, list[int]] = {p: [] for p in PEERS}
         warm_noop: dict[str, list[int]] = {p: [] for p in PEERS}
@@ -131,14 +137,13 @@ def run(rounds: int = 15, warm: int = 200, log: callable = print) -> dict:
         log(f"  {rounds} interleaved rounds x {len(PEERS)} peers ...")
         for round_number in range(rounds):
             for peer in PEERS:
-                cold_ms, warm_ns, out_bytes = _spawn(pythons[peer], peer, "handler", warm if round_number < 3 else 0,
-                                                     envs[peer])
+                cold_ms, warm_ns, out_bytes = spawn(peer, "handler", warm if round_number < 3 else 0)
                 cold[peer].append(cold_ms)
                 warm_sqs[peer].extend(warm_ns)
                 if peer == "hoptrace" and round_number < 3:
                     line_bytes.append(out_bytes / (warm + 1))
             for peer in PEERS if round_number < 3 else ():
-                warm_noop[peer].extend(_spawn(pythons[peer], peer, "noop", warm, envs[peer])[1])
+                warm_noop[peer].extend(spawn(peer, "noop", warm)[1])
         return _summarise(cold, warm_sqs, warm_noop, line_bytes, {p: venvs.versions(p) for p in PEERS})
     finally:
         moto.stop()
