@@ -135,3 +135,45 @@ def test_outgoing_http_carries_traceparent(tmp_path: Any) -> None:
     assert sorted(received) == sorted(f"00-{s['trace_id']}-{s['span_id']}-01" for s in clients)
     assert sorted(s["attributes"]["http.response.status_code"] for s in clients) == [200, 200, 404]
     assert [s["status"]["code"] for s in clients].count("error") == 1
+
+
+def test_optional_otlp_endpoint_receives_each_invocation() -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from hoptrace.config import Config
+
+    bodies: list[tuple[str, dict]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            bodies.append((self.path, json.loads(body)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    config = Config(otlp_endpoint=f"http://127.0.0.1:{server.server_address[1]}")
+    try:
+        _, _, spans, _ = run(wrap(lambda event, context: "ok", config), load_event("sns"), LambdaContext())
+    finally:
+        server.shutdown()
+    # THEN the same spans went to stdout and, as OTLP/JSON, to the endpoint's /v1/traces
+    [(path, request)] = bodies
+    sent = request["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    assert path == "/v1/traces" and {s["spanId"] for s in sent} == {s["span_id"] for s in spans}
+
+
+def test_unreachable_otlp_endpoint_is_counted_not_raised() -> None:
+    from hoptrace.config import Config
+
+    health.clear()
+    config = Config(otlp_endpoint="http://127.0.0.1:9", otlp_timeout_s=0.5)
+    result, raised, spans, _ = run(wrap(lambda event, context: "ok", config), {}, LambdaContext())
+    assert result == "ok" and raised is None and spans
+    assert health.drain().get("export.otlp") == 1
+    health.clear()
