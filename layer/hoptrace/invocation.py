@@ -60,7 +60,7 @@ def start(tracing: Tracing, config: Config, event: Any, lambda_context: Any) -> 
     span = tracing.tracer.start_span(invocation.name, context=parent_context, kind=_KINDS[invocation.kind],
                                      attributes=attributes, links=links)
     if cold:
-        _init_span(tracing, span, attributes)
+        _init_span(tracing, span)
     token = otel_context.attach(trace.set_span_in_context(span))
     active = Active(invocation, span, token)
     _start_records(tracing, active)
@@ -79,7 +79,7 @@ def _lambda_attributes(attributes: dict[str, Any], lambda_context: Any) -> None:
             attributes[semconv.CLOUD_ACCOUNT_ID] = parts[4]
 
 
-def _init_span(tracing: Tracing, span: Span, attributes: dict[str, Any]) -> None:
+def _init_span(tracing: Tracing, span: Span) -> None:
     """The cold start's init as its own segment, so a waterfall shows what the request paid."""
     attributes_init = {semconv.INIT_TYPE: coldstart.INIT_TYPE}
     span.set_attribute(semconv.INIT_TYPE, coldstart.INIT_TYPE)

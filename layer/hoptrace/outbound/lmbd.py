@@ -47,12 +47,10 @@ def _inject_client_context(params: dict[str, Any], traceparent: str) -> None:
 
 def _inject_payload(params: dict[str, Any], traceparent: str) -> None:
     raw = params.get("Payload")
-    if isinstance(raw, bytes | bytearray):
-        raw = bytes(raw).decode("utf-8", "strict")
-    if not isinstance(raw, str):
+    if not isinstance(raw, str | bytes | bytearray):
         return
     try:
-        payload = json.loads(raw)
+        payload = json.loads(raw)  # bytes are decoded by json itself; invalid UTF-8 is a ValueError
     except ValueError:
         return
     if isinstance(payload, dict) and PAYLOAD_KEY not in payload:

@@ -25,3 +25,10 @@ def inject(entry: dict[str, Any], traceparent: str, where: str) -> None:
         return
     attributes[TRACEPARENT] = {"DataType": "String", "StringValue": traceparent}
     entry["MessageAttributes"] = attributes
+
+
+def inject_entries(params: dict[str, Any], key: str, traceparent: str, where: str) -> None:
+    """The batch form of `inject`: each entry of `params[key]` is its own message."""
+    for entry in params.get(key) or ():
+        if isinstance(entry, dict):
+            inject(entry, traceparent, where)

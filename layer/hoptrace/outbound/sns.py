@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hoptrace.outbound.message_attributes import inject
+from hoptrace.outbound.message_attributes import inject, inject_entries
 
 
 def publish(params: dict[str, Any], traceparent: str, xray: str) -> None:
@@ -12,6 +12,4 @@ def publish(params: dict[str, Any], traceparent: str, xray: str) -> None:
 
 
 def publish_batch(params: dict[str, Any], traceparent: str, xray: str) -> None:
-    for entry in params.get("PublishBatchRequestEntries") or ():
-        if isinstance(entry, dict):
-            inject(entry, traceparent, "sns")
+    inject_entries(params, "PublishBatchRequestEntries", traceparent, "sns")

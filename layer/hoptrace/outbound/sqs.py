@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hoptrace.outbound.message_attributes import inject
+from hoptrace.outbound.message_attributes import inject, inject_entries
 
 
 def send_message(params: dict[str, Any], traceparent: str, xray: str) -> None:
@@ -12,6 +12,4 @@ def send_message(params: dict[str, Any], traceparent: str, xray: str) -> None:
 
 
 def send_message_batch(params: dict[str, Any], traceparent: str, xray: str) -> None:
-    for entry in params.get("Entries") or ():
-        if isinstance(entry, dict):
-            inject(entry, traceparent, "sqs")
+    inject_entries(params, "Entries", traceparent, "sqs")

@@ -70,3 +70,17 @@ def http_invocation(
         problems=finder.problems,
         is_http=True,
     )
+
+
+def first_values(multi: Any) -> dict[str, Any]:
+    if not isinstance(multi, dict):
+        return {}
+    return {k: v[0] for k, v in multi.items() if isinstance(v, list) and v}
+
+
+def api_attributes(invocation: Invocation, request: dict[str, Any]) -> None:
+    for key, attribute in (("apiId", "hoptrace.apigateway.api_id"), ("stage", "hoptrace.apigateway.stage"),
+                           ("requestId", "hoptrace.apigateway.request_id")):
+        value = request.get(key)
+        if isinstance(value, str):
+            invocation.attributes[attribute] = value

@@ -6,8 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from hoptrace.config import Config
-from hoptrace.triggers._http import http_invocation
-from hoptrace.triggers.apigateway_rest import _first_values
+from hoptrace.triggers._http import first_values, http_invocation
 from hoptrace.triggers.model import Invocation
 
 
@@ -19,8 +18,8 @@ def matches(event: dict[str, Any]) -> bool:
 def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
     params = event.get("queryStringParameters")
     if not isinstance(params, dict):
-        params = _first_values(event.get("multiValueQueryStringParameters"))
-    headers = event.get("headers") or _first_values(event.get("multiValueHeaders"))
+        params = first_values(event.get("multiValueQueryStringParameters"))
+    headers = event.get("headers") or first_values(event.get("multiValueHeaders"))
     invocation = http_invocation(
         "alb", event.get("httpMethod"), event.get("path"), event.get("path"),
         urlencode(params) if params else "", headers, None, config,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hoptrace.config import Config
-from hoptrace.triggers._http import http_invocation
-from hoptrace.triggers.apigateway_rest import _api_attributes
+from hoptrace.triggers._http import api_attributes, http_invocation
 from hoptrace.triggers.model import Invocation
 
 
@@ -34,5 +33,5 @@ def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
         http.get("sourceIp"),
         config,
     )
-    _api_attributes(invocation, request)
+    api_attributes(invocation, request)
     return invocation

@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from hoptrace.config import Config
-from hoptrace.triggers._http import http_invocation
+from hoptrace.triggers._http import api_attributes, first_values, http_invocation
 from hoptrace.triggers.model import Invocation
 
 NAME = "apigateway"
@@ -27,23 +27,9 @@ def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
         event.get("resource"),
         event.get("path"),
         query,
-        event.get("headers") or _first_values(event.get("multiValueHeaders")),
+        event.get("headers") or first_values(event.get("multiValueHeaders")),
         identity.get("sourceIp"),
         config,
     )
-    _api_attributes(invocation, request)
+    api_attributes(invocation, request)
     return invocation
-
-
-def _first_values(multi: Any) -> dict[str, Any]:
-    if not isinstance(multi, dict):
-        return {}
-    return {k: v[0] for k, v in multi.items() if isinstance(v, list) and v}
-
-
-def _api_attributes(invocation: Invocation, request: dict[str, Any]) -> None:
-    for key, attribute in (("apiId", "hoptrace.apigateway.api_id"), ("stage", "hoptrace.apigateway.stage"),
-                           ("requestId", "hoptrace.apigateway.request_id")):
-        value = request.get(key)
-        if isinstance(value, str):
-            invocation.attributes[attribute] = value
