@@ -17,6 +17,7 @@ from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 from hoptrace import coldstart, export, semconv
 from hoptrace.config import Config
 from hoptrace.propagation import from_lambda_environment
+from hoptrace.record_scope import scope_records
 from hoptrace.redaction import capture
 from hoptrace.tracing import Tracing
 from hoptrace.triggers import Invocation, detect
@@ -64,6 +65,8 @@ def start(tracing: Tracing, config: Config, event: Any, lambda_context: Any) -> 
     token = otel_context.attach(trace.set_span_in_context(span))
     active = Active(invocation, span, token)
     _start_records(tracing, active)
+    if parent is None and links:  # records from several traces: let each one's work join its own trace
+        scope_records(event, active.records)
     return active
 
 

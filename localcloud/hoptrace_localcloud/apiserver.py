@@ -100,9 +100,10 @@ class ApiServer:
         self._thread.start()
 
     def stop(self) -> None:
-        self._httpd.shutdown()
+        if self._thread.is_alive():  # shutdown() waits for serve_forever, so never call it before start()
+            self._httpd.shutdown()
+            self._thread.join(5)
         self._httpd.server_close()
-        self._thread.join(5)
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         split = urlsplit(handler.path)

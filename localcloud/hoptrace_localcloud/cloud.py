@@ -69,6 +69,9 @@ class LocalCloud:
         template = load_template(self.template_path, cfg.parameters)
         self.endpoint_url = self._moto.start()
         self._client = client_factory(self.endpoint_url, cfg.region)
+        # Bound (not yet serving) before anything is resolved, so `!GetAtt <Api>.ApiEndpoint` has its URL.
+        self._api = ApiServer(cfg.account_id, cfg.api_port)
+        self._stoppables.append(self._api)
         provisioner = Provisioner(self._client, cfg.region, cfg.account_id, cfg.stack_name, self.diagnostics)
         scope = build_scope(template, cfg.region, cfg.account_id, cfg.stack_name)
         scope.refs, scope.attributes = {}, {}
@@ -98,8 +101,9 @@ class LocalCloud:
     def _register_compute(self, template: Template, p: Provisioner, scope: Any) -> dict[str, LayerSpec]:
         """Functions, layers and APIs have no moto resource; their names and ARNs come first so anything
         may reference them."""
+        endpoint = {"RootResourceId": "root", "ApiEndpoint": self.api_url}
         for lid in ("ServerlessRestApi", "ServerlessHttpApi"):
-            self._register(scope, ResourceInfo(lid, "implicit", lid.lower(), {"RootResourceId": "root"}))
+            self._register(scope, ResourceInfo(lid, "implicit", lid.lower(), dict(endpoint)))
         layers: dict[str, LayerSpec] = {}
         for lid, res in template.resources.items():
             rtype, props = res["Type"], res["Properties"]
@@ -120,7 +124,7 @@ class LocalCloud:
             elif rtype in API_TYPES:
                 props = resolve_properties(lid, props, scope, self.diagnostics, ("StageName",
                                                                                   "PayloadFormatVersion"))
-                self._register(scope, ResourceInfo(lid, rtype, lid.lower(), {"RootResourceId": "root"}, props))
+                self._register(scope, ResourceInfo(lid, rtype, lid.lower(), dict(endpoint), props))
         for key, directory in self.config.layer_dirs.items():
             layers[key] = layer_spec(key, Path(directory).resolve(), {"BuildMethod": "python"})
         return layers
@@ -149,8 +153,6 @@ class LocalCloud:
     def _start_services(self, template: Template, scope: Any, provisioner: Provisioner,
                         specs: list[FunctionSpec]) -> None:
         cfg = self.config
-        self._api = ApiServer(cfg.account_id, cfg.api_port)
-        self._stoppables.append(self._api)
         destinations = Destinations(self._client, self.invoke_async_by_arn)
         self._invoker = AsyncInvoker(destinations, cfg.async_retry_delays)
         scheduler, router = Scheduler(), LogRouter(cfg.account_id, cfg.log_batch_interval)
@@ -160,6 +162,7 @@ class LocalCloud:
             self.logs.add_listener(mirror)
             self._stoppables.append(mirror)
             mirror.start()
+        assert self._api is not None
         wiring = TriggerWiring(provisioner, self.diagnostics, self.functions, self.resources, self._api,
                                self._invoker, scheduler, router, wait_seconds=cfg.sqs_wait_seconds,
                                visibility_timeout=cfg.sqs_visibility_timeout,

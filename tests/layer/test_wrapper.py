@@ -133,6 +133,46 @@ def test_mixed_batch_links_producers_and_keeps_each_record_in_its_trace() -> Non
     assert all(any(link["span_id"] == invocation["span_id"] for link in s["links"]) for s in records[:2])
 
 
+def test_work_done_per_record_joins_that_records_trace() -> None:
+    from opentelemetry import trace
+
+    # GIVEN a handler that makes a span for each record of a batch mixing two traces
+    def per_record(event: Any, context: Any) -> Any:
+        for record in event["Records"]:
+            with trace.get_tracer("user").start_as_current_span(f"charge {record['messageId'][-1]}"):
+                pass
+        return {"batchItemFailures": []}
+
+    event = load_event("sqs_mixed_batch")
+    _, _, spans, _ = run(wrap(per_record), event, LambdaContext())
+    records = {s["attributes"]["messaging.message.id"][-1]: s for s in spans
+               if "messaging.message.id" in s["attributes"]}
+    # THEN each record's work is a child of that record's process span, in its producer's trace
+    for n in "123":
+        charge = by_name(spans, f"charge {n}")
+        assert (charge["trace_id"], charge["parent_id"]) == (records[n]["trace_id"], records[n]["span_id"])
+    assert by_name(spans, "charge 1")["trace_id"] == TRACE_HEX
+    # AND the batch is still the same records, a list to the handler
+    assert isinstance(event["Records"], list) and len(event["Records"]) == 3
+    assert json.loads(json.dumps(event))["Records"][0]["messageId"].endswith("1")
+
+
+def test_a_handler_failing_mid_batch_leaves_no_record_context_behind() -> None:
+    from opentelemetry import trace
+
+    def fails_on_second(event: Any, context: Any) -> Any:
+        for record in event["Records"]:
+            if record["messageId"].endswith("2"):
+                raise Boom("declined")
+
+    before = trace.get_current_span()
+    _, raised, spans, _ = run(wrap(fails_on_second), load_event("sqs_mixed_batch"), LambdaContext())
+    assert isinstance(raised, Boom)
+    del raised
+    assert trace.get_current_span() is before
+    assert invocation_span(spans)["status"]["code"] == "error"
+
+
 def test_single_trace_batch_continues_that_trace() -> None:
     _, _, spans, _ = run(wrap(echo), load_event("sqs"), LambdaContext())
     invocation = invocation_span(spans)

@@ -71,6 +71,8 @@ def test_handler_sees_lambda_environment_and_context():
         assert result["init"] == "on-demand"
         assert result["endpoint"] == cloud.endpoint_url
         assert result["region"] == "us-east-1"
+        # AND `!GetAtt ServerlessHttpApi.ApiEndpoint` is the local API's URL
+        assert cloud.invoke("ClientFunction", {}).payload == {"api_url": cloud.api_url}
         assert result["custom"] == {"k": "v"}
 
 

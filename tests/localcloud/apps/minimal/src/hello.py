@@ -10,3 +10,7 @@ def handler(event, context):
         "endpoint": os.environ["AWS_ENDPOINT_URL"], "region": os.environ["AWS_REGION"],
         "custom": context.client_context.custom if context.client_context else None,
     }
+
+
+def client(event, context):
+    return {"api_url": os.environ["API_URL"]}
