@@ -12,6 +12,7 @@ import sys
 
 # name -> (module with add_arguments(parser) and run(args) -> int, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("hoptrace_cli.demo.command", "run the demo shop locally, traced, with traffic; print what was traced"),
     "try": ("hoptrace_cli.try_layer", "trace sample AWS events with the layer and print the spans"),
     "local": ("hoptrace_localcloud.cli", "run a SAM template on this machine (no Docker)"),
     "bench": ("hoptrace_cli.bench", "measure hoptrace against a bare handler and its peers, side by side"),

@@ -1,0 +1,1 @@
+"""`hoptrace demo`: the bundled shop (demo_services/) running in the local cloud, traced, with traffic."""

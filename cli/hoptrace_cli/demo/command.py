@@ -1,0 +1,193 @@
+"""`hoptrace demo`: start the demo shop in the local cloud with the collector, drive traffic, show what was traced.
+
+Headless (`--duration N --no-dashboard`) it exits with a one-screen summary read back from the
+store; interactively it runs until Ctrl-C. Each run gets its own data directory (see rundir).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from hoptrace_cli import layerdir
+
+from .rundir import DEFAULT_DATA_DIR, RunDir, new_run
+from .traffic import TrafficGenerator, TrafficProfile
+
+TEMPLATE = Path(__file__).resolve().parents[3] / "demo_services" / "template.yaml"
+LAYER_ARN = "arn:aws:lambda:us-east-1:123456789012:layer:hoptrace:1"
+DLQS = ("PaymentsDLQ", "InventoryDLQ", "NotificationsDLQ")
+STACK = "demo"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    run = parser.add_argument_group("run")
+    run.add_argument("--duration", type=float, default=None, metavar="SECONDS",
+                     help="send traffic this long, then print the summary and exit (default: until Ctrl-C)")
+    run.add_argument("--no-dashboard", action="store_true", help="do not start the dashboard (headless)")
+    run.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
+                     help=f"where runs are kept, one folder each (default {DEFAULT_DATA_DIR}; env HOPTRACE_DEMO_DIR)")
+    run.add_argument("--port", type=int, default=3000, help="port of the local API (0: any free port)")
+    run.add_argument("--drain", type=float, default=30.0, metavar="SECONDS",
+                     help="after traffic stops, wait at most this long for retries, DLQs and the collector")
+    run.add_argument("--report-every", type=float, default=10.0, metavar="SECONDS",
+                     help="how often the rate(1 minute) schedules fire locally (reports, DLQ watcher)")
+    traffic = parser.add_argument_group("traffic")
+    traffic.add_argument("--rate", type=float, default=4.0, help="requests per second between bursts")
+    traffic.add_argument("--burst-every", type=float, default=20.0, metavar="SECONDS", help="0: no bursts")
+    traffic.add_argument("--burst-size", type=int, default=12, help="requests sent at once in a burst")
+    traffic.add_argument("--bad-request-rate", type=float, default=0.05, help="share of invalid orders (400)")
+    traffic.add_argument("--poison-rate", type=float, default=0.02,
+                         help="share of poison orders that pass validation and end in the payments DLQ")
+    traffic.add_argument("--read-rate", type=float, default=0.15, help="share of GET /orders/{id}")
+    traffic.add_argument("--seed", type=int, default=None, help="make the traffic mix repeatable")
+    system = parser.add_argument_group("the services")
+    system.add_argument("--payment-failure-rate", type=float, default=0.1, help="share of declined payments")
+    system.add_argument("--payment-latency-ms", type=float, default=40.0, help="payment provider latency (mean)")
+    system.add_argument("--notification-failure-rate", type=float, default=0.2,
+                        help="share of notification attempts that fail (async retries, then its DLQ)")
+
+
+def _step(number: int, text: str) -> float:
+    print(f"[{number}/4] {text}…", flush=True)
+    return time.perf_counter()
+
+
+def _done(started: float, detail: str = "") -> None:
+    print(f"      done in {time.perf_counter() - started:.1f} s{'; ' + detail if detail else ''}", flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        from hoptrace_localcloud.cloud import LocalCloud
+        from hoptrace_localcloud.config import LocalCloudConfig
+        profile = TrafficProfile(args.rate, args.burst_every, args.burst_size, args.bad_request_rate,
+                                 args.poison_rate, args.read_rate, args.seed)
+    except ImportError as exc:
+        print(f"hoptrace demo needs the local cloud: pip install 'hoptrace[local]' ({exc})", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"hoptrace demo: {exc}", file=sys.stderr)
+        return 2
+    if not TEMPLATE.is_file():
+        print(f"hoptrace demo: the demo template is missing ({TEMPLATE}); run from a hoptrace checkout",
+              file=sys.stderr)
+        return 2
+    run_dir = new_run(args.data_dir)
+    print(f"hoptrace demo: run folder {run_dir.path}")
+    started = _step(1, "building the hoptrace layer")
+    layerdir.assemble(run_dir.layer_dir)
+    _done(started, f"{run_dir.layer_dir}")
+    config = LocalCloudConfig(
+        stack_name=STACK, api_port=args.port, layer_dirs={LAYER_ARN: str(run_dir.layer_dir)},
+        sqs_visibility_timeout=2, async_retry_delays=(1.0, 2.0), schedule_time_scale=args.report_every / 60,
+        parameters={
+            "HoptraceLayerArn": LAYER_ARN, "StoreUrl": run_dir.store_url, "AllowTestClient": "true",
+            "PaymentFailureRate": str(args.payment_failure_rate),
+            "PaymentLatencyMs": str(args.payment_latency_ms),
+            "NotificationFailureRate": str(args.notification_failure_rate),
+        },
+    )
+    stop, interrupts = threading.Event(), []
+
+    def interrupted(signum: int, _frame: Any) -> None:
+        interrupts.append(signum)
+        stop.set()
+        if len(interrupts) > 1:
+            raise KeyboardInterrupt  # a second Ctrl-C skips the drain
+
+    previous = {sig: signal.signal(sig, interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}
+    cloud = LocalCloud(TEMPLATE, config)
+    try:
+        started = _step(2, f"starting the local cloud ({TEMPLATE.parent.name}/template.yaml)")
+        cloud.start()
+        _done(started, f"{len(cloud.functions)} functions")
+        _print_urls(cloud, run_dir, args)
+        return _drive(cloud, run_dir, profile, args, stop)
+    except KeyboardInterrupt:
+        print("\nstopping now (second Ctrl-C)", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the CLI's last word: one clear line, and everything stopped
+        print(f"hoptrace demo: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        print("stopping the local cloud…", file=sys.stderr, flush=True)
+        cloud.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _print_urls(cloud: Any, run_dir: RunDir, args: argparse.Namespace) -> None:
+    print(f"      API        {cloud.api_url}  (POST /orders, GET /orders/{{id}})")
+    print(f"      AWS APIs   {cloud.endpoint_url}  (moto; AWS_ENDPOINT_URL for your own scripts)")
+    print(f"      store      {run_dir.store_url}")
+    if not args.no_dashboard:
+        print("      dashboard  not part of this build yet: the summary below is read from the store")
+    for warning in cloud.warnings:
+        print(f"      not emulated: {warning}")
+
+
+def _drive(cloud: Any, run_dir: RunDir, profile: TrafficProfile, args: argparse.Namespace,
+           stop: threading.Event) -> int:
+    from hoptrace_collector.store import open_store
+
+    from .progress import Progress
+    from .summary import build_report, render
+
+    until = f"for {args.duration:.0f} s" if args.duration else "until Ctrl-C"
+    started = _step(3, f"sending traffic {until}: {profile.rate:g} req/s, bursts of {profile.burst_size} "
+                       f"every {profile.burst_every:g} s")
+    since_ns = time.time_ns()
+    generator = TrafficGenerator(cloud.api_url, profile, run_dir.traffic_log)
+    sender = threading.Thread(target=generator.run, args=(args.duration, stop), name="traffic", daemon=True)
+    sender.start()
+    progress = Progress(run_dir.store_url, since_ns)
+    while sender.is_alive():
+        sender.join(5.0)
+        if sender.is_alive():
+            print(f"      {time.perf_counter() - started:5.0f} s  {progress.line(generator.stats)}", flush=True)
+    seconds = time.perf_counter() - started
+    _done(started, f"{generator.stats.total} requests")
+    started = _step(4, "waiting for retries, dead-letter queues and the collector")
+    depths = _drain(cloud, progress, generator, args.drain if not stop.is_set() else min(args.drain, 10.0))
+    _done(started)
+    store = open_store(run_dir.store_url)
+    try:
+        report = build_report(store, generator.stats, since_ns, time.time_ns(), seconds, depths)
+    finally:
+        store.close()
+    print()
+    print(render(report))
+    print(f"\nThe traffic generator's own log: {run_dir.traffic_log}")
+    return 0
+
+
+def _queue_depths(cloud: Any) -> dict[str, int]:
+    sqs, depths = cloud.client("sqs"), {}
+    for lid in DLQS:
+        queue = cloud.resource(lid)
+        answer = sqs.get_queue_attributes(QueueUrl=queue.url, AttributeNames=["ApproximateNumberOfMessages"])
+        depths[queue.name] = int(answer["Attributes"]["ApproximateNumberOfMessages"])
+    return depths
+
+
+def _drain(cloud: Any, progress: Any, generator: TrafficGenerator, budget: float) -> dict[str, int]:
+    """Wait until poison orders reached the DLQ and the store stopped growing, then record the DLQs."""
+    deadline, quiet_since, last = time.monotonic() + budget, time.monotonic(), -1
+    poison = len(generator.stats.poisoned)
+    payments_dlq = cloud.resource("PaymentsDLQ").name
+    while time.monotonic() < deadline:
+        spans = progress.spans()
+        depths = _queue_depths(cloud)
+        if spans != last:
+            last, quiet_since = spans, time.monotonic()
+        if depths[payments_dlq] >= poison and time.monotonic() - quiet_since >= 4.0:
+            break
+        time.sleep(0.5)
+    cloud.invoke("DlqWatcherFunction", {})  # record what is in the DLQs now, not at the next schedule
+    return _queue_depths(cloud)

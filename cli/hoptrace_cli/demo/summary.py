@@ -1,0 +1,91 @@
+"""The one-screen summary of a demo run, read back from the store (not from the generator's memory).
+
+What the generator sent is compared with what the collector stored, so the summary is also
+the demo's own check that nothing was lost on the way.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from hoptrace_collector.store import Store, TraceFilter
+
+from .traffic import TrafficStats
+
+# Every placed order crosses these services; invoices only when the payment went through.
+FLOW_SERVICES = frozenset({"orders", "payments", "inventory", "notifications"})
+
+
+@dataclass
+class FunctionLine:
+    invocations: int = 0
+    errors: int = 0
+    cold_starts: int = 0
+    p95_ms: float = 0.0
+
+
+@dataclass
+class DemoReport:
+    seconds: float
+    traffic: TrafficStats
+    traces: int = 0
+    spans: int = 0
+    complete: int = 0
+    incomplete: list[str] = field(default_factory=list)
+    functions: dict[str, FunctionLine] = field(default_factory=dict)
+    dlq: Counter = field(default_factory=Counter)  # queue -> messages recorded by the DLQ watcher
+    dlq_with_trace: Counter = field(default_factory=Counter)
+    queue_depths: dict[str, int] = field(default_factory=dict)  # what SQS itself says
+    store_url: str = ""
+
+
+def build_report(store: Store, traffic: TrafficStats, since_ns: int, until_ns: int, seconds: float,
+                 queue_depths: dict[str, int] | None = None) -> DemoReport:
+    report = DemoReport(seconds, traffic, queue_depths=dict(queue_depths or {}), store_url=store.url)
+    summaries = store.list_traces(TraceFilter(since_ns=since_ns, limit=1_000_000))
+    report.traces, report.spans = len(summaries), sum(s.span_count for s in summaries)
+    for sent in traffic.placed:
+        services = {span.service for span in store.get_trace(sent.trace_id)}
+        if services >= FLOW_SERVICES:
+            report.complete += 1
+        else:
+            report.incomplete.append(f"{sent.trace_id} (missing {', '.join(sorted(FLOW_SERVICES - services))})")
+    for row in store.function_stats(since_ns=since_ns, until_ns=until_ns, bucket_s=max(60, int(seconds) + 60)):
+        line = report.functions.setdefault(row.function, FunctionLine())
+        line.invocations += row.invocations
+        line.errors += row.errors
+        line.cold_starts += row.cold_starts
+        line.p95_ms = max(line.p95_ms, row.p95_ms)
+    for message in store.dlq_messages():
+        report.dlq[message.queue] += 1
+        report.dlq_with_trace[message.queue] += message.trace_id is not None
+    return report
+
+
+def render(report: DemoReport) -> str:
+    t = report.traffic
+    statuses = ", ".join(f"{status or 'no answer'}: {n}" for status, n in sorted(t.by_status.items()))
+    kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(t.by_kind.items()))
+    lines = [
+        f"hoptrace demo: {report.seconds:.0f} s of traffic",
+        f"  requests      {t.total} sent ({kinds}); HTTP {statuses}",
+        f"  traces        {report.traces} stored, {report.spans} spans",
+        f"  order flows   {report.complete}/{len(t.placed)} placed orders traced through "
+        f"{' → '.join(sorted(FLOW_SERVICES))}",
+    ]
+    for missing in report.incomplete[:5]:
+        lines.append(f"                incomplete: {missing}")
+    lines.append(f"  {'function':<34} {'invocations':>11} {'errors':>7} {'cold starts':>11} {'p95':>10}")
+    for name, line in sorted(report.functions.items()):
+        lines.append(f"  {name:<34} {line.invocations:>11} {line.errors:>7} {line.cold_starts:>11} "
+                     f"{line.p95_ms:>7.1f} ms")
+    queues = sorted(set(report.dlq) | set(report.queue_depths))
+    if queues:
+        lines.append("  dead-letter queues")
+        for queue in queues:
+            depth = report.queue_depths.get(queue)
+            lines.append(f"    {queue:<40} {depth if depth is not None else '?':>4} messages in SQS, "
+                         f"{report.dlq[queue]} recorded ({report.dlq_with_trace[queue]} with their trace)")
+    lines.append(f"  store         {report.store_url}")
+    return "\n".join(lines)
