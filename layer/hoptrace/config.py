@@ -67,6 +67,7 @@ class Config:
     otlp_endpoint: str | None = None
     otlp_timeout_s: float = 1.0
     trace_http: bool = True
+    timeout_margin_ms: float = 200.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -86,6 +87,7 @@ class Config:
             otlp_endpoint=env.get("HOPTRACE_OTLP_ENDPOINT") or None,
             otlp_timeout_s=_number(env, "HOPTRACE_OTLP_TIMEOUT", 1.0, 0.05, 30.0),
             trace_http=_bool(env, "HOPTRACE_TRACE_HTTP", True),
+            timeout_margin_ms=_number(env, "HOPTRACE_TIMEOUT_MARGIN_MS", 200.0, 0.0, 10_000.0),
         )
 
 

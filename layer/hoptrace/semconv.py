@@ -62,3 +62,4 @@ EVENTBRIDGE_DETAIL_TYPE = "hoptrace.eventbridge.detail_type"
 EVENT_PAYLOAD = "hoptrace.event.payload"
 RESPONSE_PAYLOAD = "hoptrace.response.payload"
 BATCH_ITEM_FAILED = "hoptrace.batch_item_failed"
+PENDING = "hoptrace.pending"  # written by the timeout watchdog before the invocation ended

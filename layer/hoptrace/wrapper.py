@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from opentelemetry import trace as otel_trace
 
-from hoptrace import health, invocation, outbound, semconv
+from hoptrace import health, invocation, outbound, semconv, watchdog
 from hoptrace.config import CONFIG, Config
 from hoptrace.tracing import Tracing, build
 
@@ -56,6 +56,7 @@ def wrap(handler: Handler, config: Config | None = None) -> Handler:
     def traced(event: Any, context: Any = None) -> Any:
         try:
             active = invocation.start(tracing, config, event, context)
+            watchdog.arm(tracing, active, resource, context, config.timeout_margin_ms)
         except Exception as error:
             health.swallow("invocation.start", error)
             active = None
@@ -76,6 +77,7 @@ def _finish(tracing: Tracing, config: Config, active: Any, resource: dict[str, A
     if active is None:
         return
     try:
+        watchdog.disarm()
         invocation.finish(tracing, config, active, result, error, resource)
     except Exception as failure:
         health.swallow("invocation.finish", failure)

@@ -1,0 +1,85 @@
+"""Timeout watchdog: an invocation Lambda kills at its timeout still leaves its spans in the log.
+
+A killed function never returns, so the wrapper never writes its line. Shortly before the
+deadline (`HOPTRACE_TIMEOUT_MARGIN_MS`, default 200) a SIGALRM handler writes what is known
+so far: the spans already ended plus the still-open invocation and record spans, ended now,
+marked `hoptrace.pending` and as errors. If the function finishes after all, its normal line
+follows with the same span ids and the collector keeps that final version; the collector also
+turns the platform's `Task timed out` line into the failure's message.
+
+One real-time timer, no thread: arming and disarming cost a syscall each. The watchdog stays
+off where it could disturb the function: off the main thread, when SIGALRM already has a
+handler that is not ours (the function uses `signal.alarm` itself), or with a margin of 0.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+from hoptrace import health, semconv, wire
+from hoptrace.export import to_wire
+
+_pending: tuple[Any, Any, dict[str, Any]] | None = None  # (tracing, active invocation, resource)
+_ON_MAIN_THREAD = threading.current_thread() is threading.main_thread()
+
+
+def arm(tracing: Any, active: Any, resource: dict[str, Any], lambda_context: Any, margin_ms: float) -> None:
+    global _pending
+    if margin_ms <= 0 or not _ON_MAIN_THREAD or threading.current_thread() is not threading.main_thread():
+        return
+    remaining = getattr(lambda_context, "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return
+    delay_s = (remaining() - margin_ms) / 1000
+    if delay_s <= 0:
+        return
+    current = signal.getsignal(signal.SIGALRM)
+    if current is not _on_alarm:
+        if current not in (signal.SIG_DFL, None):
+            return  # the function's own alarm: never take it over
+        signal.signal(signal.SIGALRM, _on_alarm)
+        signal.siginterrupt(signal.SIGALRM, False)  # SA_RESTART: C code in a blocking call never sees EINTR
+    _pending = (tracing, active, resource)
+    signal.setitimer(signal.ITIMER_REAL, delay_s)
+
+
+def disarm() -> None:
+    global _pending
+    if _pending is not None:
+        _pending = None
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    global _pending
+    state, _pending = _pending, None
+    if state is None:
+        return
+    try:
+        tracing, active, resource = state
+        now = time.time_ns()
+        spans = [to_wire(s) for s in tracing.buffer.drain()]
+        for span in (*active.records.values(), active.span):
+            snapshot = to_wire(span)
+            snapshot["end"] = max(now, snapshot["start"])
+            snapshot["status"] = {"code": "error", "message": "still running shortly before the function's timeout"}
+            snapshot["attributes"][semconv.PENDING] = True
+            spans.append(snapshot)
+        _write(wire.encode(spans, resource, health.drain() or None))
+    except Exception as error:
+        health.swallow("watchdog", error)
+
+
+def _write(lines: list[str]) -> None:
+    """Straight to the file descriptor: the alarm may interrupt a print() of the function's own."""
+    lead = ""
+    try:
+        sys.stdout.flush()
+    except Exception:  # reentrant call while the interrupted code was writing: start on a fresh line
+        lead = "\n"
+    os.write(sys.stdout.fileno(), (lead + "\n".join(lines) + "\n").encode())

@@ -1,0 +1,84 @@
+"""The timeout watchdog, in real processes: a function killed at its timeout still leaves its spans."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.layer.spans import decode_output
+
+RUNTIME = r"""
+import sys, time, types
+from hoptrace import trace
+deadline = time.monotonic() + float(sys.argv[1])
+context = types.SimpleNamespace(aws_request_id="req-1", function_name="slow", client_context=None,
+                                invoked_function_arn="arn:aws:lambda:us-east-1:1:function:slow",
+                                get_remaining_time_in_millis=lambda: int((deadline - time.monotonic()) * 1000))
+MODE = sys.argv[3]
+if MODE == "own-alarm":
+    import signal
+    signal.signal(signal.SIGALRM, lambda *_: print("USER ALARM", flush=True))
+
+@trace
+def handler(event, context):
+    print("working", flush=True)
+    if MODE == "own-alarm":
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+    time.sleep(float(sys.argv[2]))
+    return {"done": True}
+
+print("RESULT", handler({"order": 1}, context), flush=True)
+"""
+
+
+def start(timeout_s: float, work_s: float, mode: str = "plain") -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOPTRACE_")}
+    env.update({"AWS_LAMBDA_FUNCTION_NAME": "slow", "HOPTRACE_TIMEOUT_MARGIN_MS": "200"})
+    return subprocess.Popen([sys.executable, "-c", RUNTIME, str(timeout_s), str(work_s), mode],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            cwd=Path(__file__).parent)
+
+
+def test_a_function_killed_at_its_timeout_leaves_a_pending_failed_span() -> None:
+    # GIVEN a function with 0.5 s left that works for 10 s
+    process = start(0.5, 10)
+    # WHEN Lambda kills it at the deadline
+    time.sleep(1.5)
+    process.kill()
+    out, _ = process.communicate(timeout=10)
+    # THEN its invocation span was written before the kill, ended, failed and marked pending
+    spans, _ = decode_output(out)
+    invocation = next(s for s in spans if "faas.coldstart" in s["attributes"])
+    assert invocation["attributes"]["hoptrace.pending"] is True
+    assert invocation["status"]["code"] == "error" and "timeout" in invocation["status"]["message"]
+    assert 0.1e9 < invocation["end"] - invocation["start"] < 0.5e9
+    assert "RESULT" not in out
+
+
+def test_a_function_finishing_in_the_margin_writes_its_final_span_after_the_pending_one() -> None:
+    # GIVEN a function that finishes after the alarm but before its deadline
+    out, err = start(0.6, 0.5).communicate(timeout=30)
+    spans, _ = decode_output(out)
+    versions = [s for s in spans if "faas.coldstart" in s["attributes"]]
+    # THEN the same span was written twice: pending first, then final and not pending
+    assert len(versions) == 2 and versions[0]["span_id"] == versions[1]["span_id"]
+    assert versions[0]["attributes"]["hoptrace.pending"] is True
+    assert "hoptrace.pending" not in versions[1]["attributes"] and versions[1]["status"]["code"] == "unset"
+    # AND the handler's result is untouched
+    assert "RESULT {'done': True}" in out and "Traceback" not in err
+
+
+def test_a_function_with_its_own_alarm_keeps_it() -> None:
+    out, _ = start(0.5, 0.4, "own-alarm").communicate(timeout=30)
+    spans, _ = decode_output(out)
+    assert "USER ALARM" in out and "RESULT {'done': True}" in out
+    assert not any(s["attributes"].get("hoptrace.pending") for s in spans)
+
+
+def test_a_fast_function_never_writes_a_pending_span() -> None:
+    out, _ = start(3.0, 0.0).communicate(timeout=30)
+    spans, _ = decode_output(out)
+    assert spans and not any(s["attributes"].get("hoptrace.pending") for s in spans)
