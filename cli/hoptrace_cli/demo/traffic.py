@@ -61,6 +61,7 @@ class Sent:
     status: int  # HTTP status, 0 when the request failed before an answer
     latency_ms: float
     trace_id: str
+    parent_span_id: str  # the span id the generator sent in its traceparent
     order_id: str | None = None
     error: str = ""
 
@@ -121,8 +122,8 @@ class TrafficGenerator:
         return "order"
 
     def _send(self, kind: str) -> None:
-        trace_id = f"{new_trace_id():032x}"
-        headers = {"Content-Type": "application/json", "traceparent": f"00-{trace_id}-{new_span_id():016x}-01",
+        trace_id, span_id = f"{new_trace_id():032x}", f"{new_span_id():016x}"
+        headers = {"Content-Type": "application/json", "traceparent": f"00-{trace_id}-{span_id}-01",
                    "User-Agent": "hoptrace-demo-traffic"}
         with self._lock:
             body, path, method = self._request_for(kind, headers)
@@ -135,7 +136,7 @@ class TrafficGenerator:
             status, error = exc.code, exc.read()[:200].decode(errors="replace")
         except (OSError, ValueError) as exc:
             error = f"{type(exc).__name__}: {exc}"
-        sent = Sent(time.time(), kind, status, round((time.perf_counter() - started) * 1000, 2), trace_id,
+        sent = Sent(time.time(), kind, status, round((time.perf_counter() - started) * 1000, 2), trace_id, span_id,
                     answer.get("order_id") if isinstance(answer, dict) else None, error)
         self._record(sent)
 
