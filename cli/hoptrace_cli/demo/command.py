@@ -23,6 +23,7 @@ TEMPLATE = Path(__file__).resolve().parents[3] / "demo_services" / "template.yam
 LAYER_ARN = "arn:aws:lambda:us-east-1:123456789012:layer:hoptrace:1"
 DLQS = ("PaymentsDLQ", "InventoryDLQ", "NotificationsDLQ")
 STACK = "demo"
+RETRY_DELAYS = (1.0, 2.0)  # async retries (AWS: about 1 and 2 minutes), short so failures show up in a short run
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     _done(started, f"{run_dir.layer_dir}")
     config = LocalCloudConfig(
         stack_name=STACK, api_port=args.port, layer_dirs={LAYER_ARN: str(run_dir.layer_dir)},
-        sqs_visibility_timeout=2, async_retry_delays=(1.0, 2.0), schedule_time_scale=args.report_every / 60,
+        sqs_visibility_timeout=2, async_retry_delays=RETRY_DELAYS, schedule_time_scale=args.report_every / 60,
         parameters={
             "HoptraceLayerArn": LAYER_ARN, "StoreUrl": run_dir.store_url, "AllowTestClient": "true",
             "PaymentFailureRate": str(args.payment_failure_rate),
@@ -154,7 +155,7 @@ def _drive(cloud: Any, run_dir: RunDir, profile: TrafficProfile, args: argparse.
     seconds = time.perf_counter() - started
     _done(started, f"{generator.stats.total} requests")
     started = _step(4, "waiting for retries, dead-letter queues and the collector")
-    depths = _drain(cloud, progress, generator, args.drain if not stop.is_set() else min(args.drain, 10.0))
+    depths = _drain(cloud, run_dir, generator, args.drain if not stop.is_set() else min(args.drain, 10.0))
     _done(started)
     store = open_store(run_dir.store_url)
     try:
@@ -176,18 +177,30 @@ def _queue_depths(cloud: Any) -> dict[str, int]:
     return depths
 
 
-def _drain(cloud: Any, progress: Any, generator: TrafficGenerator, budget: float) -> dict[str, int]:
-    """Wait until poison orders reached the DLQ and the store stopped growing, then record the DLQs."""
-    deadline, quiet_since, last = time.monotonic() + budget, time.monotonic(), -1
-    poison = len(generator.stats.poisoned)
+def _drain(cloud: Any, run_dir: RunDir, generator: TrafficGenerator, budget: float) -> dict[str, int]:
+    """Wait until the last orders' flows are whole, poison orders reached the DLQ and async retries had
+    their time; then have the DLQ watcher record the DLQs now rather than at its next schedule."""
+    from hoptrace_collector.store import StoreError, open_store
+
+    from .summary import missing_services
+
+    started = time.monotonic()
+    retries_done = started + sum(RETRY_DELAYS) + 1.0
+    poison, recent = len(generator.stats.poisoned), generator.stats.placed[-20:]
     payments_dlq = cloud.resource("PaymentsDLQ").name
-    while time.monotonic() < deadline:
-        spans = progress.spans()
-        depths = _queue_depths(cloud)
-        if spans != last:
-            last, quiet_since = spans, time.monotonic()
-        if depths[payments_dlq] >= poison and time.monotonic() - quiet_since >= 4.0:
-            break
-        time.sleep(0.5)
-    cloud.invoke("DlqWatcherFunction", {})  # record what is in the DLQs now, not at the next schedule
+    store = None
+    try:
+        while time.monotonic() - started < budget:
+            try:
+                store = store or open_store(run_dir.store_url)
+                flows_whole = not any(missing_services(store, sent.trace_id) for sent in recent)
+            except StoreError:
+                flows_whole = False
+            if flows_whole and _queue_depths(cloud)[payments_dlq] >= poison and time.monotonic() >= retries_done:
+                break
+            time.sleep(0.5)
+    finally:
+        if store is not None:
+            store.close()
+    cloud.invoke("DlqWatcherFunction", {})
     return _queue_depths(cloud)
