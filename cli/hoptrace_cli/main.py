@@ -16,6 +16,9 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "try": ("hoptrace_cli.try_layer", "trace sample AWS events with the layer and print the spans"),
     "local": ("hoptrace_localcloud.cli", "run a SAM template on this machine (no Docker)"),
     "bench": ("hoptrace_cli.bench", "measure hoptrace against a bare handler and its peers, side by side"),
+    "layer": ("hoptrace_cli.layer_build", "build the Lambda layer zip per runtime/architecture (layer build)"),
+    "attach": ("hoptrace_cli.attach", "add the layer, handler redirect and log subscription to existing functions"),
+    "detach": ("hoptrace_cli.detach", "undo what attach changed on functions, exactly"),
 }
 
 
