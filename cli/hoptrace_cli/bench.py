@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SUITES = {"startup": "benchmarks.startup"}
+SUITES = {"startup": "benchmarks.startup", "collector": "benchmarks.collector_bench"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -16,6 +16,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "try": ("hoptrace_cli.try_layer", "trace sample AWS events with the layer and print the spans"),
     "local": ("hoptrace_localcloud.cli", "run a SAM template on this machine (no Docker)"),
     "bench": ("hoptrace_cli.bench", "measure hoptrace against a bare handler and its peers, side by side"),
+    "collector": ("hoptrace_cli.collector", "run collector tasks: OTLP receiver, DLQ watcher, retention"),
+    "dashboard": ("hoptrace_cli.dashboard", "open the dashboard over a store (default: the newest demo run)"),
     "layer": ("hoptrace_cli.layer_build", "build the Lambda layer zip per runtime/architecture (layer build)"),
     "attach": ("hoptrace_cli.attach", "add the layer, handler redirect and log subscription to existing functions"),
     "detach": ("hoptrace_cli.detach", "undo what attach changed on functions, exactly"),

@@ -34,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
                      help=f"where runs are kept, one folder each (default {DEFAULT_DATA_DIR}; env HOPTRACE_DEMO_DIR)")
     run.add_argument("--port", type=int, default=3000, help="port of the local API (0: any free port)")
+    run.add_argument("--dashboard-port", type=int, default=8501, help="port of the dashboard (0: any free port)")
     run.add_argument("--drain", type=float, default=30.0, metavar="SECONDS",
                      help="after traffic stops, wait at most this long for retries, DLQs and the collector")
     run.add_argument("--report-every", type=float, default=10.0, metavar="SECONDS",
@@ -103,13 +104,20 @@ def run(args: argparse.Namespace) -> int:
             raise KeyboardInterrupt  # a second Ctrl-C skips the drain
 
     previous = {sig: signal.signal(sig, interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}
-    cloud = LocalCloud(TEMPLATE, config)
+    cloud, dashboard = LocalCloud(TEMPLATE, config), None
     try:
         started = _step(2, f"starting the local cloud ({TEMPLATE.parent.name}/template.yaml)")
         cloud.start()
         _done(started, f"{len(cloud.functions)} functions")
-        _print_urls(cloud, run_dir, args)
-        return _drive(cloud, run_dir, profile, args, stop)
+        if not args.no_dashboard:
+            dashboard = _start_dashboard(run_dir, args.dashboard_port)
+        _print_urls(cloud, run_dir, dashboard)
+        code = _drive(cloud, run_dir, profile, args, stop)
+        if dashboard is not None and not stop.is_set():
+            print(f"\nThe dashboard stays open at {dashboard.url} (the local cloud too); Ctrl-C stops both.",
+                  flush=True)
+            stop.wait()
+        return code
     except KeyboardInterrupt:
         print("\nstopping now (second Ctrl-C)", file=sys.stderr)
         return 130
@@ -118,19 +126,39 @@ def run(args: argparse.Namespace) -> int:
         return 1
     finally:
         print("stopping the local cloud…", file=sys.stderr, flush=True)
+        if dashboard is not None:
+            dashboard.stop()
         cloud.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
 
-def _print_urls(cloud: Any, run_dir: RunDir, args: argparse.Namespace) -> None:
+def _print_urls(cloud: Any, run_dir: RunDir, dashboard: Any) -> None:
     print(f"      API        {cloud.api_url}  (POST /orders, GET /orders/{{id}})")
     print(f"      AWS APIs   {cloud.endpoint_url}  (moto; AWS_ENDPOINT_URL for your own scripts)")
     print(f"      store      {run_dir.store_url}")
-    if not args.no_dashboard:
-        print("      dashboard  not part of this build yet: the summary below is read from the store")
+    if dashboard is not None:
+        print(f"      dashboard  {dashboard.url}")
     for warning in cloud.warnings:
         print(f"      not emulated: {warning}")
+
+
+def _start_dashboard(run_dir: RunDir, port: int) -> Any:
+    """The dashboard over this run's store; a demo without it still runs (and says why)."""
+    started = time.perf_counter()
+    try:
+        from hoptrace_dashboard.server import DashboardError, start_dashboard
+    except ImportError as exc:
+        print(f"      dashboard  not started: pip install 'hoptrace[dashboard]' ({exc})")
+        return None
+    print("      starting the dashboard…", flush=True)
+    try:
+        dashboard = start_dashboard(run_dir.store_url, port=port)
+    except DashboardError as exc:
+        print(f"      dashboard  not started: {exc}")
+        return None
+    _done(started)
+    return dashboard
 
 
 def _drive(cloud: Any, run_dir: RunDir, profile: TrafficProfile, args: argparse.Namespace,

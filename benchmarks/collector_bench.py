@@ -1,0 +1,215 @@
+"""The collector: ingest throughput (SQLite and DynamoDB on moto) and queries on a 1,000,000-span store.
+
+Run with `hoptrace bench collector` (or `python -m benchmarks.collector_bench`).
+
+1. Ingest: realistic CloudWatch Logs subscription batches (benchmarks/collector_data.py) go
+   through the real handler path (`Ingestor.ingest`: base64, gzip, JSON, wire decode, platform
+   lines, store write) into a fresh SQLite file, pinned to one CPU; spans/s and µs per span
+   (wall clock and CPU time of this process).
+2. DynamoDB: the same path into a table on moto's server (benchmarks/collector_dynamo.py),
+   with the capacity units and item sizes the writes would be billed for on AWS.
+3. Queries on a 1,000,000-span store (50 functions, traces of 5-15 spans over 24 hours, cold
+   starts and errors), built once and cached in .hoptrace/bench/ by generator and schema
+   version: get one trace, list the newest 100 traces of a service, function stats of the last
+   hour; median and p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks import collector_data
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / ".hoptrace" / "bench"
+STORE_SPANS = 1_000_000
+INGEST_SPANS = 60_000
+DYNAMO_SPANS = 3_000
+HOUR_NS = 3600 * 10**9
+
+
+def _p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[18] if len(values) >= 2 else values[0]
+
+
+def _one_cpu() -> Callable[[], None]:
+    """Pin this process to one CPU (the aim is per core); returns how to undo it."""
+    if not hasattr(os, "sched_setaffinity"):
+        return lambda: None
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {max(before)})
+    return lambda: os.sched_setaffinity(0, before)
+
+
+def ingest(passes: int, log: Callable[[str], None]) -> dict[str, Any]:
+    from hoptrace_collector.ingest.batch import Ingestor
+    from hoptrace_collector.store import open_store
+
+    events, total = collector_data.subscription_batches(INGEST_SPANS)
+    log(f"  SQLite ingest: {total} spans in {len(events)} subscription batches, {passes} pass(es) on one CPU ...")
+    walls, cpus = [], []
+    undo = _one_cpu()
+    try:
+        for _ in range(passes):
+            folder = Path(tempfile.mkdtemp(prefix="hoptrace-collector-bench-"))
+            try:
+                store = open_store(str(folder / "spans.db"))
+                ingestor = Ingestor(store)
+                wall, cpu = time.perf_counter(), time.process_time()
+                written = sum(ingestor.ingest(event)["spans_written"] for event in events)
+                walls.append(time.perf_counter() - wall)
+                cpus.append(time.process_time() - cpu)
+                store.close()
+                assert written == total, (written, total)
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        undo()
+    wall, cpu = statistics.median(walls), statistics.median(cpus)
+    return {"spans": total, "batches": len(events), "spans_per_batch": total / len(events),
+            "spans_per_s": total / wall, "us_per_span": wall / total * 1e6, "cpu_us_per_span": cpu / total * 1e6}
+
+
+def big_store(log: Callable[[str], None]) -> Path:
+    """The cached 1,000,000-span store (built on first use, ~1 minute)."""
+    from hoptrace_collector.store import open_store
+    from hoptrace_collector.store.sqlite_schema import SCHEMA_VERSION
+
+    path = CACHE / f"collector-1m-g{collector_data.GENERATOR_VERSION}-s{SCHEMA_VERSION}.db"
+    if path.exists():
+        return path
+    CACHE.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    for leftover in CACHE.glob(partial.name + "*"):
+        leftover.unlink()
+    log(f"  building the {STORE_SPANS:,}-span store (cached as {path.relative_to(ROOT)}) ...")
+    started = time.perf_counter()
+    store = open_store(str(partial))
+    batch: list[Any] = []
+    end = (time.time_ns() // HOUR_NS) * HOUR_NS
+    for invocation in collector_data.invocations(STORE_SPANS, seed=42, start_ns=end - 24 * HOUR_NS,
+                                                 spread_ns=24 * HOUR_NS):
+        batch.extend(collector_data.records(invocation))
+        if len(batch) >= 20_000:
+            store.write(batch)
+            batch = []
+    store.write(batch)
+    store.close()
+    connection = sqlite3.connect(partial)
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.execute("ANALYZE")
+    connection.close()
+    partial.rename(path)
+    log(f"  built in {time.perf_counter() - started:.0f} s")
+    return path
+
+
+def queries(rounds: int, log: Callable[[str], None]) -> dict[str, Any]:
+    from hoptrace_collector.store import TraceFilter, open_store
+
+    path = big_store(log)
+    store = open_store(str(path))
+    connection = sqlite3.connect(path)
+    spans = connection.execute("SELECT count(*) FROM spans").fetchone()[0]
+    newest = connection.execute("SELECT max(start_ns) FROM traces").fetchone()[0]
+    rng = random.Random(1)
+    trace_ids = [row[0] for row in connection.execute("SELECT trace_id FROM traces ORDER BY trace_id")]
+    services = store.functions()
+    connection.close()
+    timings: dict[str, list[float]] = {}
+
+    def timed(name: str, call: Callable[[], Any]) -> Any:
+        started = time.perf_counter()
+        result = call()
+        timings.setdefault(name, []).append((time.perf_counter() - started) * 1000)
+        return result
+
+    log(f"  queries on {spans:,} spans / {len(trace_ids):,} traces ...")
+    for _ in range(2):  # first touches: the page cache, not the store, would be measured
+        store.list_traces(TraceFilter(service=services[0]))
+        store.get_trace(trace_ids[0])
+    sizes = []
+    for _ in range(20 * rounds):
+        sizes.append(len(timed("get one trace", lambda: store.get_trace(rng.choice(trace_ids)))))
+    for _ in range(5 * rounds):
+        for service in rng.sample(services, 4):
+            found = timed("newest 100 traces of a service", lambda s=service: store.list_traces(
+                TraceFilter(service=s, limit=100)))
+            assert len(found) == 100
+    for _ in range(3 * rounds):
+        timed("newest 100 traces, errors only", lambda: store.list_traces(TraceFilter(status="error", limit=100)))
+        timed("newest 100 cold-start spans", lambda: store.spans(cold_starts_only=True, limit=100))
+    for _ in range(rounds):
+        stats = timed("function stats, last hour, 1-min buckets", lambda: store.function_stats(
+            since_ns=newest - HOUR_NS, until_ns=newest + 1, bucket_s=60))
+    store.close()
+    return {"spans": spans, "traces": len(trace_ids), "spans_per_trace": statistics.mean(sizes),
+            "stats_rows": len(stats), "db_mb": path.stat().st_size / 1e6,
+            "queries": {name: {"median_ms": statistics.median(v), "p95_ms": _p95(v), "runs": len(v)}
+                        for name, v in timings.items()}}
+
+
+def run(rounds: int = 3, warm: int = 0, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """`rounds`: ingest passes (at most 3) and a multiplier of query repetitions; `warm` is unused."""
+    from benchmarks import collector_dynamo
+
+    rounds = max(1, rounds)
+    result: dict[str, Any] = {"ingest": ingest(min(rounds, 3), log)}
+    result["dynamodb"] = collector_dynamo.run(DYNAMO_SPANS, log)
+    result["store"] = queries(min(rounds, 5), log)
+    return result
+
+
+AIMS = {"get one trace": 50.0, "newest 100 traces of a service": 200.0}
+
+
+def markdown(result: dict[str, Any]) -> str:
+    ingest_result, dynamo, store = result["ingest"], result["dynamodb"], result["store"]
+    lines = [
+        "| ingest (subscription payload → store) | spans/s | µs per span (wall) | µs per span (CPU) |",
+        "|---|---|---|---|",
+        f"| SQLite, one CPU, {ingest_result['spans']:,} spans in batches of ~{ingest_result['spans_per_batch']:.0f} "
+        f"| {ingest_result['spans_per_s']:,.0f} | {ingest_result['us_per_span']:.1f} "
+        f"| {ingest_result['cpu_us_per_span']:.1f} |",
+        f"| DynamoDB on moto's server, {dynamo['spans']:,} spans | {dynamo['spans_per_s']:,.0f} "
+        f"| {1e6 / dynamo['spans_per_s']:.0f} | - |",
+        "",
+        f"DynamoDB cost per million spans (on-demand, from the measured items): "
+        f"{dynamo['write_units_per_span']:.2f} write units/span = ${dynamo['write_cost_per_million']:.2f} writes, "
+        f"{dynamo['read_units_per_span']:.2f} read units/span = ${dynamo['read_cost_per_million']:.2f} reads, "
+        f"{dynamo['storage_gb_per_million']:.2f} GB = ${dynamo['storage_cost_per_million_month']:.2f} per month "
+        f"stored. Mean item bytes: "
+        + ", ".join(f"{kind} {size}" for kind, size in dynamo["item_bytes"].items()) + ". Write units per span: "
+        + ", ".join(f"{kind} {units:.2f}" for kind, units in dynamo["write_units_per_span_by_kind"].items()) + ".",
+        "",
+        f"| query on {store['spans']:,} spans ({store['traces']:,} traces, {store['db_mb']:.0f} MB) "
+        "| median | p95 | runs | aim |",
+        "|---|---|---|---|---|",
+    ]
+    for name, q in store["queries"].items():
+        aim = AIMS.get(name)
+        verdict = f"< {aim:.0f} ms {'met' if q['p95_ms'] < aim else 'NOT met'}" if aim else "-"
+        lines.append(f"| {name} | {q['median_ms']:.1f} ms | {q['p95_ms']:.1f} ms | {q['runs']} | {verdict} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    print(markdown(run(args.rounds)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,41 @@
+"""The collector's settings, read once from `HOPTRACE_*` variables (documented in the README).
+
+Parsed with the layer's own helpers so a bad value behaves the same everywhere: one warning
+on stderr and the default, never a failed start.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from hoptrace.config import _bool, _number
+
+DEFAULT_STORE = "sqlite:////tmp/hoptrace/spans.db"
+
+
+@dataclass(frozen=True)
+class CollectorConfig:
+    store_url: str = DEFAULT_STORE
+    max_attribute_length: int = 4096
+    part_max_age_s: float = 900.0
+    forward_otlp: str | None = None
+    forward_xray: bool = False
+    forward_timeout_s: float = 2.0
+    dlq_urls: tuple[str, ...] = ()
+    own_log_group: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> CollectorConfig:
+        env = os.environ if env is None else env
+        return cls(
+            store_url=env.get("HOPTRACE_STORE") or DEFAULT_STORE,
+            max_attribute_length=int(_number(env, "HOPTRACE_MAX_ATTRIBUTE_LENGTH", 4096, 64, 65536)),
+            part_max_age_s=_number(env, "HOPTRACE_PART_MAX_AGE_S", 900.0, 1.0, 86400.0),
+            forward_otlp=env.get("HOPTRACE_FORWARD_OTLP") or None,
+            forward_xray=_bool(env, "HOPTRACE_FORWARD_XRAY", False),
+            forward_timeout_s=_number(env, "HOPTRACE_FORWARD_TIMEOUT", 2.0, 0.05, 60.0),
+            dlq_urls=tuple(u.strip() for u in env.get("HOPTRACE_DLQ_URLS", "").split(",") if u.strip()),
+            own_log_group=env.get("AWS_LAMBDA_LOG_GROUP_NAME") or None,
+        )

@@ -1,0 +1,192 @@
+"""One subscription batch in, store records out: decode, sort lines, map, join failures, write once.
+
+The order matters for the guarantees the handler gives:
+
+- everything malformed is counted into `Problems` and skipped, never raised;
+- the store write is the single place that may raise: then the split-line buffer is rolled
+  back and the exception propagates, so the source retries the whole batch;
+- records are built deterministically from the batch (no clocks, no random ids), so a
+  redelivered batch rewrites identical records and the store counts them as unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from hoptrace import wire
+from hoptrace_collector.ingest import platform
+from hoptrace_collector.ingest.failures import Lookup, failure_span, stored_invocation_span
+from hoptrace_collector.ingest.parts import PartBuffer
+from hoptrace_collector.ingest.payload import LogBatch, PayloadError, decode_subscription
+from hoptrace_collector.ingest.problems import LOG_PREFIX, Problems, log_line
+from hoptrace_collector.ingest.records import DEFAULT_LIMITS, Limits, clean_attributes, names, to_record
+from hoptrace_collector.store.base import Store
+from hoptrace_collector.store.model import InvocationRecord, SpanRecord, WriteResult
+from hoptrace_collector.store.rules import PLATFORM_FAILURES, is_invocation_span
+
+LAMBDA_GROUP_PREFIX = "/aws/lambda/"
+_PREFIX_SEARCH = 400  # a runtime's log prefix ("<time>\t<request id>\tINFO\t") is far shorter
+
+
+def span_text(message: str) -> str | None:
+    """The `HOPTRACE …` text of a log message, also behind a runtime logging prefix, else None."""
+    if message.startswith("HOPTRACE"):
+        text = message
+    else:
+        index = message.find("\tHOPTRACE", 0, _PREFIX_SEARCH)
+        if index < 0:
+            return None
+        text = message[index + 1:]
+    text = text.rstrip("\r\n")
+    return text if wire.is_span_line(text) else None
+
+
+def function_of(log_group: str) -> str:
+    return log_group[len(LAMBDA_GROUP_PREFIX):] if log_group.startswith(LAMBDA_GROUP_PREFIX) else log_group
+
+
+@dataclass
+class Decoded:
+    """What one batch contributed, before it is written."""
+
+    spans: list[SpanRecord] = field(default_factory=list)
+    invocations: list[InvocationRecord] = field(default_factory=list)
+    span_lines: int = 0
+    failures: int = 0
+
+
+class Ingestor:
+    """Holds what lives as long as the process: the store, the split-line buffer, the forwarder."""
+
+    def __init__(self, store: Store, parts: PartBuffer | None = None, limits: Limits = DEFAULT_LIMITS,
+                 own_log_group: str | None = None,
+                 forward: Callable[[list[SpanRecord]], dict[str, int]] | None = None,
+                 lookup: Lookup | None = None) -> None:
+        self.store = store
+        self.parts = parts or PartBuffer()
+        self.limits = limits
+        self.own_log_group = own_log_group
+        self.forward = forward
+        self.lookup = lookup or stored_invocation_span(store)
+
+    def ingest(self, event: Any) -> dict[str, Any]:
+        """Store one subscription event; returns counts. Raises only when the store write fails."""
+        problems = Problems()
+        try:
+            batch = decode_subscription(event)
+        except PayloadError as exc:
+            problems.add(exc.kind, exc.detail)
+            return self._finish({"events": 0}, problems, "", "")
+        summary: dict[str, Any] = {"log_group": batch.log_group, "log_stream": batch.log_stream,
+                                   "events": len(batch.events)}
+        if batch.is_control:
+            return {**summary, "control_message": True}
+        if self.own_log_group and batch.log_group == self.own_log_group:
+            return {**summary, "skipped": "the collector's own log group"}
+        for detail in batch.bad_events:
+            problems.add("bad_log_event", detail)
+        self.parts.checkpoint()
+        decoded = self.decode(batch, problems)
+        try:
+            result = (self.store.write(decoded.spans, decoded.invocations)
+                      if decoded.spans or decoded.invocations else WriteResult(0, 0))
+        except Exception:
+            self.parts.rollback()
+            log_line("store_write_failed", log_group=batch.log_group, log_stream=batch.log_stream,
+                     spans=len(decoded.spans), invocations=len(decoded.invocations))
+            raise
+        summary.update(_counts(decoded, result))
+        if self.forward is not None and decoded.spans:
+            summary["forwarded"] = self.forward(decoded.spans)
+        return self._finish(summary, problems, batch.log_group, batch.log_stream)
+
+    def decode(self, batch: LogBatch, problems: Problems) -> Decoded:
+        """The batch's records; pure apart from the part buffer and the failure-join lookup."""
+        decoded = Decoded()
+        function = function_of(batch.log_group)
+        platform_lines: list[platform.PlatformLine] = []
+        for event in batch.events:
+            message = event.message
+            text = span_text(message)
+            if text is not None:
+                if text.startswith(wire.PART_PREFIX):
+                    text = self._join(text, batch, problems)
+                    if text is None:
+                        continue
+                self._span_line(text, function, decoded, problems)
+            elif not message.startswith(LOG_PREFIX):
+                line = platform.parse(message, event.timestamp_ms * 1_000_000)
+                if line is not None:
+                    platform_lines.append(line)
+        for part_id, origin, seen, total in self.parts.expire():
+            problems.add("incomplete_part", f"span line {part_id} from {origin.log_group} {origin.log_stream}: "
+                         f"{seen} of {total} pieces arrived")
+        if platform_lines:
+            self._platform(platform_lines, function, batch, decoded)
+        return decoded
+
+    def _join(self, text: str, batch: LogBatch, problems: Problems) -> str | None:
+        try:
+            return self.parts.feed(text, batch.log_group, batch.log_stream)
+        except wire.WireError as exc:
+            problems.add("bad_part", str(exc))
+            return None
+
+    def _span_line(self, text: str, function: str, decoded: Decoded, problems: Problems) -> None:
+        try:
+            resource, spans, span_problems = wire.decode(text)
+        except wire.WireError as exc:
+            problems.add(_wire_kind(str(exc)), str(exc))
+            return
+        decoded.span_lines += 1
+        for problem in span_problems:
+            problems.add("invalid_span", problem)
+        resource = clean_attributes(resource, self.limits, problems)
+        service, span_function = names(resource, function)
+        limits = self.limits
+        for span in spans:
+            decoded.spans.append(to_record(span, resource, service, span_function, "layer", limits, problems))
+
+    def _platform(self, lines: list[platform.PlatformLine], function: str, batch: LogBatch,
+                  decoded: Decoded) -> None:
+        invocation_spans = {s.request_id: s for s in decoded.spans
+                            if s.function == function and is_invocation_span(s) and not s.pending}
+        pending = {s.request_id: s for s in decoded.spans if s.function == function and s.request_id and s.pending}
+        traces = {rid: s.trace_id for spans in (pending, invocation_spans) for rid, s in spans.items()}
+        started = {line.request_id: line.time_ns for line in lines if line.kind == "start"}
+        for request_id, record in platform.invocations(lines, function, batch.log_group, batch.log_stream,
+                                                       traces).items():
+            if record.outcome in PLATFORM_FAILURES:
+                known = invocation_spans.get(request_id) or pending.get(request_id) or self.lookup(function,
+                                                                                                   request_id)
+                span = failure_span(record, known, started.get(request_id))
+                decoded.spans.append(span)
+                decoded.failures += 1
+                if record.trace_id != span.trace_id:
+                    record = replace(record, trace_id=span.trace_id)
+            decoded.invocations.append(record)
+
+    @staticmethod
+    def _finish(summary: dict[str, Any], problems: Problems, log_group: str, log_stream: str) -> dict[str, Any]:
+        if problems:
+            summary["problems"] = problems.as_dict()
+            log_line("problems", log_group=log_group, log_stream=log_stream, problems=problems.as_dict(),
+                     samples=problems.samples)
+        return summary
+
+
+def _wire_kind(message: str) -> str:
+    """A countable kind for a `wire.decode` error (its messages are the layer's, see hoptrace.wire)."""
+    if "unknown wire version" in message:
+        return "unknown_version"
+    if "not valid JSON" in message:
+        return "bad_span_json"
+    return "bad_span_line"
+
+
+def _counts(decoded: Decoded, result: WriteResult) -> dict[str, int]:
+    return {"span_lines": decoded.span_lines, "spans": len(decoded.spans), "spans_written": result.spans_written,
+            "spans_unchanged": result.spans_unchanged, "invocations": len(decoded.invocations),
+            "invocations_written": result.invocations_written, "platform_failures": decoded.failures}

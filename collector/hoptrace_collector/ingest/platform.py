@@ -1,0 +1,142 @@
+"""The lines the Lambda platform writes around each invocation, and what they say about it.
+
+AWS (and the local cloud, which copies it) write:
+
+    START RequestId: <id> Version: $LATEST
+    END RequestId: <id>
+    REPORT RequestId: <id>\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\t
+        Max Memory Used: 50 MB\tInit Duration: 100.00 ms          (Init Duration: cold starts only)
+        [\tXRAY TraceId: 1-5759e988-bd86…\tSegmentId: …\tSampled: true]   (active tracing)
+        [\tStatus: timeout | Status: error\tError Type: Runtime.ExitError | Runtime.OutOfMemory]
+    2024-01-01T00:00:00.000Z <id> Task timed out after 3.00 seconds
+    RequestId: <id> Error: Runtime exited with error: signal: killed    (then "Runtime.ExitError")
+    RequestId: <id> Process exited before completing request            (older runtimes)
+
+Out of memory: AWS reports `signal: killed` with Max Memory Used equal to Memory Size, or
+(newer) `Error Type: Runtime.OutOfMemory`. The local cloud writes the timeout line, and a
+REPORT with `Status: timeout`; it does not log runtime crashes (they only reach the caller).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from hoptrace.propagation import parse_xray
+from hoptrace_collector.store.model import InvocationRecord
+from hoptrace_collector.store.rules import merge_invocation
+
+_START = re.compile(r"START RequestId: (\S+)")
+_END = re.compile(r"END RequestId: (\S+)")
+_REPORT = re.compile(r"REPORT RequestId: (\S+)\s*(.*)", re.DOTALL)
+_TIMEOUT = re.compile(r"(?:\S+\s+)?(\S+)\s+Task timed out after ([\d.]+) seconds")
+_CRASH = re.compile(r"RequestId: (\S+) (?:Error: (.+)|(Process exited before completing request))")
+_FIELD_SPLIT = re.compile(r"\t+| {2,}")
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformLine:
+    kind: str  # start | end | report | timeout | crash
+    request_id: str
+    time_ns: int
+    fields: dict[str, str] | None = None  # REPORT fields by name
+    message: str = ""
+
+
+def parse(message: str, time_ns: int) -> PlatformLine | None:
+    """The platform line `message` is, or None for anything else (user output, span lines)."""
+    head = message[:6]
+    if head == "START ":
+        match = _START.match(message)
+        return PlatformLine("start", match.group(1), time_ns) if match else None
+    if head == "END Re":
+        match = _END.match(message)
+        return PlatformLine("end", match.group(1), time_ns) if match else None
+    if head == "REPORT":
+        match = _REPORT.match(message)
+        if match is None:
+            return None
+        return PlatformLine("report", match.group(1), time_ns, _report_fields(match.group(2)))
+    if "Task timed out after" in message[:200]:
+        match = _TIMEOUT.match(message.strip())
+        if match:
+            return PlatformLine("timeout", match.group(1), time_ns, {"Timeout": match.group(2)},
+                                f"Task timed out after {match.group(2)} seconds")
+    if "exited" in message[:300]:
+        match = _CRASH.search(message)
+        if match:
+            return PlatformLine("crash", match.group(1), time_ns, None, (match.group(2) or match.group(3)).strip())
+    return None
+
+
+def _report_fields(text: str) -> dict[str, str]:
+    fields = {}
+    for part in _FIELD_SPLIT.split(text.strip()):
+        name, sep, value = part.partition(":")
+        if sep:
+            fields[name.strip()] = value.strip()
+    return fields
+
+
+def _number(fields: dict[str, str], name: str) -> float | None:
+    try:
+        return float(fields[name].split()[0])
+    except (KeyError, ValueError, IndexError):
+        return None
+
+
+def _whole(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def xray_trace_id(fields: dict[str, str]) -> str | None:
+    """The REPORT's `XRAY TraceId: 1-8hex-24hex` as a 32-hex trace id."""
+    root = fields.get("XRAY TraceId")
+    carried, _problem = parse_xray(f"Root={root}") if root else (None, None)
+    return f"{carried.trace_id:032x}" if carried else None
+
+
+def to_invocation(line: PlatformLine, function: str, log_group: str, log_stream: str,
+                  trace_id: str | None = None) -> InvocationRecord | None:
+    """What one line says about its invocation (START/END say nothing we store); `trace_id` if known."""
+    common = {"request_id": line.request_id, "function": function, "time_ns": line.time_ns,
+              "log_group": log_group, "log_stream": log_stream}
+    if line.kind == "timeout":
+        seconds = _number(line.fields or {}, "Timeout")
+        return InvocationRecord(**common, outcome="timeout", message=line.message, trace_id=trace_id,
+                                duration_ms=None if seconds is None else seconds * 1000)
+    if line.kind == "crash":
+        return InvocationRecord(**common, outcome="crash", message=line.message, trace_id=trace_id)
+    if line.kind != "report":
+        return None
+    fields = line.fields or {}
+    outcome, message = "ok", ""
+    status, error_type = fields.get("Status", "").lower(), fields.get("Error Type", "")
+    if status == "timeout":
+        outcome, message = "timeout", "Status: timeout"
+    elif error_type == "Runtime.OutOfMemory":
+        outcome, message = "oom", error_type
+    elif status == "error":
+        outcome, message = "crash", error_type or "Status: error"
+    return InvocationRecord(
+        **common, outcome=outcome, message=message, duration_ms=_number(fields, "Duration"),
+        billed_ms=_number(fields, "Billed Duration"), memory_mb=_whole(_number(fields, "Memory Size")),
+        max_memory_mb=_whole(_number(fields, "Max Memory Used")), init_ms=_number(fields, "Init Duration"),
+        trace_id=trace_id or xray_trace_id(fields),
+    )
+
+
+def invocations(lines: Iterable[PlatformLine], function: str, log_group: str, log_stream: str,
+                traces: dict[str, str] | None = None) -> dict[str, InvocationRecord]:
+    """One merged record per request id: the worst outcome with every figure any line gave.
+
+    `traces` maps request ids to the trace of their spans (known from the same batch).
+    """
+    merged: dict[str, InvocationRecord] = {}
+    traces = traces or {}
+    for line in lines:
+        record = to_invocation(line, function, log_group, log_stream, traces.get(line.request_id))
+        if record is not None:
+            merged[line.request_id] = merge_invocation(merged.get(line.request_id), record)
+    return merged

@@ -1,0 +1,155 @@
+"""Wire spans (`hoptrace.wire`) to `SpanRecord`, with the limits that keep one bad span from hurting the store.
+
+Both the log ingest and the OTLP receiver come through here (the receiver first turns OTLP
+into wire spans), so a span is flattened and bounded the same way whatever carried it:
+
+- `service` is the resource's `service.name`, `function` its `faas.name` (else the service,
+  else the function named by the log group); `request_id` is `faas.invocation_id`;
+  `cold_start` is `faas.coldstart`; `trigger` is `hoptrace.trigger` (sqs, sns, apigateway…)
+  else `faas.trigger` (pubsub, http…); `pending` is `hoptrace.pending` (the layer's timeout
+  watchdog marks its early copy of the invocation span with it).
+- A string attribute longer than `Limits.max_attribute_chars` (4 KiB) is cut to that length
+  (`attribute_truncated`); values that are not strings, numbers, booleans or lists of them
+  become JSON text (`bad_attribute`); `null` values are dropped, as OpenTelemetry does. At
+  most `max_attributes` attributes, events and links are kept per span (`attributes_dropped`…).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from hoptrace import semconv
+from hoptrace_collector.ingest.problems import Problems
+from hoptrace_collector.store.model import SpanRecord, SpanSource
+
+_SCALARS = frozenset({str, int, float, bool})
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_attribute_chars: int = 4096
+    max_attributes: int = 128
+    max_events: int = 128
+    max_links: int = 128
+    max_name_chars: int = 1024
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def clean_attributes(attributes: Any, limits: Limits, problems: Problems) -> dict[str, Any]:
+    """The attributes as stored; the same dict when nothing needs changing (the common, fast case)."""
+    if not attributes:
+        return {}
+    if not isinstance(attributes, dict):
+        problems.add("bad_attribute", f"attributes must be an object, got {type(attributes).__name__}")
+        return {}
+    limit = limits.max_attribute_chars
+    for value in attributes.values():
+        kind = type(value)
+        if kind not in _SCALARS or (kind is str and len(value) > limit):
+            break
+    else:
+        if len(attributes) <= limits.max_attributes:
+            return attributes
+    return _clean_slowly(attributes, limits, problems)
+
+
+def _clean_slowly(attributes: dict[str, Any], limits: Limits, problems: Problems) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in attributes.items():
+        if len(out) >= limits.max_attributes:
+            problems.add("attributes_dropped", f"more than {limits.max_attributes} attributes; "
+                         f"{len(attributes) - len(out)} dropped")
+            break
+        if value is None:
+            continue
+        if isinstance(value, list) and all(type(v) in _SCALARS for v in value):
+            out[key] = [_bounded(v, key, limits, problems) for v in value]
+        elif type(value) in _SCALARS:
+            out[key] = _bounded(value, key, limits, problems)
+        else:
+            problems.add("bad_attribute", f"{key}: {type(value).__name__} value stored as JSON text")
+            out[key] = _bounded(json.dumps(value, default=str), key, limits, problems)
+    return out
+
+
+def _bounded(value: Any, key: str, limits: Limits, problems: Problems) -> Any:
+    if type(value) is str and len(value) > limits.max_attribute_chars:
+        problems.add("attribute_truncated", f"{key}: {len(value)} chars cut to {limits.max_attribute_chars}")
+        return value[:limits.max_attribute_chars]
+    return value
+
+
+def names(resource: dict[str, Any], fallback_function: str) -> tuple[str, str]:
+    """(service, function) of every span of a resource."""
+    service = resource.get(semconv.SERVICE_NAME)
+    function = resource.get(semconv.FAAS_NAME)
+    service = service if isinstance(service, str) and service else (
+        function if isinstance(function, str) and function else fallback_function)
+    function = function if isinstance(function, str) and function else service
+    return service, function
+
+
+def to_record(span: dict[str, Any], resource: dict[str, Any], service: str, function: str, source: SpanSource,
+              limits: Limits, problems: Problems) -> SpanRecord:
+    """One validated wire span (see `hoptrace.wire.validate_span`) as stored."""
+    attributes = clean_attributes(span.get("attributes"), limits, problems)
+    status = span["status"]
+    message = status.get("message")
+    request_id = attributes.get(semconv.FAAS_INVOCATION_ID)
+    trigger = attributes.get(semconv.TRIGGER) or attributes.get(semconv.FAAS_TRIGGER)
+    name = span["name"]
+    if len(name) > limits.max_name_chars:
+        problems.add("attribute_truncated", f"span name of {len(name)} chars")
+        name = name[:limits.max_name_chars]
+    return SpanRecord(
+        trace_id=span["trace_id"], span_id=span["span_id"], parent_id=span.get("parent_id"), name=name,
+        kind=span["kind"], start_ns=span["start"], end_ns=span["end"], status=status["code"],
+        status_message=str(message)[:limits.max_attribute_chars] if message else "",
+        service=service, function=function,
+        request_id=request_id if isinstance(request_id, str) else None,
+        cold_start=attributes.get(semconv.FAAS_COLDSTART) is True,
+        trigger=trigger if isinstance(trigger, str) else None,
+        attributes=attributes,
+        events=_events(span.get("events"), span["start"], limits, problems) if span.get("events") else [],
+        links=_links(span.get("links"), limits, problems) if span.get("links") else [],
+        resource=resource, source=source, pending=attributes.get(semconv.PENDING) is True,
+    )
+
+
+def _events(events: list[dict[str, Any]], start: int, limits: Limits, problems: Problems) -> list[dict[str, Any]]:
+    if len(events) > limits.max_events:
+        problems.add("events_dropped", f"{len(events) - limits.max_events} events over {limits.max_events}")
+    out = []
+    for event in events[:limits.max_events]:
+        time = event.get("time")
+        out.append({"name": str(event.get("name", ""))[:limits.max_name_chars],
+                    "time": time if type(time) is int else start,
+                    "attributes": clean_attributes(event.get("attributes"), limits, problems)})
+    return out
+
+
+def _links(links: list[dict[str, Any]], limits: Limits, problems: Problems) -> list[dict[str, Any]]:
+    if len(links) > limits.max_links:
+        problems.add("links_dropped", f"{len(links) - limits.max_links} links over {limits.max_links}")
+    out = []
+    for link in links[:limits.max_links]:
+        if not (isinstance(link.get("trace_id"), str) and isinstance(link.get("span_id"), str)):
+            problems.add("bad_link", "a link needs string trace_id and span_id")
+            continue
+        out.append({"trace_id": link["trace_id"], "span_id": link["span_id"],
+                    "attributes": clean_attributes(link.get("attributes"), limits, problems)})
+    return out
+
+
+def to_wire(record: SpanRecord) -> dict[str, Any]:
+    """The stored span back in wire form (for forwarding as OTLP or X-Ray)."""
+    status: dict[str, Any] = {"code": record.status}
+    if record.status_message:
+        status["message"] = record.status_message
+    return {"trace_id": record.trace_id, "span_id": record.span_id, "parent_id": record.parent_id,
+            "name": record.name, "kind": record.kind, "start": record.start_ns, "end": record.end_ns,
+            "status": status, "attributes": record.attributes, "events": record.events, "links": record.links}

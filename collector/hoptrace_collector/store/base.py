@@ -1,0 +1,62 @@
+"""The one small interface every span store implements (SQLite, DynamoDB).
+
+The collector writes through it; the dashboard and the alert evaluator read through it.
+Queries that could touch many rows (stats, trace lists) are methods here, so each backend
+pushes them into its own engine instead of the caller loading the store into memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from hoptrace_collector.store.model import (
+    DlqMessage,
+    FunctionStats,
+    InvocationRecord,
+    SpanRecord,
+    TraceFilter,
+    TraceSummary,
+    WriteResult,
+)
+
+
+class StoreError(RuntimeError):
+    """The store could not do what was asked (unreachable, locked past the retry budget, bad URL)."""
+
+
+class Store(Protocol):
+    url: str
+
+    def write(self, spans: Sequence[SpanRecord] = (), invocations: Sequence[InvocationRecord] = (),
+              dlq: Sequence[DlqMessage] = ()) -> WriteResult:
+        """Store everything or raise StoreError. Idempotent: rewriting the same records changes nothing."""
+
+    def get_trace(self, trace_id: str) -> list[SpanRecord]:
+        """Every span of the trace, ordered by start time."""
+
+    def list_traces(self, flt: TraceFilter) -> list[TraceSummary]:
+        """Newest first."""
+
+    def spans(self, *, function: str | None = None, since_ns: int | None = None, until_ns: int | None = None,
+              errors_only: bool = False, cold_starts_only: bool = False, limit: int = 1000) -> list[SpanRecord]:
+        """Newest first; with `cold_starts_only` / `errors_only` this is the cold-start / failures query."""
+
+    def invocations(self, *, function: str | None = None, since_ns: int | None = None, until_ns: int | None = None,
+                    outcomes: Sequence[str] | None = None, limit: int = 1000) -> list[InvocationRecord]:
+        """Newest first."""
+
+    def dlq_messages(self, *, queue: str | None = None, limit: int = 1000) -> list[DlqMessage]:
+        """Newest first."""
+
+    def function_stats(self, *, since_ns: int, until_ns: int, bucket_s: int = 60,
+                       function: str | None = None) -> list[FunctionStats]:
+        """One row per function and bucket with at least one invocation."""
+
+    def functions(self) -> list[str]:
+        """Every function (or service) that has spans."""
+
+    def delete_older_than(self, cutoff_ns: int) -> int:
+        """Retention: remove everything that started before the cutoff; returns rows removed."""
+
+    def close(self) -> None: ...

@@ -1,0 +1,482 @@
+"""The embedded store: one SQLite file in WAL mode, one writer and any number of readers.
+
+WAL lets the dashboard read while the collector writes (readers see the last committed
+batch, never a half-written one); `busy_timeout` makes a second writer wait instead of
+failing. Each `write` is one `BEGIN IMMEDIATE` transaction: the write lock is taken before
+the existing rows are read, so the merge decisions (rules.py) cannot race another writer,
+and a batch is stored entirely or not at all.
+
+URL: `sqlite:////abs/path/spans.db` (four slashes: absolute), `sqlite:///relative.db`, or a
+plain filesystem path. Query options: `busy_timeout_ms` (default 10000).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from hoptrace_collector.store import rules
+from hoptrace_collector.store.base import StoreError
+from hoptrace_collector.store.model import (
+    DlqMessage,
+    FunctionStats,
+    InvocationRecord,
+    SpanRecord,
+    TraceFilter,
+    TraceSummary,
+    WriteResult,
+)
+from hoptrace_collector.store.sqlite_schema import (
+    DLQ_COLUMNS,
+    INSERT_TRACE_KEY,
+    INVOCATION_COLUMNS,
+    SCHEMA_VERSION,
+    SPAN_COLUMNS,
+    TABLES,
+    UPSERT_TRACE,
+    upsert,
+)
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+_dumps = _ENCODER.encode
+_loads = json.loads
+_LOOKUP_CHUNK = 400  # (trace_id, span_id) pairs per lookup: 800 bound parameters
+_SPAN_SELECT = ", ".join(SPAN_COLUMNS)
+_UPSERT_SPAN = upsert("spans", SPAN_COLUMNS, ("trace_id", "span_id"))
+_UPSERT_INVOCATION = upsert("invocations", INVOCATION_COLUMNS, ("function", "request_id"))
+_UPSERT_DLQ = upsert("dlq", DLQ_COLUMNS, ("queue", "message_id"))
+
+
+def path_from_url(url: str) -> Path:
+    """`sqlite:////abs.db` → /abs.db, `sqlite:///rel.db` → rel.db, anything without a scheme is a path."""
+    if "://" not in url:
+        if not url.strip():
+            raise StoreError("empty store URL: use sqlite:////abs/path/spans.db or a file path")
+        return Path(url)
+    parts = urlsplit(url)
+    if parts.scheme != "sqlite":
+        raise StoreError(f"not a sqlite URL: {url!r}")
+    if parts.netloc:
+        raise StoreError(f"sqlite URL {url!r} has a host part {parts.netloc!r}: use sqlite:///relative.db or "
+                         "sqlite:////absolute/path.db (three slashes, then the path)")
+    path = parts.path[1:] if parts.path.startswith("/") else parts.path
+    if not path:
+        raise StoreError(f"sqlite URL {url!r} names no file: use sqlite:////abs/path/spans.db")
+    return Path(path)
+
+
+class SqliteStore:
+    """`Store` over one SQLite file; safe to share between threads (calls are serialised)."""
+
+    def __init__(self, path: str | Path, busy_timeout_ms: int = 10_000, url: str | None = None) -> None:
+        self.path = Path(path)
+        self.url = url or f"sqlite:///{self.path}"
+        self._lock = threading.RLock()
+        self._resource_ids: dict[str, int] = {}
+        self._resource_texts: dict[int, str] = {}
+        try:
+            if str(self.path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000, isolation_level=None,
+                                         check_same_thread=False)
+            self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            # Checkpoint every ~40 MB of WAL instead of 4 MB: the same page rewritten by many batches
+            # is copied into the database once, and the fsyncs of a checkpoint are paid less often.
+            self._conn.execute("PRAGMA wal_autocheckpoint = 10000")
+            mode = self._wal()
+            if mode.lower() != "wal" and str(self.path) != ":memory:":
+                raise StoreError(f"sqlite store {self.path}: the filesystem does not support WAL (got {mode!r})")
+            # NORMAL is durable across application crashes in WAL mode; only a power loss can drop the last batch.
+            self._conn.executescript("PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; "
+                                     "PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456; "
+                                     "PRAGMA analysis_limit = 400;")
+            self._create_schema()
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the sqlite store at {self.path}: {exc}") from exc
+
+    def _wal(self) -> str:
+        """Switch to WAL once per file; a second process opening a new file at the same moment waits."""
+        mode = self._conn.execute("PRAGMA journal_mode").fetchone()[0]
+        deadline = time.monotonic() + 10
+        while mode.lower() != "wal":
+            try:
+                mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                break
+            except sqlite3.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        return str(mode)
+
+    @classmethod
+    def from_url(cls, url: str) -> SqliteStore:
+        query = parse_qs(urlsplit(url).query) if "://" in url else {}
+        try:
+            timeout = int(query.get("busy_timeout_ms", ["10000"])[0])
+        except ValueError as exc:
+            raise StoreError(f"busy_timeout_ms in {url!r} must be an integer number of milliseconds") from exc
+        return cls(path_from_url(url.split("?", 1)[0]), timeout, url=url)
+
+    def _create_schema(self) -> None:
+        with self._lock:
+            try:  # executescript commits any open transaction first, so the script carries its own
+                self._conn.executescript("BEGIN IMMEDIATE;" + TABLES + "COMMIT;")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+        with self._transaction():
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row is None:
+                self._conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) != SCHEMA_VERSION:
+                raise StoreError(f"{self.path} has schema version {row[0]}, this collector reads {SCHEMA_VERSION}; "
+                                 "point HOPTRACE_STORE at a new file")
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self)
+
+    # -- writing -------------------------------------------------------------------------------------
+    def write(self, spans: Sequence[SpanRecord] = (), invocations: Sequence[InvocationRecord] = (),
+              dlq: Sequence[DlqMessage] = ()) -> WriteResult:
+        try:
+            with self._transaction():
+                written, unchanged = self._write_spans(spans)
+                invocations_written = self._merge_rows(
+                    invocations, "invocations", INVOCATION_COLUMNS, ("function", "request_id"),
+                    _UPSERT_INVOCATION, rules.merge_invocation, InvocationRecord)
+                dlq_written = self._merge_rows(dlq, "dlq", DLQ_COLUMNS, ("queue", "message_id"), _UPSERT_DLQ,
+                                               rules.merge_dlq, DlqMessage)
+        except sqlite3.Error as exc:
+            raise StoreError(f"sqlite store {self.path}: the batch was not stored ({exc})") from exc
+        return WriteResult(written, unchanged, invocations_written, dlq_written)
+
+    def _write_spans(self, spans: Sequence[SpanRecord]) -> tuple[int, int]:
+        chosen = rules.winners(spans)
+        if not chosen:
+            return 0, len(spans)
+        existing = self._existing_spans(chosen)
+        resource_ids: dict[int, int] = {}
+        rows: list[tuple[Any, ...]] = []
+        deltas: dict[str, rules.TraceDelta] = {}
+        for key, (rank, span) in chosen.items():
+            resource_id = resource_ids.get(id(span.resource))
+            if resource_id is None:
+                resource_id = resource_ids[id(span.resource)] = self._resource_id(span.resource)
+            row = _span_row(span, rank, resource_id)
+            old = existing.get(key)
+            if old is not None and (old == row or rank < old[20]):
+                continue
+            rows.append(row)
+            delta = deltas.get(span.trace_id)
+            if delta is None:
+                delta = deltas[span.trace_id] = rules.TraceDelta.of(span)
+            if old is None:
+                delta.add(span)
+            else:
+                delta.add(span, old_error=old[7] == "error", old_cold=bool(old[12]))
+        if rows:
+            self._conn.executemany(_UPSERT_SPAN, rows)
+            self._apply_deltas(deltas)
+        return len(rows), len(spans) - len(rows)
+
+    def _apply_deltas(self, deltas: dict[str, rules.TraceDelta]) -> None:
+        conn = self._conn
+        conn.executemany(UPSERT_TRACE, [
+            (trace_id, d.start_ns, d.end_ns, d.root_rank, d.root_start, d.root_service, d.root_name,
+             d.span_count, d.error_count, d.cold_starts) for trace_id, d in deltas.items()])
+        conn.executemany(INSERT_TRACE_KEY, [(key, trace_id) for trace_id, d in deltas.items() for key in d.keys])
+        functions = {key[2:] for d in deltas.values() for key in d.keys if key.startswith("f:")}
+        conn.executemany("INSERT OR IGNORE INTO functions (name) VALUES (?)", [(f,) for f in functions])
+
+    def _existing_spans(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[Any, ...]]:
+        """Stored rows for the batch's keys. A row-value IN list would scan the whole table (SQLite
+        does not drive it through the index), so ids are probed by trace id on the covering primary
+        key first, and only the rows that exist are read whole (rare: redelivery, pending spans)."""
+        wanted = set(keys)
+        trace_ids = list({trace_id for trace_id, _ in wanted})
+        present: list[tuple[str, str]] = []
+        for start in range(0, len(trace_ids), _LOOKUP_CHUNK):
+            chunk = trace_ids[start:start + _LOOKUP_CHUNK]
+            sql = f"SELECT trace_id, span_id FROM spans WHERE trace_id IN ({','.join('?' * len(chunk))})"
+            present.extend(key for key in self._conn.execute(sql, chunk) if key in wanted)
+        sql = f"SELECT {_SPAN_SELECT} FROM spans WHERE trace_id = ? AND span_id = ?"
+        return {key: self._conn.execute(sql, key).fetchone() for key in present}
+
+    def _resource_id(self, resource: dict[str, Any]) -> int:
+        text = _ENCODER.encode(dict(sorted(resource.items()))) if resource else "{}"
+        resource_id = self._resource_ids.get(text)
+        if resource_id is None:
+            self._conn.execute("INSERT OR IGNORE INTO resources (json) VALUES (?)", (text,))
+            resource_id = self._conn.execute("SELECT id FROM resources WHERE json = ?", (text,)).fetchone()[0]
+            self._resource_ids[text] = resource_id
+            self._resource_texts[resource_id] = text
+        return resource_id
+
+    def _merge_rows(self, records: Sequence[Any], table: str, columns: tuple[str, ...], key: tuple[str, ...],
+                    sql: str, merge: Any, cls: type) -> int:
+        """Invocations and DLQ messages: read the stored versions, merge by the shared rule, write changes."""
+        if not records:
+            return 0
+        merged: dict[tuple[Any, ...], Any] = {}
+        for record in records:
+            record_key = tuple(getattr(record, k) for k in key)
+            merged[record_key] = merge(merged.get(record_key), record)
+        # One query per first-key value (a batch holds one function's invocations, or one queue's messages).
+        stored: dict[tuple[Any, ...], Any] = {}
+        by_first: dict[Any, list[Any]] = {}
+        for first, second in merged:
+            by_first.setdefault(first, []).append(second)
+        for first, seconds in by_first.items():
+            for start in range(0, len(seconds), _LOOKUP_CHUNK):
+                chunk = seconds[start:start + _LOOKUP_CHUNK]
+                for row in self._conn.execute(
+                        f"SELECT {', '.join(columns)} FROM {table} WHERE {key[0]} = ? AND {key[1]} IN "
+                        f"({','.join('?' * len(chunk))})", [first, *chunk]):
+                    record = cls(*row)
+                    stored[(getattr(record, key[0]), getattr(record, key[1]))] = record
+        rows = []
+        for record_key, record in merged.items():
+            old = stored.get(record_key)
+            new = merge(old, record)
+            if new != old:
+                rows.append(tuple(getattr(new, c) for c in columns))
+        self._conn.executemany(sql, rows)
+        return len(rows)
+
+    # -- reading ---------------------------------------------------------------------------------------
+    def get_trace(self, trace_id: str) -> list[SpanRecord]:
+        rows = self._query(f"SELECT {_SPAN_SELECT} FROM spans WHERE trace_id = ? ORDER BY start_ns, span_id",
+                           (trace_id,))
+        return [self._span(row) for row in rows]
+
+    def list_traces(self, flt: TraceFilter) -> list[TraceSummary]:
+        sql, params = _trace_query(flt)
+        rows = self._query(sql, params)
+        services: dict[str, list[str]] = {}
+        if rows:
+            marks = ",".join("?" * len(rows))
+            for trace_id, key in self._query(
+                    f"SELECT trace_id, key FROM trace_keys WHERE trace_id IN ({marks}) AND key >= 's:' AND key < 's;'",
+                    [r[0] for r in rows]):
+                services.setdefault(trace_id, []).append(key[2:])
+        return [TraceSummary(trace_id=r[0], start_ns=r[1], end_ns=r[2], root_service=r[3], root_name=r[4],
+                             services=tuple(sorted(services.get(r[0], ()))), span_count=r[5], error_count=r[6],
+                             cold_starts=r[7]) for r in rows]
+
+    def spans(self, *, function: str | None = None, since_ns: int | None = None, until_ns: int | None = None,
+              errors_only: bool = False, cold_starts_only: bool = False, limit: int = 1000) -> list[SpanRecord]:
+        clauses = _Clauses()
+        clauses.add(function is not None, "function = ?", function)
+        clauses.add(since_ns is not None, "start_ns >= ?", since_ns)
+        clauses.add(until_ns is not None, "start_ns <= ?", until_ns)
+        clauses.add(errors_only, "status = 'error'")
+        clauses.add(cold_starts_only, "cold_start = 1")
+        rows = self._query(f"SELECT {_SPAN_SELECT} FROM spans{clauses.where()} ORDER BY start_ns DESC LIMIT ?",
+                           [*clauses.params, limit])
+        return [self._span(row) for row in rows]
+
+    def invocations(self, *, function: str | None = None, since_ns: int | None = None, until_ns: int | None = None,
+                    outcomes: Sequence[str] | None = None, limit: int = 1000) -> list[InvocationRecord]:
+        clauses = _Clauses()
+        clauses.add(function is not None, "function = ?", function)
+        clauses.add(since_ns is not None, "time_ns >= ?", since_ns)
+        clauses.add(until_ns is not None, "time_ns <= ?", until_ns)
+        if outcomes is not None:
+            clauses.add(True, f"outcome IN ({','.join('?' * len(outcomes))})", *outcomes)
+        rows = self._query(f"SELECT {', '.join(INVOCATION_COLUMNS)} FROM invocations{clauses.where()} "
+                           "ORDER BY time_ns DESC LIMIT ?", [*clauses.params, limit])
+        return [InvocationRecord(*row) for row in rows]
+
+    def dlq_messages(self, *, queue: str | None = None, limit: int = 1000) -> list[DlqMessage]:
+        clauses = _Clauses()
+        clauses.add(queue is not None, "queue = ?", queue)
+        rows = self._query(f"SELECT {', '.join(DLQ_COLUMNS)} FROM dlq{clauses.where()} "
+                           "ORDER BY first_seen_ns DESC LIMIT ?", [*clauses.params, limit])
+        return [DlqMessage(*row) for row in rows]
+
+    def function_stats(self, *, since_ns: int, until_ns: int, bucket_s: int = 60,
+                       function: str | None = None) -> list[FunctionStats]:
+        bucket_ns = int(bucket_s * 1_000_000_000)
+        if bucket_ns <= 0:
+            raise StoreError(f"bucket_s must be positive, got {bucket_s}")
+        clauses = _Clauses()
+        clauses.add(True, "invocation = 1 AND start_ns >= ? AND start_ns < ?", since_ns, until_ns)
+        clauses.add(function is not None, "function = ?", function)
+        # Only the columns of the covering index travel to Python; durations are needed for percentiles.
+        rows = self._query(f"SELECT function, start_ns / ? * ?, end_ns - start_ns, status = 'error', cold_start "
+                           f"FROM spans INDEXED BY spans_invocations{clauses.where()} ORDER BY 1, 2, 3",
+                           [bucket_ns, bucket_ns, *clauses.params])
+        return list(rules.stats_from_rows(rows))
+
+    def functions(self) -> list[str]:
+        return [row[0] for row in self._query("SELECT name FROM functions ORDER BY name", ())]
+
+    def delete_older_than(self, cutoff_ns: int) -> int:
+        try:
+            with self._transaction():
+                return self._delete_older_than(cutoff_ns)
+        except sqlite3.Error as exc:
+            raise StoreError(f"sqlite store {self.path}: retention failed ({exc})") from exc
+
+    def _delete_older_than(self, cutoff_ns: int) -> int:
+        conn = self._conn
+        # A trace has a span older than the cutoff exactly when its summary starts before it.
+        touched = [row[0] for row in conn.execute("SELECT trace_id FROM traces WHERE start_ns < ?", (cutoff_ns,))]
+        removed = conn.execute("DELETE FROM spans WHERE start_ns < ?", (cutoff_ns,)).rowcount
+        removed += conn.execute("DELETE FROM invocations WHERE time_ns < ?", (cutoff_ns,)).rowcount
+        removed += conn.execute("DELETE FROM dlq WHERE first_seen_ns < ?", (cutoff_ns,)).rowcount
+        for start in range(0, len(touched), _LOOKUP_CHUNK):
+            chunk = touched[start:start + _LOOKUP_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            conn.execute(f"DELETE FROM traces WHERE trace_id IN ({marks})", chunk)
+            conn.execute(f"DELETE FROM trace_keys WHERE trace_id IN ({marks})", chunk)
+            survivors: dict[str, rules.TraceDelta] = {}
+            for row in conn.execute(f"SELECT {_SPAN_SELECT} FROM spans WHERE trace_id IN ({marks})", chunk):
+                span = self._span(row, decode_json=False)
+                if span.trace_id in survivors:
+                    survivors[span.trace_id].add(span)
+                else:
+                    survivors[span.trace_id] = rules.TraceDelta.of(span)
+                    survivors[span.trace_id].add(span)
+            self._apply_deltas(survivors)
+        conn.execute("DELETE FROM functions WHERE NOT EXISTS "
+                     "(SELECT 1 FROM spans WHERE spans.function = functions.name)")
+        return removed
+
+    def close(self) -> None:
+        with self._lock:
+            try:  # keeps the planner's statistics fresh (bounded by analysis_limit), as SQLite advises
+                self._conn.execute("PRAGMA optimize")
+            except sqlite3.Error:
+                pass
+            self._conn.close()
+
+    # -- helpers ---------------------------------------------------------------------------------------
+    def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        try:
+            with self._lock:
+                return self._conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"sqlite store {self.path}: query failed ({exc})") from exc
+
+    def _resource(self, resource_id: int) -> dict[str, Any]:
+        text = self._resource_texts.get(resource_id)
+        if text is None:
+            with self._lock:
+                row = self._conn.execute("SELECT json FROM resources WHERE id = ?", (resource_id,)).fetchone()
+            text = self._resource_texts[resource_id] = row[0] if row else "{}"
+        return _loads(text)
+
+    def _span(self, row: tuple[Any, ...], decode_json: bool = True) -> SpanRecord:
+        return SpanRecord(
+            trace_id=row[0], span_id=row[1], parent_id=row[2], name=row[3], kind=row[4], start_ns=row[5],
+            end_ns=row[6], status=row[7], status_message=row[8], service=row[9], function=row[10],
+            request_id=row[11], cold_start=bool(row[12]), trigger=row[13],
+            attributes=_loads(row[14]) if decode_json else {}, events=_loads(row[15]) if decode_json else [],
+            links=_loads(row[16]) if decode_json else [], resource=self._resource(row[17]) if decode_json else {},
+            source=row[18], pending=bool(row[19]))
+
+
+class _Transaction:
+    """`BEGIN IMMEDIATE` … `COMMIT`, rolled back (and caches forgotten) on any exception."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> None:
+        self._store._lock.acquire()
+        try:
+            self._store._conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._store._lock.release()
+            raise
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        store = self._store
+        try:
+            if exc_type is None:
+                store._conn.execute("COMMIT")
+            else:
+                if store._conn.in_transaction:
+                    store._conn.execute("ROLLBACK")
+                # ids handed out inside the rolled-back transaction no longer exist
+                store._resource_ids.clear()
+                store._resource_texts.clear()
+        finally:
+            store._lock.release()
+
+
+class _Clauses:
+    """WHERE clauses with their parameters, added only when a filter is set."""
+
+    def __init__(self) -> None:
+        self.sql: list[str] = []
+        self.params: list[Any] = []
+
+    def add(self, condition: bool, sql: str, *params: Any) -> None:
+        if condition:
+            self.sql.append(sql)
+            self.params.extend(params)
+
+    def where(self) -> str:
+        return (" WHERE " + " AND ".join(self.sql)) if self.sql else ""
+
+
+def _span_row(span: SpanRecord, rank: int, resource_id: int) -> tuple[Any, ...]:
+    return (span.trace_id, span.span_id, span.parent_id, span.name, span.kind, span.start_ns, span.end_ns,
+            span.status, span.status_message, span.service, span.function, span.request_id, int(span.cold_start),
+            span.trigger, _dumps(span.attributes) if span.attributes else "{}",
+            _dumps(span.events) if span.events else "[]", _dumps(span.links) if span.links else "[]",
+            resource_id, span.source, int(span.pending), rank, int(rules.is_invocation_span(span)))
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _trace_query(flt: TraceFilter) -> tuple[str, list[Any]]:
+    """The SELECT for list_traces: driven by the (key, start) index when a service or function is given."""
+    clauses = _Clauses()
+    key = f"s:{flt.service}" if flt.service is not None else (
+        f"f:{flt.function}" if flt.function is not None else None)
+    time_column = "t.start_ns"
+    source = "traces t"
+    if key is not None:
+        source = "trace_keys k JOIN traces t ON t.trace_id = k.trace_id"
+        time_column = "k.start_ns"
+        clauses.add(True, "k.key = ?", key)
+    clauses.add(flt.service is not None and flt.function is not None,
+                "EXISTS (SELECT 1 FROM trace_keys k2 WHERE k2.trace_id = t.trace_id AND k2.key = ?)",
+                f"f:{flt.function}")
+    clauses.add(flt.trace_id is not None, "t.trace_id = ?", flt.trace_id)
+    clauses.add(flt.request_id is not None,
+                "t.trace_id IN (SELECT trace_id FROM spans WHERE request_id = ?)", flt.request_id)
+    clauses.add(flt.since_ns is not None, f"{time_column} >= ?", flt.since_ns)
+    clauses.add(flt.until_ns is not None, f"{time_column} <= ?", flt.until_ns)
+    clauses.add(flt.status == "error", "t.error_count > 0")
+    clauses.add(flt.status == "ok", "t.error_count = 0")
+    clauses.add(flt.cold_start is True, "t.cold_starts > 0")
+    clauses.add(flt.cold_start is False, "t.cold_starts = 0")
+    if flt.min_duration_ms is not None:
+        clauses.add(True, "t.end_ns - t.start_ns >= ?", int(flt.min_duration_ms * 1_000_000))
+    if flt.text:
+        pattern = _like(flt.text)
+        # The LIKE on the whole JSON text is a cheap pre-filter; json_each checks values, not keys.
+        # Characters JSON escapes would defeat the pre-filter, so it is skipped for them.
+        prefilter = "s.attributes LIKE ? ESCAPE '\\' AND " if not any(c in flt.text for c in '"\\') else ""
+        text_params = [pattern, pattern, pattern] if prefilter else [pattern, pattern]
+        since = "AND s.start_ns >= ?" if flt.since_ns is not None else ""
+        clauses.add(True, "t.trace_id IN (SELECT s.trace_id FROM spans s WHERE (s.name LIKE ? ESCAPE '\\' OR ("
+                    f"{prefilter}EXISTS (SELECT 1 FROM json_each(s.attributes) j "
+                    f"WHERE j.value LIKE ? ESCAPE '\\'))) {since})",
+                    *text_params, *([flt.since_ns] if since else []))
+    sql = (f"SELECT t.trace_id, t.start_ns, t.end_ns, t.root_service, t.root_name, t.span_count, t.error_count, "
+           f"t.cold_starts FROM {source}{clauses.where()} ORDER BY {time_column} DESC LIMIT ?")
+    return sql, [*clauses.params, flt.limit]

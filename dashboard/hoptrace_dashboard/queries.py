@@ -1,0 +1,351 @@
+"""The dashboard's questions to the store, answered as DataFrames.
+
+Each function takes a `Store` and plain arguments and asks only for what one section of a
+page shows: time ranges, filters and limits go into the store's own query, and pandas
+shapes results that a limit already bounds; nothing here loads the store. Where the Store
+interface cannot answer a question directly (the slowest traces, service-map edges), the
+answer is built from bounded samples and says so (`Sampled`) until the store offers the
+exact methods asked of it (`function_totals`, `TraceFilter.order`, `edge_stats`). Nothing
+here imports Streamlit: `data` caches these per store URL.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from hoptrace import semconv
+from hoptrace_collector.store import FunctionStats, SpanRecord, Store, TraceFilter, TraceSummary
+from hoptrace_dashboard import flow, hops
+
+MS = 1_000_000
+WHOLE_RANGE_BUCKET_S = 4_000_000_000  # one bucket from the epoch to beyond 2100: per-function totals for a range
+SPAN_SAMPLE = 5000  # newest spans read for the cold-start and failure pages
+MAP_SAMPLE = 20_000  # newest spans read to draw the service map, shared out between the functions
+MAP_SAMPLE_MIN = 200  # ... but at least this many per function, so a quiet function still shows its edges
+TRACE_COLUMNS = ["trace_id", "start_ns", "duration_ms", "root_service", "root_name", "services", "span_count",
+                 "error_count", "cold_starts"]
+STAT_COLUMNS = ["function", "invocations", "errors", "cold_starts", "error_rate", "cold_rate", "p50_ms", "p95_ms",
+                "p99_ms"]
+
+
+@dataclass(frozen=True)
+class Sampled:
+    """A result built from at most `limit` rows per read; `complete` is False when a read hit its limit."""
+
+    frame: pd.DataFrame
+    complete: bool
+    limit: int
+
+
+def newest_ns(store: Store) -> int | None:
+    """When the newest trace ended: where "the last hour" should end when the store stopped receiving."""
+    newest = store.list_traces(TraceFilter(limit=1))
+    return newest[0].end_ns if newest else None
+
+
+def functions(store: Store) -> list[str]:
+    return store.functions()
+
+
+def services(store: Store) -> list[str]:
+    """Service names (`service.name`) of the store's functions, each read off that function's newest span."""
+    return sorted({s.service for f in store.functions() for s in store.spans(function=f, limit=1)})
+
+
+def _stats_frame(rows: Iterable[FunctionStats]) -> pd.DataFrame:
+    frame = pd.DataFrame([dataclasses.asdict(r) for r in rows],
+                         columns=[f.name for f in dataclasses.fields(FunctionStats)])
+    frame["error_rate"] = frame["errors"] / frame["invocations"].where(frame["invocations"] > 0)
+    frame["cold_rate"] = frame["cold_starts"] / frame["invocations"].where(frame["invocations"] > 0)
+    return frame
+
+
+def function_table(store: Store, since_ns: int, until_ns: int) -> pd.DataFrame:
+    """Per function over the whole range: invocations, error and cold-start rates, p50/p95/p99 (exact)."""
+    frame = _stats_frame(store.function_stats(since_ns=since_ns, until_ns=until_ns, bucket_s=WHOLE_RANGE_BUCKET_S))
+    return frame[STAT_COLUMNS].sort_values("function").reset_index(drop=True)
+
+
+def function_series(store: Store, since_ns: int, until_ns: int, bucket_s: int,
+                    function: str | None = None) -> pd.DataFrame:
+    """The same figures per time bucket, for the charts."""
+    frame = _stats_frame(store.function_stats(since_ns=since_ns, until_ns=until_ns, bucket_s=bucket_s,
+                                              function=function))
+    return frame.sort_values(["bucket_start_ns", "function"]).reset_index(drop=True)
+
+
+def _traces_frame(summaries: Iterable[TraceSummary]) -> pd.DataFrame:
+    rows = [[s.trace_id, s.start_ns, s.duration_ns / MS, s.root_service, s.root_name, ", ".join(s.services),
+             s.span_count, s.error_count, s.cold_starts] for s in summaries]
+    return pd.DataFrame(rows, columns=TRACE_COLUMNS)
+
+
+def trace_list(store: Store, *, service: str | None = None, function: str | None = None, status: str | None = None,
+               cold_start: bool | None = None, min_duration_ms: float | None = None, since_ns: int | None = None,
+               until_ns: int | None = None, find: str | None = None, text: str | None = None,
+               limit: int = 200) -> pd.DataFrame:
+    """The traces search; `find` is a trace id (32 hex digits) or a request id, looked up in the whole store."""
+    find = (find or "").strip() or None
+    flt = TraceFilter(service=service, function=function, status=status, cold_start=cold_start,  # type: ignore[arg-type]
+                      min_duration_ms=min_duration_ms, since_ns=None if find else since_ns,
+                      until_ns=None if find else until_ns, text=text or None, limit=limit)
+    if find is None:
+        return _traces_frame(store.list_traces(flt))
+    if re.fullmatch(r"[0-9a-fA-F]{32}", find):
+        found = store.list_traces(dataclasses.replace(flt, trace_id=find.lower()))
+        if found:
+            return _traces_frame(found)
+    return _traces_frame(store.list_traces(dataclasses.replace(flt, request_id=find)))
+
+
+def failed_traces(store: Store, since_ns: int, until_ns: int, limit: int = 10) -> pd.DataFrame:
+    return _traces_frame(store.list_traces(TraceFilter(since_ns=since_ns, until_ns=until_ns, status="error",
+                                                       limit=limit)))
+
+
+def slowest_traces(store: Store, since_ns: int, until_ns: int, n: int = 10, limit: int = 500) -> Sampled:
+    """The n longest traces of the range, without a "longest first" query in the Store interface.
+
+    The n-th longest of any subset is a lower bound of the n-th longest overall, so every
+    true top-n trace is at least that long: ask for the traces above it, and raise the bound
+    while the answer is cut by `limit`. Exact whenever the last answer was not cut.
+    """
+    flt = TraceFilter(since_ns=since_ns, until_ns=until_ns, limit=limit)
+    found = store.list_traces(flt)
+    for _ in range(6):
+        if len(found) < limit:
+            break
+        bound = sorted((s.duration_ns for s in found), reverse=True)[min(n, len(found)) - 1] / MS
+        if flt.min_duration_ms is not None and bound <= flt.min_duration_ms:
+            break  # ties at the bound: more reads would return the same rows
+        flt = dataclasses.replace(flt, min_duration_ms=bound)
+        found = store.list_traces(flt)
+    top = sorted(found, key=lambda s: s.duration_ns, reverse=True)[:n]
+    return Sampled(_traces_frame(top), len(found) < limit, limit)
+
+
+def trace_spans(store: Store, trace_id: str) -> list[SpanRecord]:
+    return store.get_trace(trace_id)
+
+
+def _spans_frame(spans: Iterable[SpanRecord]) -> pd.DataFrame:
+    rows = [[s.trace_id, s.span_id, s.parent_id, s.function, s.service, s.name, s.kind, s.start_ns,
+             (s.end_ns - s.start_ns) / MS, s.status, s.cold_start, s.trigger or "", hops.is_invocation(s)]
+            for s in spans]
+    return pd.DataFrame(rows, columns=["trace_id", "span_id", "parent_id", "function", "service", "name", "kind",
+                                       "start_ns", "duration_ms", "status", "cold_start", "trigger", "invocation"])
+
+
+# -- service map -------------------------------------------------------------------------------------------
+
+EDGE_COLUMNS = ["source", "target", "source_label", "target_label", "source_kind", "target_kind", "hop", "calls",
+                "errors", "error_rate", "p95_ms", "p95_wait_ms"]
+
+
+def _edges_of(span: SpanRecord) -> list[tuple[hops.Node, hops.Node, str, float | None]]:
+    """(from, to, hop, queue wait) edges one span proves, without looking at any other span."""
+    me = hops.Node("function", span.function)
+    target = hops.outbound(span)
+    if target is not None:
+        return [(me, target, "call", None)]
+    hop = hops.inbound(span)
+    if hop is None:
+        return []
+    if hops.is_record(span):  # what fed the queue; the invocation itself carries the queue -> function edge
+        upstream = hops.upstream_node(span)
+        return [(upstream, hops.Node("queue", hop.via), hop.type, hop.wait_ms)] if upstream else []
+    source = hops.source_node(span, hop)
+    return [(source, me, hop.type, hop.wait_ms)] if source is not None else []
+
+
+def _edge_row(source: hops.Node, target: hops.Node, hop: str, span: SpanRecord, wait: float | None) -> list[object]:
+    return [source.key, target.key, source.label, target.label, source.kind, target.kind, hop, span.status == "error",
+            (span.end_ns - span.start_ns) / MS, wait]
+
+
+def service_edges(store: Store, since_ns: int, until_ns: int, sample: int = MAP_SAMPLE) -> Sampled:
+    """Edges between functions and what lies between them, from the newest spans of each function in range."""
+    rows, complete = [], True
+    names = store.functions()
+    per_function = max(MAP_SAMPLE_MIN, sample // max(len(names), 1))
+    called: dict[str, hops.Node] = {}  # span id of a client/producer span -> what it called
+    unexplained: list[SpanRecord] = []  # queue records that do not say what fed the queue (raw SNS delivery)
+    for function in names:
+        spans = store.spans(function=function, since_ns=since_ns, until_ns=until_ns, limit=per_function)
+        complete &= len(spans) < per_function
+        for span in spans:
+            edges = _edges_of(span)
+            for source, target, hop, wait in edges:
+                rows.append(_edge_row(source, target, hop, span, wait))
+            target = hops.outbound(span)
+            if target is not None:
+                called[span.span_id] = target
+            elif hops.is_record(span) and not edges:
+                unexplained.append(span)
+    for span in unexplained:  # its parent, the publishing span, names the topic (when it is in the sample)
+        topic = called.get(span.parent_id or "")
+        if topic is not None and topic.kind == "topic":
+            hop = hops.inbound(span)
+            rows.append(_edge_row(topic, hops.Node("queue", hop.via if hop else "?"), "SNS → SQS", span,
+                                  hop.wait_ms if hop else None))
+    raw = pd.DataFrame(rows, columns=["source", "target", "source_label", "target_label", "source_kind",
+                                      "target_kind", "hop", "error", "duration_ms", "wait_ms"])
+    if raw.empty:
+        return Sampled(pd.DataFrame(columns=EDGE_COLUMNS), complete, sample)
+    keys = ["source", "target", "source_label", "target_label", "source_kind", "target_kind"]
+    edges = raw.groupby(keys, as_index=False).agg(
+        hop=("hop", lambda h: ", ".join(sorted(set(h)))), calls=("error", "size"), errors=("error", "sum"),
+        p95_ms=("duration_ms", lambda d: d.quantile(0.95)), p95_wait_ms=("wait_ms", lambda w: w.quantile(0.95)))
+    edges["error_rate"] = edges["errors"] / edges["calls"]
+    return Sampled(edges[EDGE_COLUMNS].sort_values(["source", "target"]).reset_index(drop=True), complete, sample)
+
+
+# -- cold starts ---------------------------------------------------------------------------------------------
+
+def cold_starts(store: Store, since_ns: int, until_ns: int, function: str | None = None) -> Sampled:
+    """Each cold-started invocation of the range (newest first): its init time and its own duration."""
+    spans = store.spans(function=function, since_ns=since_ns, until_ns=until_ns, cold_starts_only=True,
+                        limit=SPAN_SAMPLE)
+    invocations = [s for s in spans if hops.is_invocation(s)]
+    frame = _spans_frame(invocations)
+    frame["init_ms"] = pd.Series([s.attributes.get(semconv.INIT_DURATION_MS) for s in invocations], dtype=float)
+    return Sampled(frame, len(spans) < SPAN_SAMPLE, SPAN_SAMPLE)
+
+
+def warm_sample(store: Store, since_ns: int, until_ns: int, function: str | None = None,
+                per_function: int = 1000) -> pd.DataFrame:
+    """The newest invocation spans of each function in range (most are warm), to set cold starts against."""
+    names = [function] if function else store.functions()
+    spans = [s for name in names
+             for s in store.spans(function=name, since_ns=since_ns, until_ns=until_ns, limit=per_function)
+             if hops.is_invocation(s)]
+    return _spans_frame(spans)
+
+
+def cold_vs_warm(warm: pd.DataFrame, cold: pd.DataFrame) -> pd.DataFrame:
+    """p50/p95 of invocation durations per function, cold starts apart from warm ones (from the two samples)."""
+    spans = pd.concat([warm, cold[warm.columns]], ignore_index=True).drop_duplicates(subset=["trace_id", "span_id"])
+    if spans.empty:
+        return pd.DataFrame(columns=["function", "start", "invocations", "p50_ms", "p95_ms"])
+    spans = spans.assign(start=spans["cold_start"].map({True: "cold", False: "warm"}))
+    return spans.groupby(["function", "start"], as_index=False).agg(
+        invocations=("duration_ms", "size"), p50_ms=("duration_ms", "median"),
+        p95_ms=("duration_ms", lambda d: d.quantile(0.95)))
+
+
+def cold_traces(store: Store, since_ns: int, until_ns: int, function: str | None = None,
+                limit: int = 100) -> pd.DataFrame:
+    """Traces that waited for a cold start: which functions started cold and how much of the request init took.
+
+    The share needs the trace's own spans (inits in parallel branches overlap), so it is
+    read for the newest `limit` such traces only: one primary-key lookup each.
+    """
+    traces = _traces_frame(store.list_traces(TraceFilter(function=function, cold_start=True, since_ns=since_ns,
+                                                         until_ns=until_ns, limit=limit)))
+    init, cold_functions = [], []
+    for trace_id in traces["trace_id"]:
+        spans = store.get_trace(trace_id)
+        init.append(flow.init_ms(spans))
+        cold_functions.append(", ".join(sorted({s.function for s in spans if s.cold_start})))
+    traces["init_ms"] = pd.Series(init, dtype=float)
+    traces["cold_functions"] = cold_functions
+    traces["init_share"] = traces["init_ms"] / traces["duration_ms"].where(traces["duration_ms"] > 0)
+    if function is not None:  # the store's filter means "has a cold start and passes through the function"
+        traces = traces[[function in names.split(", ") for names in traces["cold_functions"]]]
+    return traces.reset_index(drop=True)
+
+
+# -- failures ------------------------------------------------------------------------------------------------
+
+_NUMBERS = re.compile(r"\b(?:[0-9a-f]{8,}|\d+(?:\.\d+)?)\b")
+
+
+def error_key(span: SpanRecord) -> str:
+    """What groups failures: the exception type, else the status message with its numbers and ids blanked."""
+    error_type, message, _ = hops.error_of(span)
+    return error_type or _NUMBERS.sub("N", message) or "error"
+
+
+@dataclass(frozen=True)
+class Failures:
+    groups: Sampled  # failed invocations and batch records, grouped by function and error
+    retries: pd.DataFrame  # asynchronous invocations Lambda retried
+
+
+def failures(store: Store, since_ns: int, until_ns: int, function: str | None = None, traces: int = 25) -> Failures:
+    """The failed spans of the range (newest first), grouped by error, and the async events retried among them.
+
+    A retry of an async event (SNS, EventBridge, async Invoke) carries the same trace
+    context, so it is another invocation span of the same function under the same parent:
+    the newest `traces` such events are looked up whole to count attempts and the outcome.
+    """
+    spans = store.spans(function=function, since_ns=since_ns, until_ns=until_ns, errors_only=True,
+                        limit=SPAN_SAMPLE)
+    return Failures(Sampled(_failure_groups(spans), len(spans) < SPAN_SAMPLE, SPAN_SAMPLE),
+                    _async_retries(store, spans, traces))
+
+
+def _failure_groups(spans: list[SpanRecord]) -> pd.DataFrame:
+    rows = [[s.function, "record" if hops.is_record(s) else "invocation", error_key(s), hops.error_of(s)[1],
+             s.start_ns, s.trace_id] for s in spans if hops.is_invocation(s) or hops.is_record(s)]
+    raw = pd.DataFrame(rows, columns=["function", "what", "error", "message", "start_ns", "trace_id"])
+    if raw.empty:
+        return pd.DataFrame(columns=["function", "what", "error", "count", "first_ns", "last_ns", "example_message",
+                                     "example_trace"])
+    groups = raw.groupby(["function", "what", "error"], as_index=False).agg(
+        count=("trace_id", "size"), first_ns=("start_ns", "min"), last_ns=("start_ns", "max"),
+        example_message=("message", "first"), example_trace=("trace_id", "first"))  # spans come newest first
+    return groups.sort_values("count", ascending=False).reset_index(drop=True)
+
+
+def _async_retries(store: Store, spans: list[SpanRecord], traces: int) -> pd.DataFrame:
+    failed = [s for s in spans if hops.is_invocation(s) and (s.trigger or "") in hops.ASYNC_TRIGGERS]
+    events = list(dict.fromkeys((s.trace_id, s.function, s.parent_id) for s in failed))[:traces]
+    rows = []
+    for trace_id, name, parent in events:
+        attempts = sorted((s for s in store.get_trace(trace_id)
+                           if s.function == name and s.parent_id == parent and hops.is_invocation(s)),
+                          key=lambda s: s.start_ns)
+        if not attempts:
+            continue
+        errors = [s for s in attempts if s.status == "error"]
+        rows.append([name, attempts[0].name, len(attempts), len(errors),
+                     "failed" if attempts[-1].status == "error" else "succeeded",
+                     error_key(errors[0]) if errors else "", attempts[-1].start_ns, trace_id])
+    return pd.DataFrame(rows, columns=["function", "event", "attempts", "failed_attempts", "outcome", "error",
+                                       "last_ns", "trace_id"])
+
+
+def dlq(store: Store, queue: str | None = None, limit: int = 500, explain: int = 50) -> pd.DataFrame:
+    """Messages that ended in a dead-letter queue, with their trace and the error that sent them there.
+
+    When the DLQ watcher did not know the error, the newest failed processing span of the
+    message's trace says it (looked up for the newest `explain` messages only).
+    """
+    messages = store.dlq_messages(queue=queue, limit=limit)
+    rows = []
+    for i, m in enumerate(messages):
+        error = m.error
+        if not error and m.trace_id and i < explain:
+            failed = [s for s in store.get_trace(m.trace_id) if s.status == "error"]
+            error = (" ".join(p for p in hops.error_of(failed[-1])[:2] if p)) if failed else ""
+        rows.append([m.queue, m.message_id, m.first_seen_ns, m.receive_count, m.trace_id or "", error,
+                     m.source_queue or "", m.body_preview])
+    return pd.DataFrame(rows, columns=["queue", "message_id", "first_seen_ns", "receive_count", "trace_id", "error",
+                                       "source_queue", "body_preview"])
+
+
+def platform_failures(store: Store, since_ns: int, until_ns: int, function: str | None = None,
+                      limit: int = 500) -> pd.DataFrame:
+    """Timeouts, crashes and out-of-memory deaths, as the Lambda platform reported them."""
+    records = store.invocations(function=function, since_ns=since_ns, until_ns=until_ns,
+                                outcomes=["timeout", "crash", "oom"], limit=limit)
+    return pd.DataFrame([[r.function, r.outcome, r.time_ns, r.duration_ms, r.max_memory_mb, r.memory_mb, r.message,
+                          r.trace_id or "", r.request_id] for r in records],
+                        columns=["function", "outcome", "time_ns", "duration_ms", "max_memory_mb", "memory_mb",
+                                 "message", "trace_id", "request_id"])

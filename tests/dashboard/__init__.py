@@ -1,0 +1,1 @@
+"""Dashboard tests: AppTests on a fixture store, the flow logic, the CLI, a real browser."""

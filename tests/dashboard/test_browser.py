@@ -1,0 +1,85 @@
+"""In a real browser, on the demo's own data: Overview → a failed trace's flow, with no Streamlit exception box.
+
+The demo shop runs for a few seconds (`hoptrace demo`, headless, its own data folder), then
+`start_dashboard` serves its store and headless Debian Chromium clicks through it. The
+screenshot of the flow is kept in pytest's temporary folder (`HOPTRACE_SCREENSHOTS=DIR`
+writes it there instead).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from hoptrace_cli.demo.rundir import latest_store_url
+from hoptrace_dashboard.server import Dashboard, start_dashboard
+from tests.dashboard import browser
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    data_dir = tmp_path_factory.mktemp("demo")
+    command = [sys.executable, "-m", "hoptrace_cli.main", "demo", "--duration", "6", "--no-dashboard", "--port", "0",
+               "--data-dir", str(data_dir), "--seed", "11", "--poison-rate", "0.2", "--drain", "20"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, f"hoptrace demo failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    url = latest_store_url(data_dir)
+    assert url is not None
+    return url
+
+
+@pytest.fixture(scope="module")
+def dashboard(demo_store: str) -> Iterator[Dashboard]:
+    with start_dashboard(demo_store, port=0) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def driver():  # type: ignore[no-untyped-def]
+    problem = browser.missing()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+    with browser.chromium() as opened:
+        yield opened
+
+
+def test_overview_to_a_failed_trace_flow(dashboard: Dashboard, driver, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # GIVEN the Overview of the demo's run
+    driver.get(dashboard.url)
+    browser.wait_for_text(driver, "Failed traces")
+    assert not browser.exceptions(driver)
+    # WHEN the first failed trace is clicked
+    failed = [a for a in driver.find_elements(By.CSS_SELECTOR, "a[href*='trace=']") if "error" in a.text]
+    assert failed, "the demo's traffic always has failed traces (poison orders, failing notifications)"
+    trace_id = parse_qs(urlsplit(failed[0].get_attribute("href")).query)["trace"][0]
+    failed[0].click()
+    # THEN its flow is shown, with its hops, waterfall and errors, and the URL names the trace
+    browser.wait_for_text(driver, "Flow of trace")
+    browser.wait_for_text(driver, "Errors")
+    assert parse_qs(urlsplit(driver.current_url).query)["trace"] == [trace_id]
+    body = driver.find_element(By.TAG_NAME, "body").text
+    assert trace_id in body and "Hops" in body and "Waterfall" in body
+    assert driver.find_elements(By.CSS_SELECTOR, "[data-testid='stVegaLiteChart'], .vega-embed")
+    shot = Path(os.environ.get("HOPTRACE_SCREENSHOTS", tmp_path)) / "failed-trace-flow.png"
+    browser.full_page_screenshot(driver, shot)
+    assert shot.stat().st_size > 20_000
+    assert not browser.exceptions(driver), browser.exceptions(driver)
+
+
+def test_every_page_opens_without_an_exception_box(dashboard: Dashboard, driver) -> None:  # type: ignore[no-untyped-def]
+    for path, text in (("/traces", "Search"), ("/map", "Edges"), ("/cold-starts", "Cold vs warm"),
+                       ("/failures", "Dead-letter queues"), ("/alerts", "What will be here")):
+        driver.get(dashboard.url + path)
+        browser.wait_for_text(driver, text)
+        assert not browser.exceptions(driver), (path, browser.exceptions(driver))
