@@ -195,6 +195,16 @@ def test_trace_start_moves_when_an_upstream_span_arrives_late(shop: Store) -> No
     assert ids(shop.list_traces(TraceFilter(service="payments"))) == [3, 1]
 
 
+def test_a_trace_continued_from_an_untraced_caller_is_named_after_the_request_not_the_init(any_store: Store) -> None:
+    # GIVEN a request whose caller's span was never stored, served by a cold start whose init began earlier
+    any_store.write([
+        span(7, 1, parent=99, kind="server", name="POST /orders", start_ms=500),
+        span(7, 2, parent=1, kind="internal", name="init orders", start_ms=0, dur_ms=400),
+    ])
+    # THEN the trace is named after the span that received the request
+    assert any_store.list_traces(TraceFilter(trace_id=tid(7)))[0].root_name == "POST /orders"
+
+
 # -- spans, invocations, DLQ -----------------------------------------------------------------------------
 
 def test_spans_cold_starts_and_errors(shop: Store) -> None:

@@ -177,8 +177,12 @@ class TraceDelta:
 
 
 def root_rank(span: SpanRecord) -> int:
-    """0 for a true root (no parent), 1 for a span whose parent lies outside what was traced."""
-    return 0 if span.parent_id is None else 1
+    """How well a span names its trace: 0 a true root (no parent); 1 a span that received the request
+    (server/consumer), as when the caller's own span was never stored; 2 anything else. Without the
+    middle rank a cold start's `init` span, which starts before the request arrives, named the trace."""
+    if span.parent_id is None:
+        return 0
+    return 1 if span.kind in ("server", "consumer") else 2
 
 
 def trace_keys(span: SpanRecord) -> tuple[str, str]:
