@@ -90,7 +90,8 @@ class LocalCloud:
         specs = self._function_specs(template, scope, layers)
         for spec in specs:
             self.functions[spec.logical_id] = FunctionPool(spec, self.logs, self.endpoint_url, cfg.region,
-                                                           DUMMY_CREDENTIALS, cfg.max_concurrency)
+                                                           DUMMY_CREDENTIALS, cfg.max_concurrency,
+                                                           enforce_memory=cfg.enforce_memory_limit)
         self._start_services(template, scope, provisioner, specs)
 
     def _register(self, scope: Any, info: ResourceInfo) -> None:

@@ -37,3 +37,6 @@ class LocalCloudConfig:
     parameters: dict[str, str] = field(default_factory=dict)
     #: Also write function logs to moto's CloudWatch Logs (costs one API call per batch).
     mirror_logs_to_moto: bool = True
+    #: Kill a worker whose resident memory passes the function's MemorySize during an invocation, as Lambda does
+    #: (logged as `Runtime exited with error: signal: killed` + `Runtime.OutOfMemory`).
+    enforce_memory_limit: bool = True

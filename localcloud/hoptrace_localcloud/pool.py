@@ -38,6 +38,17 @@ def new_trace_header() -> str:
     return f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=0"
 
 
+def _error_type(outcome: Outcome) -> str:
+    return "Runtime.OutOfMemory" if outcome.out_of_memory else "Runtime.ExitError"
+
+
+def _exit_reason(worker: Worker) -> str:
+    code = worker.process.poll()
+    if code is not None and code < 0:
+        return "signal: killed" if code == -9 else f"signal: {abs(code)}"
+    return f"exit status {code}"
+
+
 def _iso_now() -> str:
     now = time.time()
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
@@ -47,8 +58,9 @@ class FunctionPool:
     """Hands invocations to idle workers, starts new ones up to the concurrency cap, waits beyond it."""
 
     def __init__(self, spec: FunctionSpec, logs: LogStore, endpoint_url: str, region: str,
-                 credentials: dict[str, str], max_concurrency: int) -> None:
+                 credentials: dict[str, str], max_concurrency: int, enforce_memory: bool = True) -> None:
         self.spec = spec
+        self._enforce_memory = enforce_memory
         self._logs = logs
         self._env_args = (endpoint_url, region, credentials)
         self._cap = spec.reserved_concurrency or max_concurrency
@@ -128,7 +140,7 @@ class FunctionPool:
             "trace_id": trace_header or new_trace_header(),
             "deadline_ms": int(time.time() * 1000 + timeout * 1000),
         }
-        outcome = worker.invoke(request, timeout)
+        outcome = worker.invoke(request, timeout, self.spec.memory_mb if self._enforce_memory else None)
         duration_ms = (time.perf_counter() - started) * 1000
         error = self._error_of(outcome, worker, request_id)
         self._log(worker, f"END RequestId: {request_id}")
@@ -142,9 +154,11 @@ class FunctionPool:
             self._log(worker, f"{_iso_now()} {request_id} {message}")
             return {"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {request_id} Error: {message}"}
         if outcome.crashed:
-            code = worker.process.returncode
-            return {"errorType": "Runtime.ExitError",
-                    "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status {code}"}
+            # What Lambda logs when the runtime process dies mid-invocation (exit, crash, out of memory).
+            message = f"RequestId: {request_id} Error: Runtime exited with error: {_exit_reason(worker)}"
+            self._log(worker, message)
+            self._log(worker, _error_type(outcome))
+            return {"errorType": "Runtime.ExitError", "errorMessage": message}
         return outcome.error
 
     def _report(self, request_id: str, duration_ms: float, outcome: Outcome, init_ms: float | None) -> str:
@@ -156,6 +170,8 @@ class FunctionPool:
             line += f"\tInit Duration: {init_ms:.2f} ms"
         if outcome.timed_out:
             line += "\tStatus: timeout"
+        elif outcome.crashed:
+            line += f"\tStatus: error\tError Type: {_error_type(outcome)}"
         return line
 
     def reap_idle(self, idle_timeout: float) -> int:

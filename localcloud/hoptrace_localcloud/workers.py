@@ -35,7 +35,45 @@ class Outcome:
     error: dict[str, Any] | None = None
     timed_out: bool = False
     crashed: bool = False
+    out_of_memory: bool = False
     max_memory_mb: int = 0
+
+
+def resident_mb(pid: int) -> int:
+    """VmRSS of a process in MB (0 when it is gone or /proc is not there)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) // 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+class _MemoryGuard:
+    """Polls the worker's resident memory during an invocation and kills it past the function's MemorySize."""
+
+    INTERVAL_S = 0.02
+
+    def __init__(self, worker: Worker, limit_mb: int) -> None:
+        self.tripped = False
+        self._worker, self._limit = worker, limit_mb
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="memory-guard", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        pid = self._worker.process.pid
+        while not self._done.wait(self.INTERVAL_S):
+            if resident_mb(pid) > self._limit:
+                self.tripped = True
+                self._worker.signal_kill()
+                return
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join(1.0)
 
 
 class InitError(RuntimeError):
@@ -131,13 +169,19 @@ class Worker:
             raise InitError(message.get("error") or {"errorType": "Runtime.ExitError",
                                                      "errorMessage": "runtime exited during init"})
 
-    def invoke(self, request: dict[str, Any], timeout: float) -> Outcome:
+    def invoke(self, request: dict[str, Any], timeout: float, memory_mb: int | None = None) -> Outcome:
+        """Run one request; with `memory_mb`, a process whose resident memory passes it is killed, as Lambda does."""
         self._drained.clear()
         try:
             os.write(self._to_child, (json.dumps(request) + "\n").encode())
         except OSError:
             return Outcome(crashed=True)
-        message = self._receive(timeout)
+        guard = _MemoryGuard(self, memory_mb) if memory_mb else None
+        try:
+            message = self._receive(timeout)
+        finally:
+            if guard is not None:
+                guard.stop()
         self.last_used = time.monotonic()
         if message is None:
             self.kill()
@@ -145,6 +189,8 @@ class Worker:
         if not message:
             self._reader.join(_DRAIN_TIMEOUT)
             self.kill()
+            if guard is not None and guard.tripped:
+                return Outcome(crashed=True, out_of_memory=True, max_memory_mb=memory_mb or 0)
             return Outcome(crashed=True)
         self._drained.wait(_DRAIN_TIMEOUT)
         return Outcome(payload=message.get("payload"), error=message.get("error"),
@@ -162,13 +208,18 @@ class Worker:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def kill(self) -> None:
-        """Stop the whole process group (an exec wrapper or the handler may have started children)."""
+    def signal_kill(self) -> None:
+        """SIGKILL the whole process group (an exec wrapper or the handler may have started children); the
+        pipes stay open so whoever waits on them sees the death."""
         if self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+    def kill(self) -> None:
+        """Stop the process group and release the pipes."""
+        self.signal_kill()
         self.process.wait()
         for fd_owner in (self._results,):
             fd_owner.close()
