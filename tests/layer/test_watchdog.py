@@ -13,7 +13,6 @@ from tests.layer.spans import decode_output
 RUNTIME = r"""
 import sys, time, types
 from hoptrace import trace
-deadline = time.monotonic() + float(sys.argv[1])
 context = types.SimpleNamespace(aws_request_id="req-1", function_name="slow", client_context=None,
                                 invoked_function_arn="arn:aws:lambda:us-east-1:1:function:slow",
                                 get_remaining_time_in_millis=lambda: int((deadline - time.monotonic()) * 1000))
@@ -30,6 +29,7 @@ def handler(event, context):
     time.sleep(float(sys.argv[2]))
     return {"done": True}
 
+deadline = time.monotonic() + float(sys.argv[1])  # the clock starts with the invocation, as on Lambda
 print("RESULT", handler({"order": 1}, context), flush=True)
 """
 
@@ -45,8 +45,9 @@ def start(timeout_s: float, work_s: float, mode: str = "plain") -> subprocess.Po
 def test_a_function_killed_at_its_timeout_leaves_a_pending_failed_span() -> None:
     # GIVEN a function with 0.5 s left that works for 10 s
     process = start(0.5, 10)
-    # WHEN Lambda kills it at the deadline
-    time.sleep(1.5)
+    # WHEN Lambda kills it at the deadline (imports under load may take a while: wait for the work to start)
+    assert process.stdout is not None and process.stdout.readline().strip() == "working"
+    time.sleep(1.0)
     process.kill()
     out, _ = process.communicate(timeout=10)
     # THEN its invocation span was written before the kill, ended, failed and marked pending
