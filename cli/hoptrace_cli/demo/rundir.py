@@ -40,8 +40,16 @@ class RunDir:
 def new_run(data_dir: Path) -> RunDir:
     data_dir = data_dir.expanduser().resolve()
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    path = data_dir / "runs" / f"{stamp}-{os.getpid()}"
-    path.mkdir(parents=True, exist_ok=False)
+    (data_dir / "runs").mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, 1000):
+        path = data_dir / "runs" / (f"{stamp}-{os.getpid()}" + ("" if attempt == 1 else f"-{attempt}"))
+        try:
+            path.mkdir()  # atomic: two runs can never get the same folder
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise RuntimeError(f"cannot make a new run folder under {data_dir / 'runs'}")
     latest = data_dir / "latest"
     tmp = latest.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(str(path) + "\n")
