@@ -18,6 +18,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("hoptrace_cli.bench", "measure hoptrace against a bare handler and its peers, side by side"),
     "collector": ("hoptrace_cli.collector", "run collector tasks: OTLP receiver, DLQ watcher, retention"),
     "dashboard": ("hoptrace_cli.dashboard", "open the dashboard over a store (default: the newest demo run)"),
+    "alerts": ("hoptrace_cli.alerts", "evaluate the alert rules once and print their state (exit 1 when firing)"),
     "layer": ("hoptrace_cli.layer_build", "build the Lambda layer zip per runtime/architecture (layer build)"),
     "attach": ("hoptrace_cli.attach", "add the layer, handler redirect and log subscription to existing functions"),
     "detach": ("hoptrace_cli.detach", "undo what attach changed on functions, exactly"),

@@ -21,7 +21,7 @@ from tests.dashboard import browser
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = (("overview", "", "Failed traces"), ("traces", "/traces?trace={trace}", "Errors"),
          ("service-map", "/map", "Edges"), ("cold-starts", "/cold-starts", "Cold vs warm"),
-         ("failures", "/failures", "Dead-letter queues"), ("alerts", "/alerts", "What will be here"))
+         ("failures", "/failures", "Dead-letter queues"), ("alerts", "/alerts", "What each rule sees"))
 
 
 def worst_trace(url: str) -> str:

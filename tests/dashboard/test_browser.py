@@ -79,7 +79,7 @@ def test_overview_to_a_failed_trace_flow(dashboard: Dashboard, driver, tmp_path:
 
 def test_every_page_opens_without_an_exception_box(dashboard: Dashboard, driver) -> None:  # type: ignore[no-untyped-def]
     for path, text in (("/traces", "Search"), ("/map", "Edges"), ("/cold-starts", "Cold vs warm"),
-                       ("/failures", "Dead-letter queues"), ("/alerts", "What will be here")):
+                       ("/failures", "Dead-letter queues"), ("/alerts", "What each rule sees")):
         driver.get(dashboard.url + path)
         browser.wait_for_text(driver, text)
         assert not browser.exceptions(driver), (path, browser.exceptions(driver))

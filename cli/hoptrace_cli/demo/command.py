@@ -20,6 +20,7 @@ from .rundir import DEFAULT_DATA_DIR, RunDir, new_run
 from .traffic import TrafficGenerator, TrafficProfile
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "demo_services" / "template.yaml"
+DEMO_ALERT_RULES = TEMPLATE.with_name("alerts.toml")
 LAYER_ARN = "arn:aws:lambda:us-east-1:123456789012:layer:hoptrace:1"
 DLQS = ("PaymentsDLQ", "InventoryDLQ", "NotificationsDLQ")
 STACK = "demo"
@@ -48,6 +49,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          help="share of poison orders that pass validation and end in the payments DLQ")
     traffic.add_argument("--read-rate", type=float, default=0.15, help="share of GET /orders/{id}")
     traffic.add_argument("--seed", type=int, default=None, help="make the traffic mix repeatable")
+    traffic.add_argument("--failure-burst-at", type=float, default=None, metavar="SECONDS",
+                         help="this many seconds in, send a burst of poison orders: payments' error rate spikes and "
+                              "its DLQ grows, so the alerts fire (default: no burst)")
+    traffic.add_argument("--failure-burst-size", type=int, default=30, help="poison orders in the failure burst")
+    alerts = parser.add_argument_group("alerts")
+    alerts.add_argument("--alert-rules", type=Path, default=DEMO_ALERT_RULES, metavar="FILE",
+                        help=f"the alert evaluator's rules (default: {DEMO_ALERT_RULES.name}, demo-sized windows)")
+    alerts.add_argument("--alert-webhook-url", default="", metavar="URL",
+                        help="also post alerts to this webhook (Slack incoming webhook or any JSON endpoint)")
     system = parser.add_argument_group("the services")
     system.add_argument("--payment-failure-rate", type=float, default=0.1, help="share of declined payments")
     system.add_argument("--payment-latency-ms", type=float, default=40.0, help="payment provider latency (mean)")
@@ -69,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
         from hoptrace_localcloud.cloud import LocalCloud
         from hoptrace_localcloud.config import LocalCloudConfig
         profile = TrafficProfile(args.rate, args.burst_every, args.burst_size, args.bad_request_rate,
-                                 args.poison_rate, args.read_rate, args.seed)
+                                 args.poison_rate, args.read_rate, args.seed, args.failure_burst_at,
+                                 args.failure_burst_size)
     except ImportError as exc:
         print(f"hoptrace demo needs the local cloud: pip install 'hoptrace[local]' ({exc})", file=sys.stderr)
         return 2
@@ -93,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
             "PaymentFailureRate": str(args.payment_failure_rate),
             "PaymentLatencyMs": str(args.payment_latency_ms),
             "NotificationFailureRate": str(args.notification_failure_rate),
+            "AlertRules": str(args.alert_rules.resolve()), "AlertWebhookUrl": args.alert_webhook_url,
         },
     )
     stop, interrupts = threading.Event(), []
@@ -163,6 +175,7 @@ def _start_dashboard(run_dir: RunDir, port: int) -> Any:
 
 def _drive(cloud: Any, run_dir: RunDir, profile: TrafficProfile, args: argparse.Namespace,
            stop: threading.Event) -> int:
+    from hoptrace_cli.alerts import demo_lines as alerts_summary
     from hoptrace_collector.store import open_store
 
     from .progress import Progress
@@ -192,6 +205,7 @@ def _drive(cloud: Any, run_dir: RunDir, profile: TrafficProfile, args: argparse.
         store.close()
     print()
     print(render(report))
+    print(alerts_summary(run_dir.store_url, since_ns))
     print(f"\nThe traffic generator's own log: {run_dir.traffic_log}")
     return 0
 

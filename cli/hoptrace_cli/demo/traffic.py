@@ -32,6 +32,7 @@ BAD_BODIES = (
 )
 # The first requests of every run show each path once, so even a short run has all of them.
 TOUR = ("order", "bad", "poison", "order", "read")
+FAILURE_STEP = 5  # poison orders sent at once during a failure burst
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,16 @@ class TrafficProfile:
     poison_rate: float = 0.02
     read_rate: float = 0.15
     seed: int | None = None
+    failure_burst_at: float | None = None  # seconds into the run: send a burst of poison orders (alerts demo)
+    failure_burst_size: int = 30
 
     def __post_init__(self) -> None:
         if self.rate <= 0:
             raise ValueError("rate must be > 0 requests per second")
+        if self.failure_burst_at is not None and self.failure_burst_at < 0:
+            raise ValueError("failure-burst-at must be 0 or more seconds")
+        if self.failure_burst_size < 1:
+            raise ValueError("failure-burst-size must be at least 1")
         for name in ("bad_request_rate", "poison_rate", "read_rate"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name.replace('_', '-')} must be between 0 and 1")
@@ -93,12 +100,22 @@ class TrafficGenerator:
         """Send until `duration` seconds passed (None: until `stop` is set); waits for answers in flight."""
         profile, started = self.profile, time.monotonic()
         next_send, next_burst = started, started + profile.burst_every
+        failure_due = None if profile.failure_burst_at is None else started + profile.failure_burst_at
+        failure_left = profile.failure_burst_size
         tour = list(TOUR)
         try:
             while not stop.is_set():
                 now = time.monotonic()
                 if duration is not None and now - started >= duration:
                     break
+                if failure_due is not None and now >= failure_due:
+                    # Poison orders pass validation and fail every payment attempt: payments' error rate
+                    # spikes now, and after three receives each lands in the payments DLQ. Sent FAILURE_STEP
+                    # at a time, 0.1 s apart, so the local API's listen backlog does not reset connections.
+                    for _ in range(min(FAILURE_STEP, failure_left)):
+                        self._pool.submit(self._send, "poison")
+                    failure_left -= FAILURE_STEP
+                    failure_due = now + 0.1 if failure_left > 0 else None
                 if profile.burst_every and now >= next_burst:
                     for _ in range(profile.burst_size):
                         self._pool.submit(self._send, "order")
@@ -106,7 +123,8 @@ class TrafficGenerator:
                 if now >= next_send:
                     self._pool.submit(self._send, tour.pop(0) if tour else self._pick())
                     next_send += 1 / profile.rate
-                stop.wait(max(0.0, min(next_send, next_burst if profile.burst_every else next_send) - now))
+                stop.wait(max(0.0, min(next_send, next_burst if profile.burst_every else next_send,
+                                        failure_due or next_send) - now))
         finally:
             self._pool.shutdown(wait=True)
             self._log.close()

@@ -1,0 +1,62 @@
+"""The demo traffic generator's failure burst: poison orders at the chosen second, in steps the local API takes."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from hoptrace_cli.demo.traffic import TEST_CLIENT_HEADER, TrafficGenerator, TrafficProfile, read_log
+
+
+@pytest.fixture
+def orders_api() -> Iterator[tuple[str, list[float]]]:
+    poison_at: list[float] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if self.headers.get(TEST_CLIENT_HEADER) == "poison":
+                import time
+
+                poison_at.append(time.monotonic())
+            body = json.dumps({"order_id": "o-1"}).encode()
+            self.send_response(201)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", poison_at
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_burst_sends_its_poison_orders_at_the_chosen_time(orders_api: tuple[str, list[float]],
+                                                              tmp_path: Path) -> None:
+    url, poison_at = orders_api
+    profile = TrafficProfile(rate=4, burst_every=0, poison_rate=0, bad_request_rate=0, read_rate=0,
+                             failure_burst_at=0.5, failure_burst_size=12)
+    generator = TrafficGenerator(url, profile, tmp_path / "traffic.jsonl")
+    generator.run(1.5, threading.Event())
+    sent = read_log(tmp_path / "traffic.jsonl")
+    assert sum(s.kind == "poison" for s in sent) == 1 + 12  # the opening tour's one, then the burst
+    burst = sorted(poison_at)[1:]
+    assert burst[-1] - burst[0] < 0.6  # 12 in steps of 5, 0.1 s apart
+    assert all(s.status == 201 for s in sent if s.kind == "poison")
+
+
+@pytest.mark.parametrize(("at", "size", "says"), [(-1, 30, "failure-burst-at"), (5, 0, "failure-burst-size")])
+def test_a_wrong_burst_is_refused(at: float, size: int, says: str) -> None:
+    with pytest.raises(ValueError, match=says):
+        TrafficProfile(failure_burst_at=at, failure_burst_size=size)
