@@ -64,6 +64,12 @@ def _group(name: str) -> str:
     return "p_" + re.sub(r"\W", "_", name)
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog of 5 reset connections when a burst of clients arrived at
+    # once (API Gateway accepts them all); 128 is the kernel's usual somaxconn.
+    request_queue_size = 128
+
+
 class ApiServer:
     """Serves every route on one port; a request for no route gets API Gateway's 403/404 answer."""
 
@@ -83,7 +89,7 @@ class ApiServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._httpd = _Server(("127.0.0.1", port), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.1,), name="api-server",
                                         daemon=True)

@@ -143,3 +143,15 @@ def test_unreadable_queue_is_reported_and_the_others_still_watched(aws: Any, sto
     missing = queues["dlq"].rsplit("/", 1)[0] + "/no-such-queue"
     summary = watch(sqs, store, [missing, queues["dlq"]])
     assert "no-such-queue" in summary["errors"] and summary["messages"] == 1
+
+
+def test_a_dlq_with_more_than_ten_messages_is_seen_whole_and_left_whole(aws: Any, store: Store,
+                                                                         queues: dict[str, str]) -> None:
+    # GIVEN 25 messages in a DLQ (one ReceiveMessage returns at most 10)
+    sqs = aws("sqs")
+    sent = {sqs.send_message(QueueUrl=queues["dlq"], MessageBody=f"m{n}")["MessageId"] for n in range(25)}
+    # WHEN the watcher peeks
+    watch(sqs, store, [queues["dlq"]])
+    # THEN every message is recorded, and every one is visible again for whoever redrives the queue
+    assert {m.message_id for m in store.dlq_messages()} == sent
+    assert {m["MessageId"] for m in receive_all(sqs, queues["dlq"])} == sent

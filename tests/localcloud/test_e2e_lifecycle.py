@@ -119,3 +119,13 @@ def test_cli_prints_routes_and_stops_everything_on_sigint(tmp_path):
     assert "REPORT" in output
     assert process.returncode == 0
     assert not any(_alive(pid) for pid in children)
+
+
+def test_a_burst_of_clients_is_queued_not_reset():
+    # GIVEN 60 clients connecting at once (more than the 10 workers; socketserver's backlog is 5)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with LocalCloud(MINIMAL, FAST) as cloud, ThreadPoolExecutor(60) as pool:
+        statuses = list(pool.map(lambda _: http(f"{cloud.api_url}/hello")[0], range(60)))
+    # THEN every one is answered, as API Gateway would
+    assert statuses == [200] * 60

@@ -1,12 +1,15 @@
 """The DLQ watcher: `hoptrace_collector.dlq.handler`, run on a schedule.
 
 For every dead-letter queue (from `HOPTRACE_DLQ_URLS`, comma-separated, or discovered from
-the other queues' `RedrivePolicy`) it *peeks* at the messages — `ReceiveMessage` with
-`VisibilityTimeout=0`, so they stay in the queue for whoever redrives them — and stores a
+the other queues' `RedrivePolicy`) it *peeks* at the messages — each `ReceiveMessage` hides what
+it got for a moment so the next one returns further messages, and at the end of the run every
+peeked message is made visible again (`ChangeMessageVisibility` 0), so they stay in the queue for
+whoever redrives them — and stores a
 `DlqMessage` for each, tied to the trace the message carries and to the error of the last
 failed span that processed it (`messaging.message.id` = the message id; SQS keeps the id when
 it moves a message to the DLQ). Each run repeats `ReceiveMessage` up to `max_receives`
-times; SQS answers from a sample of its servers, so a large DLQ is covered over a few runs.
+times (up to 100 messages per queue and run); SQS answers from a sample of its servers, so a
+larger DLQ is covered over a few runs.
 Peeking raises `ApproximateReceiveCount`; the store keeps the highest count seen.
 """
 
@@ -28,19 +31,37 @@ _STORE: Store | None = None
 _LOCK = threading.Lock()
 
 
+PEEK_HIDE_S = 30  # long enough for one run's receives; undone at the end of the run
+
+
 def receive_all(sqs: Any, url: str, max_receives: int = 10) -> list[dict[str, Any]]:
-    """Peek without consuming: each message once, however often SQS hands it back."""
+    """Peek without consuming: each message once, all of them visible again afterwards.
+
+    With `VisibilityTimeout=0` SQS hands back the same first ten messages every time, so a DLQ
+    holding more was never seen past them; hiding each batch briefly walks the whole queue.
+    """
     seen: dict[str, dict[str, Any]] = {}
-    for _ in range(max_receives):
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0,
-                                       WaitTimeSeconds=0, MessageAttributeNames=["All"],
-                                       MessageSystemAttributeNames=["All"]).get("Messages", [])
-        new = [m for m in messages if m.get("MessageId") not in seen]
-        if not new:
-            break
-        for message in new:
-            seen[message["MessageId"]] = message
+    try:
+        for _ in range(max_receives):
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=PEEK_HIDE_S,
+                                           WaitTimeSeconds=0, MessageAttributeNames=["All"],
+                                           MessageSystemAttributeNames=["All"]).get("Messages", [])
+            new = [m for m in messages if m.get("MessageId") not in seen]
+            if not new:
+                break
+            for message in new:
+                seen[message["MessageId"]] = message
+    finally:
+        _show_again(sqs, url, list(seen.values()))
     return list(seen.values())
+
+
+def _show_again(sqs: Any, url: str, messages: list[dict[str, Any]]) -> None:
+    for start in range(0, len(messages), 10):
+        entries = [{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                   for n, m in enumerate(messages[start:start + 10]) if m.get("ReceiptHandle")]
+        if entries:
+            sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
 
 
 def last_error(store: Store, trace_id: str | None, message_id: str, now_ns: int) -> tuple[str | None, str]:
