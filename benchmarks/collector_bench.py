@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import collector_data
+from benchmarks.stats import p95
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".hoptrace" / "bench"
@@ -36,10 +37,6 @@ STORE_SPANS = 1_000_000
 INGEST_SPANS = 60_000
 DYNAMO_SPANS = 3_000
 HOUR_NS = 3600 * 10**9
-
-
-def _p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[18] if len(values) >= 2 else values[0]
 
 
 def _one_cpu() -> Callable[[], None]:
@@ -51,11 +48,11 @@ def _one_cpu() -> Callable[[], None]:
     return lambda: os.sched_setaffinity(0, before)
 
 
-def ingest(passes: int, log: Callable[[str], None]) -> dict[str, Any]:
+def ingest(passes: int, log: Callable[[str], None], spans: int = INGEST_SPANS) -> dict[str, Any]:
     from hoptrace_collector.ingest.batch import Ingestor
     from hoptrace_collector.store import open_store
 
-    events, total = collector_data.subscription_batches(INGEST_SPANS)
+    events, total = collector_data.subscription_batches(spans)
     log(f"  SQLite ingest: {total} spans in {len(events)} subscription batches, {passes} pass(es) on one CPU ...")
     walls, cpus = [], []
     undo = _one_cpu()
@@ -80,24 +77,25 @@ def ingest(passes: int, log: Callable[[str], None]) -> dict[str, Any]:
             "spans_per_s": total / wall, "us_per_span": wall / total * 1e6, "cpu_us_per_span": cpu / total * 1e6}
 
 
-def big_store(log: Callable[[str], None]) -> Path:
-    """The cached 1,000,000-span store (built on first use, ~1 minute)."""
+def big_store(log: Callable[[str], None], spans: int = STORE_SPANS) -> Path:
+    """The cached store of `spans` spans (1,000,000: built on first use, ~1 minute)."""
     from hoptrace_collector.store import open_store
     from hoptrace_collector.store.sqlite_schema import SCHEMA_VERSION
 
-    path = CACHE / f"collector-1m-g{collector_data.GENERATOR_VERSION}-s{SCHEMA_VERSION}.db"
+    size = "1m" if spans == 1_000_000 else str(spans)
+    path = CACHE / f"collector-{size}-g{collector_data.GENERATOR_VERSION}-s{SCHEMA_VERSION}.db"
     if path.exists():
         return path
     CACHE.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
     for leftover in CACHE.glob(partial.name + "*"):
         leftover.unlink()
-    log(f"  building the {STORE_SPANS:,}-span store (cached as {path.relative_to(ROOT)}) ...")
+    log(f"  building the {spans:,}-span store (cached as {path.relative_to(ROOT)}) ...")
     started = time.perf_counter()
     store = open_store(str(partial))
     batch: list[Any] = []
     end = (time.time_ns() // HOUR_NS) * HOUR_NS
-    for invocation in collector_data.invocations(STORE_SPANS, seed=42, start_ns=end - 24 * HOUR_NS,
+    for invocation in collector_data.invocations(spans, seed=42, start_ns=end - 24 * HOUR_NS,
                                                  spread_ns=24 * HOUR_NS):
         batch.extend(collector_data.records(invocation))
         if len(batch) >= 20_000:
@@ -114,10 +112,10 @@ def big_store(log: Callable[[str], None]) -> Path:
     return path
 
 
-def queries(rounds: int, log: Callable[[str], None]) -> dict[str, Any]:
+def queries(rounds: int, log: Callable[[str], None], store_spans: int = STORE_SPANS) -> dict[str, Any]:
     from hoptrace_collector.store import TraceFilter, open_store
 
-    path = big_store(log)
+    path = big_store(log, store_spans)
     store = open_store(str(path))
     connection = sqlite3.connect(path)
     spans = connection.execute("SELECT count(*) FROM spans").fetchone()[0]
@@ -155,21 +153,26 @@ def queries(rounds: int, log: Callable[[str], None]) -> dict[str, Any]:
     store.close()
     return {"spans": spans, "traces": len(trace_ids), "spans_per_trace": statistics.mean(sizes),
             "stats_rows": len(stats), "db_mb": path.stat().st_size / 1e6,
-            "queries": {name: {"median_ms": statistics.median(v), "p95_ms": _p95(v), "runs": len(v)}
+            "queries": {name: {"median_ms": statistics.median(v), "p95_ms": p95(v), "runs": len(v)}
                         for name, v in timings.items()}}
 
 
-def run(rounds: int = 3, warm: int = 0, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """`rounds`: ingest passes (at most 3) and a multiplier of query repetitions; `warm` is unused."""
+def run(rounds: int = 3, warm: int = 0, log: Callable[[str], None] = print, quick: bool = False) -> dict[str, Any]:
+    """`rounds`: ingest passes (at most 3) and a multiplier of query repetitions; `warm` is unused.
+
+    `quick` proves the machinery on small inputs (CI): one pass, a 50,000-span store.
+    """
     from benchmarks import collector_dynamo
 
-    rounds = max(1, rounds)
-    result: dict[str, Any] = {"ingest": ingest(min(rounds, 3), log)}
-    result["dynamodb"] = collector_dynamo.run(DYNAMO_SPANS, log)
-    result["store"] = queries(min(rounds, 5), log)
+    rounds = 1 if quick else max(1, rounds)
+    scale = 20 if quick else 1
+    result: dict[str, Any] = {"ingest": ingest(min(rounds, 3), log, INGEST_SPANS // scale)}
+    result["dynamodb"] = collector_dynamo.run(DYNAMO_SPANS // scale, log)
+    result["store"] = queries(min(rounds, 5), log, STORE_SPANS // scale)
     return result
 
 
+TITLE = "5a. Collector: ingest and store queries"
 AIMS = {"get one trace": 50.0, "newest 100 traces of a service": 200.0}
 
 
@@ -206,8 +209,9 @@ def markdown(result: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
-    print(markdown(run(args.rounds)))
+    print(markdown(run(args.rounds, quick=args.quick)))
     return 0
 
 

@@ -1,209 +1,251 @@
-"""Cold start and warm overhead: bare handler vs hoptrace vs stock OpenTelemetry vs X-Ray SDK.
+"""Cold start, warm overhead, bytes per invocation and "nothing lost": bare vs hoptrace vs stock OTel vs X-Ray SDK.
 
-Every peer runs the same handler (boto3 + one SQS send to a local moto server) in a fresh
-process; rounds interleave the peers (A/B/C/D, A/B/C/D, ...) so machine drift cancels.
-Run with `hoptrace bench startup` (or `python -m benchmarks.startup`).
+Every peer's handler runs in the local cloud's worker processes (benchmarks/startup_cloud.py), with
+the same runtime interpreter and boto3, the tracer attached as a layer (benchmarks/peers.py):
+
+1. Cold start: a fresh worker per peer per round, rounds interleaved (A/B/C/D, B/C/D/A, ...) so
+   machine drift cancels; the figure is what the local cloud reports, Init Duration + the first
+   invocation's Duration, for a handler that imports boto3 and sends one SQS message.
+2. Warm overhead: the same handler, a handler that makes no AWS call and one with three spans, one
+   invocation per peer in turn; timed inside the worker around the peer's handler (and, for
+   reference, the platform's Duration, which adds the local cloud's pipe round trip).
+3. Bytes written to the log per invocation and their CloudWatch Logs ingestion cost.
+6. Nothing lost: hoptrace's logs go through the log router and the collector into a store, and
+   every invocation must be there.
+
+"Added" figures are medians of paired differences (peer minus bare in the same round), which is
+what interleaving buys. Run with `hoptrace bench startup` (or `python -m benchmarks.startup`).
 """
 
 from __future__ import annotations
 
 import argparse
-import compileall
-import json
-import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from benchmarks import venvs
+from benchmarks import peers as peer_setup
+from benchmarks.startup_cloud import COLD, WARM_CASES, BenchCloud, logical_id
+from benchmarks.stats import ratio, summary
 
-HERE = Path(__file__).resolve().parent
-PEERS = ("bare", "hoptrace", "stock-otel", "xray-sdk")
-
-
-class _OtlpReceiver(BaseHTTPRequestHandler):
-    """Stands in for an OTLP collector so stock OpenTelemetry's per-invocation flush is real."""
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-def _udp_daemon() -> tuple[socket.socket, int]:
-    """Stands in for the X-Ray daemon: receives and discards segment datagrams."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-
-    def drain() -> None:
-        while True:
-            try:
-                sock.recv(65536)
-            except OSError:
-                return
-
-    threading.Thread(target=drain, daemon=True).start()
-    return sock, sock.getsockname()[1]
+TITLE = "1-3, 6. Cold start, warm overhead, bytes per invocation, nothing lost (peers in the local cloud's workers)"
+PEERS = peer_setup.PEERS
+TRACERS = PEERS[1:]
+CASE_TITLES = {"sqs_handler": "SQS handler (boto3, one SendMessage to moto: 2 spans)",
+               "noop": "no AWS call (1 span)",
+               "three_spans": "three spans (two SDK calls answered by botocore's Stubber, no network)"}
+# CloudWatch Logs ingestion, standard log class, us-east-1 (first tier of Lambda's vended-log pricing).
+CLOUDWATCH_USD_PER_GB = 0.50
+GB = 1024**3
+# Ratios to less than this are left out: the in-worker timer alone reads about 1 µs.
+NOISE_MS = 0.005
 
 
-def _layer_dir(root: Path) -> Path:
-    """The layer as it ships: hoptrace alone under python/, compiled to .pyc."""
-    target = root / "python"
-    shutil.copytree(venvs.ROOT / "layer" / "hoptrace", target / "hoptrace",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    compileall.compile_dir(str(target), quiet=1)
-    return target
-
-
-def _spawn(python: Path, peer: str, function: str, warm: int, env: dict[str, str]) -> tuple[float, list[int], int]:
-    cold_ms = None
-    warm_ns: list[int] = []
-    with tempfile.TemporaryFile() as stdout:  # a file, not a pipe: span lines must never block the child
-        started = time.perf_counter_ns()
-        process = subprocess.Popen([str(python), str(HERE / "startup_apps" / "runtime.py"), peer, function,
-                                    str(warm)], stdout=stdout, stderr=subprocess.PIPE, env=env, text=True)
-        assert process.stderr is not None
-        for line in process.stderr:
-            if line.startswith("COLD ") and cold_ms is None:
-                cold_ms = (time.perf_counter_ns() - started) / 1e6
-            elif line.startswith("WARM "):
-                warm_ns.append(int(line.split()[1]))
-        if process.wait() != 0 or cold_ms is None:
-            raise RuntimeError(f"{peer} failed with exit code {process.returncode}")
-        out_bytes = stdout.tell()
-    return cold_ms, warm_ns, out_bytes
-
-
-def _p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[18] if len(values) >= 2 else values[0]
-
-
-def run(rounds: int = 15, warm: int = 200, log: callable = print) -> dict:
-    from moto.server import ThreadedMotoServer
-
-    pythons = {peer: venvs.python_for(peer, log) for peer in PEERS}
-    import logging
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    endpoint = f"http://127.0.0.1:{moto._server.server_port}"
-    otlp = ThreadingHTTPServer(("127.0.0.1", 0), _OtlpReceiver)
-    threading.Thread(target=otlp.serve_forever, daemon=True).start()
-    udp, udp_port = _udp_daemon()
+def run(rounds: int = 40, warm: int = 400, log: Callable[[str], None] = print, quick: bool = False) -> dict[str, Any]:
+    """`rounds` interleaved cold starts per peer; `warm` interleaved warm invocations per peer and handler."""
+    if quick:
+        rounds, warm = min(rounds, 2), min(warm, 15)
     workdir = Path(tempfile.mkdtemp(prefix="hoptrace-bench-"))
     try:
-        layer = _layer_dir(workdir)
-        base_env = {k: v for k, v in os.environ.items() if not k.startswith(("HOPTRACE_", "OTEL_", "PYTHON"))}
-        base_env.update({"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                         "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
-                         "AWS_LAMBDA_FUNCTION_NAME": "bench", "OTEL_SERVICE_NAME": "bench",
-                         "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{otlp.server_port}",
-                         "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{udp_port}", "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
-                         "BENCH_EVENT": json.dumps({"version": "0", "id": "x", "detail-type": "Scheduled Event",
-                                                    "source": "aws.events", "detail": {}, "resources": []})})
-        import boto3
-
-        sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="b",
-                           aws_secret_access_key="b")
-        base_env["QUEUE_URL"] = queue_url = sqs.create_queue(QueueName="bench")["QueueUrl"]
-
-        def spawn(peer: str, function: str, warm_count: int) -> tuple[float, list[int], int]:
-            # moto's SQS slows as a queue grows: empty it so every peer sends into the same state
-            sqs.purge_queue(QueueUrl=queue_url)
-            return _spawn(pythons[peer], peer, function, warm_count, envs[peer])
-
-        envs = {}
-        for peer in PEERS:
-            path = [str(HERE / "startup_apps")] + ([str(layer)] if peer == "hoptrace" else [])
-            envs[peer] = {**base_env, "PYTHONPATH": os.pathsep.join(path)}
-        for peer in PEERS:  # warm the file cache and write .pyc files; not measured
-            spawn(peer, "handler", 1)
-        cold: dict[str, list[float]] = {p: [] for p in PEERS}
-        warm_sqs: dict[str, list[int]] = {p: [] for p in PEERS}
-        warm_noop: dict[str, list[int]] = {p: [] for p in PEERS}
-        line_bytes: list[float] = []
-        log(f"  {rounds} interleaved rounds x {len(PEERS)} peers ...")
-        for round_number in range(rounds):
-            for peer in PEERS:
-                cold_ms, warm_ns, out_bytes = spawn(peer, "handler", warm if round_number < 3 else 0)
-                cold[peer].append(cold_ms)
-                warm_sqs[peer].extend(warm_ns)
-                if peer == "hoptrace" and round_number < 3:
-                    line_bytes.append(out_bytes / (warm + 1))
-            for peer in PEERS if round_number < 3 else ():
-                warm_noop[peer].extend(spawn(peer, "noop", warm)[1])
-        return _summarise(cold, warm_sqs, warm_noop, line_bytes, {p: venvs.versions(p) for p in PEERS})
+        _, peers = peer_setup.prepare(log)
+        log("  starting the local cloud (one function per peer and handler) ...")
+        bench = BenchCloud(workdir, peers)
+        try:
+            cold = _cold_starts(bench, rounds, log)
+            warm_runs = _warm_runs(bench, warm, log)
+            log("  routing hoptrace's logs through the collector into a SQLite store ...")
+            lost = bench.stored()
+            written = {case: {peer: _written(bench, peer, case, warm_runs[case][peer]["ids"]) for peer in PEERS}
+                       for case in WARM_CASES}
+        finally:
+            bench.stop()
     finally:
-        moto.stop()
-        otlp.shutdown()
-        udp.close()
         shutil.rmtree(workdir, ignore_errors=True)
+    return {
+        "rounds": rounds, "warm": warm,
+        "cold": _summarise({peer: [init + first for init, first in cold[peer]] for peer in PEERS}),
+        "cold_parts": {peer: {"init": summary([init for init, _ in cold[peer]]),
+                              "first": summary([first for _, first in cold[peer]])} for peer in PEERS},
+        "warm_runs": {case: {kind: _summarise({peer: runs[peer][f"{kind}_ms"] for peer in PEERS})
+                             for kind in ("handler", "platform")} for case, runs in warm_runs.items()},
+        "written": written, "nothing_lost": lost,
+        "versions": {"runtime": peer_setup.runtime_versions(), **{p.name: p.versions for p in peers.values()}},
+    }
 
 
-def _summarise(cold: dict, warm_sqs: dict, warm_noop: dict, line_bytes: list[float], versions: dict) -> dict:
-    bare_cold = statistics.median(cold["bare"])
-    rows = []
+def _order(number: int) -> tuple[str, ...]:
+    """Round `number`'s order: A/B/C/D, B/C/D/A, ... so every peer runs in every position equally often."""
+    shift = number % len(PEERS)
+    return PEERS[shift:] + PEERS[:shift]
+
+
+def _cold_starts(bench: BenchCloud, rounds: int, log: Callable[[str], None]) -> dict[str, list[tuple[float, float]]]:
+    samples: dict[str, list[tuple[float, float]]] = {peer: [] for peer in PEERS}
+    log("  one unmeasured cold start per peer (file cache, the handler's .pyc) ...")
     for peer in PEERS:
-        rows.append({
-            "peer": peer,
-            "cold_median_ms": statistics.median(cold[peer]),
-            "cold_p95_ms": _p95(cold[peer]),
-            "cold_added_ms": statistics.median(cold[peer]) - bare_cold,
-            "warm_sqs_median_ms": statistics.median(warm_sqs[peer]) / 1e6,
-            "warm_noop_median_ms": statistics.median(warm_noop[peer]) / 1e6,
-            "warm_noop_p95_ms": _p95(warm_noop[peer]) / 1e6,
-        })
-    by_peer = {r["peer"]: r for r in rows}
-    for row in rows:
-        row["warm_noop_added_ms"] = row["warm_noop_median_ms"] - by_peer["bare"]["warm_noop_median_ms"]
-        row["warm_sqs_added_ms"] = row["warm_sqs_median_ms"] - by_peer["bare"]["warm_sqs_median_ms"]
-    return {"rows": rows, "hoptrace_bytes_per_invocation": statistics.median(line_bytes) if line_bytes else None,
-            "versions": versions, "runs": {p: len(cold[p]) for p in PEERS}}
+        bench.cold_start(peer, COLD)
+    for number in range(rounds):
+        bench.stop_workers(COLD)  # last round's workers go first, so no kill overlaps a measurement
+        for peer in _order(number):
+            bench.purge_queue()
+            samples[peer].append(bench.cold_start(peer, COLD))
+        log(f"  cold round {number + 1}/{rounds}: "
+            + ", ".join(f"{peer} {sum(samples[peer][-1]):.0f} ms" for peer in PEERS))
+    bench.stop_workers(COLD)
+    return samples
 
 
-def markdown(result: dict) -> str:
-    rows = {r["peer"]: r for r in result["rows"]}
-    stock_cold, stock_warm = rows["stock-otel"]["cold_added_ms"], rows["stock-otel"]["warm_sqs_added_ms"]
-    lines = ["| peer | cold start median (p95) | added to cold start | vs stock OTel | warm SQS call | added warm "
-             "| warm no-op (added) |", "|---|---|---|---|---|---|---|"]
-    for peer in PEERS:
-        r = rows[peer]
-        ratio = f"{r['cold_added_ms'] / stock_cold:.2f}x" if peer != "bare" and stock_cold > 0 else "-"
-        lines.append(
-            f"| {peer} | {r['cold_median_ms']:.0f} ms ({r['cold_p95_ms']:.0f}) "
-            f"| {r['cold_added_ms']:+.0f} ms | {ratio} "
-            f"| {r['warm_sqs_median_ms']:.2f} ms | {r['warm_sqs_added_ms']:+.3f} ms "
-            f"| {r['warm_noop_median_ms']:.3f} ms ({r['warm_noop_added_ms']:+.3f}) |")
-    if stock_warm > 0:
-        lines.append("")
-        share = rows["hoptrace"]["warm_sqs_added_ms"] / stock_warm
-        lines.append(f"hoptrace warm overhead on the SQS handler: {share:.2f}x "
-                     f"stock OpenTelemetry's. Span line bytes per invocation: "
-                     f"{result['hoptrace_bytes_per_invocation']:.0f}.")
-    lines.append("")
-    lines.append("Versions: " + "; ".join(f"{p}: " + ", ".join(f"{k} {v}" for k, v in sorted(vs.items()))
-                                          for p, vs in result["versions"].items()))
+def _warm_runs(bench: BenchCloud, warm: int, log: Callable[[str], None]) -> dict[str, dict[str, dict[str, list]]]:
+    runs: dict[str, dict[str, dict[str, list]]] = {}
+    for case in WARM_CASES:
+        for peer in PEERS:
+            bench.invoke(peer, case)  # the worker's cold start, not measured here
+        invocations: dict[str, list] = {peer: [] for peer in PEERS}
+        for number in range(warm):
+            if case == "sqs_handler" and number % 50 == 0:
+                bench.purge_queue()
+            for peer in _order(number):
+                invocations[peer].append(bench.invoke(peer, case))
+        runs[case] = {}
+        for peer in PEERS:
+            timed = bench.timings_ms(peer, case)
+            runs[case][peer] = {"ids": [i.request_id for i in invocations[peer]],
+                                "handler_ms": [timed[i.request_id] for i in invocations[peer]],
+                                "platform_ms": [i.duration_ms for i in invocations[peer]]}
+        bench.stop_workers(case)
+        log(f"  warm, {case}: {warm} invocations per peer: " + ", ".join(
+            f"{peer} {statistics.median(runs[case][peer]['handler_ms']):.3f} ms" for peer in PEERS))
+    return runs
+
+
+def _summarise(samples: dict[str, list[float]]) -> dict[str, Any]:
+    """Per peer: median and p95, and the median of paired differences to bare (the same round)."""
+    out: dict[str, Any] = {}
+    for peer, values in samples.items():
+        paired = [value - base for value, base in zip(values, samples["bare"], strict=True)]
+        out[peer] = {**summary(values), "added": statistics.median(paired)}
+    return out
+
+
+def _written(bench: BenchCloud, peer: str, case: str, ids: list[str]) -> dict[str, float]:
+    """Log bytes per warm invocation, and what went elsewhere (OTLP, X-Ray UDP) per invocation."""
+    sizes = bench.log_bytes(peer, case)
+    out = {"log_bytes": statistics.median(sizes[i] for i in ids)}
+    exported = bench.exported(peer, case)
+    if exported is not None:
+        count = len(bench.issued[logical_id(peer, case)])
+        out.update({f"export_{key}": value / count for key, value in exported.items()})
+    return out
+
+
+def _usd_per_million(log_bytes: float) -> float:
+    return log_bytes * 1e6 / GB * CLOUDWATCH_USD_PER_GB
+
+
+def markdown(result: dict[str, Any]) -> str:
+    cold, parts = result["cold"], result["cold_parts"]
+    lines = [f"#### 1. Cold start: process start → first response ({result['rounds']} interleaved rounds)", "",
+             "Handler: imports boto3, sends one SQS message. What the local cloud reports: Init Duration (worker "
+             "process start → handler imported) + Duration of the first invocation.", "",
+             *_table(cold, "ms", 0, extra=("Init Duration", "first Duration"),
+                     extra_values=lambda peer: (f"{parts[peer]['init']['median']:.0f} ms",
+                                                f"{parts[peer]['first']['median']:.1f} ms"))]
+    lines += ["", f"#### 2. Warm invocation overhead ({result['warm']} interleaved invocations per peer)", "",
+              "Time inside the worker around the peer's handler (the stock OpenTelemetry flush to the local "
+              "OTLP receiver included); in brackets the local cloud's Duration, which adds its pipe round trip."]
+    for case in WARM_CASES:
+        runs = result["warm_runs"][case]
+        lines += ["", f"**{CASE_TITLES[case]}**", "",
+                  *_table(runs["handler"], "ms", 3, extra=("local cloud Duration",),
+                          extra_values=lambda peer, r=runs: (f"{r['platform'][peer]['median']:.2f} ms",))]
+    lines += ["", *_bytes_table(result["written"])]
+    lost = result["nothing_lost"]
+    verdict = "nothing lost" if lost["invocations"] == lost["stored"] == lost["platform_reports"] else "SPANS LOST"
+    lines += ["", "#### 6. Nothing lost", "",
+              f"hoptrace's log lines of every invocation in this run (cold and warm), routed by the local cloud's "
+              f"log router as CloudWatch Logs subscription payloads into the collector's ingest and a SQLite "
+              f"store: invocations: {lost['invocations']}, stored: {lost['stored']} (invocation spans), "
+              f"platform REPORT records: {lost['platform_reports']} — **{verdict}**.",
+              "", *targets(result), "", "#### Versions measured", "", "| peer | versions |", "|---|---|"]
+    for name, versions in result["versions"].items():
+        text = ", ".join(f"{k} {v}" for k, v in versions.items()) or "(nothing beyond the runtime)"
+        lines.append(f"| {name} | {text} |")
     return "\n".join(lines)
 
 
+def _table(rows: dict[str, Any], unit: str, digits: int, extra: tuple[str, ...] = (),
+           extra_values: Callable[[str], tuple[str, ...]] | None = None) -> list[str]:
+    head = ["peer", "median", "p95", "÷ bare", "added (paired median)", *(f"added ÷ {p}'s" for p in TRACERS), *extra]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for peer in PEERS:
+        row = rows[peer]
+        cells = [peer, f"{row['median']:.{digits}f} {unit}", f"{row['p95']:.{digits}f} {unit}",
+                 ratio(row["median"], rows["bare"]["median"], NOISE_MS),
+                 "-" if peer == "bare" else f"{row['added']:+.{digits}f} {unit}"]
+        cells += ["-" if peer == "bare" else ratio(row["added"], rows[other]["added"], NOISE_MS) for other in TRACERS]
+        cells += list(extra_values(peer)) if extra_values else []
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _bytes_table(written: dict[str, dict[str, dict[str, float]]]) -> list[str]:
+    lines = ["#### 3. Bytes written per invocation and CloudWatch Logs cost", "",
+             f"Log event bytes per warm invocation (UTF-8 message text; the platform's START/END/REPORT lines "
+             f"included, which every function pays). Cost: CloudWatch Logs ingestion at "
+             f"${CLOUDWATCH_USD_PER_GB:.2f} per GB (2^30 bytes), standard log class, us-east-1 (the first tier "
+             f"of Lambda's log pricing). Stock OpenTelemetry and the X-Ray SDK send their spans elsewhere "
+             f"(OTLP/HTTP to a collector, UDP to the X-Ray daemon): those bytes are shown, not priced.", "",
+             "| handler | peer | log bytes | added log bytes | CloudWatch $ per 1M invocations | added $ per 1M "
+             "| sent elsewhere per invocation |", "|---|---|---|---|---|---|---|"]
+    for case in WARM_CASES:
+        base = written[case]["bare"]["log_bytes"]
+        for peer in PEERS:
+            row = written[case][peer]
+            elsewhere = (f"{row['export_bytes']:.0f} B in {row['export_requests']:.1f} "
+                         f"{'OTLP requests' if peer == 'stock-otel' else 'datagrams'}, "
+                         f"{row['export_spans']:.1f} spans" if "export_bytes" in row else "-")
+            lines.append(f"| {case} | {peer} | {row['log_bytes']:.0f} | {row['log_bytes'] - base:+.0f} "
+                         f"| ${_usd_per_million(row['log_bytes']):.3f} "
+                         f"| ${_usd_per_million(row['log_bytes'] - base):+.3f} | {elsewhere} |")
+    return lines
+
+
+def targets(result: dict[str, Any]) -> list[str]:
+    """The issue's aims, each with the figure that decides it."""
+    warm, cold, lost = result["warm_runs"], result["cold"], result["nothing_lost"]
+
+    def verdict(ok: bool) -> str:
+        return "**met**" if ok else "**not met**"
+
+    warm = {case: runs["handler"] for case, runs in warm.items()}
+    three = warm["three_spans"]["hoptrace"]["added"]
+    lines = ["#### Against the aims", "",
+             f"- Warm overhead, three spans: hoptrace adds {three:.3f} ms (aim < 0.2 ms): {verdict(three < 0.2)}."]
+    for case in WARM_CASES:
+        ours, theirs = warm[case]["hoptrace"]["added"], warm[case]["stock-otel"]["added"]
+        share = ours / theirs if theirs > 0 else float("inf")
+        lines.append(f"- Warm overhead, {case}: hoptrace {ours:.3f} ms vs stock OpenTelemetry {theirs:.3f} ms = "
+                     f"{share:.2f}x (aim ≤ 0.25x): {verdict(share <= 0.25)}.")
+    ours, theirs = cold["hoptrace"]["added"], cold["stock-otel"]["added"]
+    share = ours / theirs if theirs > 0 else float("inf")
+    lines.append(f"- Cold start: hoptrace adds {ours:.0f} ms vs stock OpenTelemetry {theirs:.0f} ms = {share:.2f}x "
+                 f"(aim ≤ 0.5x): {verdict(share <= 0.5)}.")
+    lines.append(f"- Nothing lost: {lost['stored']} of {lost['invocations']} invocations stored: "
+                 f"{verdict(lost['stored'] == lost['invocations'])}.")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--warm", type=int, default=200)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--warm", type=int, default=400)
+    parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
-    print(markdown(run(args.rounds, args.warm)))
+    print(markdown(run(args.rounds, args.warm, quick=args.quick)))
     return 0
 
 

@@ -9,20 +9,39 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib
+import inspect
+import os
+import platform
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SUITES = {"startup": "benchmarks.startup", "collector": "benchmarks.collector_bench"}
+SUITES = {"startup": "benchmarks.startup", "size": "benchmarks.layer_size",
+          "collector": "benchmarks.collector_bench", "dashboard": "benchmarks.dashboard_bench",
+          "alerts": "benchmarks.alerts_bench", "soak": "benchmarks.soak"}
+# Run only when named: the soak holds the demo for 10 minutes (`hoptrace bench soak`).
+OPT_IN = frozenset({"soak"})
+DEFAULT_SUITES = [name for name in SUITES if name not in OPT_IN]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("suite", nargs="*", choices=list(SUITES), default=list(SUITES),
-                        help="which benchmarks to run (default: all)")
-    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds per peer (cold starts)")
-    parser.add_argument("--warm", type=int, default=200, help="warm invocations per process")
+    # A type check, not `choices`: argparse tests a '*' positional's default list against the choices as a
+    # whole, so `hoptrace bench` without a suite would be refused.
+    parser.add_argument("suite", nargs="*", type=_suite, default=DEFAULT_SUITES, metavar="SUITE",
+                        help=f"which benchmarks to run: {', '.join(SUITES)} (default: all but {', '.join(OPT_IN)})")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds per peer (cold starts); default: each suite's")
+    parser.add_argument("--warm", type=int, help="warm invocations per peer and handler; default: each suite's")
+    parser.add_argument("--quick", action="store_true", help="a short run on small inputs that proves the machinery")
+    parser.add_argument("--soak-seconds", type=float, help="soak: how long to hold the sustained rate (default 600)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.md",
                         help="where to write the Markdown report")
+
+
+def _suite(name: str) -> str:
+    if name not in SUITES:
+        raise argparse.ArgumentTypeError(f"no suite {name!r}; choose from {', '.join(SUITES)}")
+    return name
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,22 +50,42 @@ def run(args: argparse.Namespace) -> int:
         return 2
     sys.path.insert(0, str(ROOT))
     sections = []
+    load, started = _load(), time.monotonic()
     for name in args.suite:
         module = importlib.import_module(SUITES[name])
         print(f"[{name}] running ...", flush=True)
-        result = module.run(args.rounds, args.warm, log=lambda message: print(message, flush=True))
+        clock = time.monotonic()
+        given = (("rounds", args.rounds), ("warm", args.warm), ("quick", args.quick),
+                 ("soak_seconds", args.soak_seconds))
+        options = {key: value for key, value in given
+                   if value not in (None, False) and key in inspect.signature(module.run).parameters}
+        result = module.run(log=lambda message: print(message, flush=True), **options)
         table = module.markdown(result)
         print(table)
-        sections.append(f"## {name}\n\n{table}\n")
+        seconds = time.monotonic() - clock
+        sections.append(f"## {getattr(module, 'TITLE', name)}\n\n{table}\n\n(`{name}`: {seconds:.0f} s)\n")
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    command = "hoptrace bench " + " ".join(args.suite) + f" --rounds {args.rounds} --warm {args.warm}"
-    args.out.write_text(f"# hoptrace benchmarks\n\n`{command}` on {stamp}, {_machine()}.\n\n" + "\n".join(sections))
-    print(f"written to {args.out}")
+    flags = [f"--{key} {value:g}" for key, value in (("rounds", args.rounds), ("warm", args.warm),
+                                                      ("soak-seconds", args.soak_seconds)) if value]
+    command = " ".join(["hoptrace bench", *(args.suite if args.suite != DEFAULT_SUITES else []),
+                        *(["--quick"] if args.quick else []), *flags])
+    header = (f"# hoptrace benchmarks\n\n`{command}` on {stamp}, {_machine()}; 1-minute load average {load} at the "
+              f"start, {_load()} at the end; {time.monotonic() - started:.0f} s in all.\n\n")
+    args.out.write_text(header + "\n".join(sections))
+    print(f"written to {args.out} ({time.monotonic() - started:.0f} s)")
     return 0
 
 
-def _machine() -> str:
-    import os
-    import platform
+def _load() -> str:
+    return f"{os.getloadavg()[0]:.2f}"
 
-    return f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}"
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()} ({platform.machine()})")

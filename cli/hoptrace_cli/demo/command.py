@@ -77,7 +77,6 @@ def _done(started: float, detail: str = "") -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         from hoptrace_localcloud.cloud import LocalCloud
-        from hoptrace_localcloud.config import LocalCloudConfig
         profile = TrafficProfile(args.rate, args.burst_every, args.burst_size, args.bad_request_rate,
                                  args.poison_rate, args.read_rate, args.seed, args.failure_burst_at,
                                  args.failure_burst_size)
@@ -96,17 +95,7 @@ def run(args: argparse.Namespace) -> int:
     started = _step(1, "building the hoptrace layer")
     layerdir.assemble(run_dir.layer_dir)
     _done(started, f"{run_dir.layer_dir}")
-    config = LocalCloudConfig(
-        stack_name=STACK, api_port=args.port, layer_dirs={LAYER_ARN: str(run_dir.layer_dir)},
-        sqs_visibility_timeout=2, async_retry_delays=RETRY_DELAYS, schedule_time_scale=args.report_every / 60,
-        parameters={
-            "HoptraceLayerArn": LAYER_ARN, "StoreUrl": run_dir.store_url, "AllowTestClient": "true",
-            "PaymentFailureRate": str(args.payment_failure_rate),
-            "PaymentLatencyMs": str(args.payment_latency_ms),
-            "NotificationFailureRate": str(args.notification_failure_rate),
-            "AlertRules": str(args.alert_rules.resolve()), "AlertWebhookUrl": args.alert_webhook_url,
-        },
-    )
+    config = cloud_config(run_dir, args)
     stop, interrupts = threading.Event(), []
 
     def interrupted(signum: int, _frame: Any) -> None:
@@ -143,6 +132,23 @@ def run(args: argparse.Namespace) -> int:
         cloud.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def cloud_config(run_dir: RunDir, args: argparse.Namespace) -> Any:
+    """The local cloud's settings for a demo run in `run_dir` (also what `hoptrace bench soak` runs)."""
+    from hoptrace_localcloud.config import LocalCloudConfig
+
+    return LocalCloudConfig(
+        stack_name=STACK, api_port=args.port, layer_dirs={LAYER_ARN: str(run_dir.layer_dir)},
+        sqs_visibility_timeout=2, async_retry_delays=RETRY_DELAYS, schedule_time_scale=args.report_every / 60,
+        parameters={
+            "HoptraceLayerArn": LAYER_ARN, "StoreUrl": run_dir.store_url, "AllowTestClient": "true",
+            "PaymentFailureRate": str(args.payment_failure_rate),
+            "PaymentLatencyMs": str(args.payment_latency_ms),
+            "NotificationFailureRate": str(args.notification_failure_rate),
+            "AlertRules": str(args.alert_rules.resolve()), "AlertWebhookUrl": args.alert_webhook_url,
+        },
+    )
 
 
 def _print_urls(cloud: Any, run_dir: RunDir, dashboard: Any) -> None:

@@ -21,7 +21,14 @@ from hoptrace_collector.ingest.failures import Lookup, failure_span, stored_invo
 from hoptrace_collector.ingest.parts import PartBuffer
 from hoptrace_collector.ingest.payload import LogBatch, PayloadError, decode_subscription
 from hoptrace_collector.ingest.problems import LOG_PREFIX, Problems, log_line
-from hoptrace_collector.ingest.records import DEFAULT_LIMITS, Limits, clean_attributes, names, to_record
+from hoptrace_collector.ingest.records import (
+    DEFAULT_LIMITS,
+    Limits,
+    clean_attributes,
+    names,
+    out_of_range,
+    to_record,
+)
 from hoptrace_collector.store.base import Store
 from hoptrace_collector.store.model import InvocationRecord, SpanRecord, WriteResult
 from hoptrace_collector.store.rules import PLATFORM_FAILURES, is_invocation_span
@@ -92,10 +99,13 @@ class Ingestor:
         try:
             result = (self.store.write(decoded.spans, decoded.invocations)
                       if decoded.spans or decoded.invocations else WriteResult(0, 0))
-        except Exception:
+        except Exception as exc:
             self.parts.rollback()
+            # The reason travels in the line itself: a metric filter or a log search finds the cause, not
+            # only the fact (the runtime's traceback line is separate and shaped differently).
             log_line("store_write_failed", log_group=batch.log_group, log_stream=batch.log_stream,
-                     spans=len(decoded.spans), invocations=len(decoded.invocations))
+                     spans=len(decoded.spans), invocations=len(decoded.invocations),
+                     error=f"{type(exc).__name__}: {exc}")
             raise
         summary.update(_counts(decoded, result))
         if self.forward is not None and decoded.spans:
@@ -147,6 +157,10 @@ class Ingestor:
         service, span_function = names(resource, function)
         limits = self.limits
         for span in spans:
+            problem = out_of_range(span)
+            if problem:
+                problems.add("invalid_span", problem)
+                continue
             decoded.spans.append(to_record(span, resource, service, span_function, "layer", limits, problems))
 
     def _platform(self, lines: list[platform.PlatformLine], function: str, batch: LogBatch,

@@ -15,8 +15,12 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from hoptrace_collector.store.model import MAX_INT64
+
 #: A subscription payload is at most about 1 MB decompressed; 32 MiB means a gzip bomb, not logs.
 MAX_DECOMPRESSED_BYTES = 32 * 1024 * 1024
+#: Timestamps are epoch milliseconds; a larger one would overflow the store's nanosecond times.
+MAX_TIMESTAMP_MS = MAX_INT64 // 1_000_000
 
 
 class PayloadError(ValueError):
@@ -50,7 +54,8 @@ class LogBatch:
 
 def decode_subscription(event: Any) -> LogBatch:
     """The batch inside a subscription event, or PayloadError saying what was wrong."""
-    data = event.get("awslogs", {}).get("data") if isinstance(event, dict) else None
+    awslogs = event.get("awslogs") if isinstance(event, dict) else None
+    data = awslogs.get("data") if isinstance(awslogs, dict) else None  # `{"awslogs": null}` is bad input too
     if not isinstance(data, str):
         raise PayloadError("not_subscription_event", "expected {'awslogs': {'data': '<base64>'}}, got "
                            + (f"keys {sorted(event)[:5]}" if isinstance(event, dict) else type(event).__name__))
@@ -99,8 +104,9 @@ def _batch(document: dict[str, Any]) -> LogBatch:
             batch.bad_events.append(f"logEvents[{index}] is not an object")
             continue
         message, timestamp = raw.get("message"), raw.get("timestamp")
-        if not isinstance(message, str) or type(timestamp) is not int:
-            batch.bad_events.append(f"logEvents[{index}] needs a string message and an integer timestamp")
+        if not isinstance(message, str) or type(timestamp) is not int or not 0 <= timestamp <= MAX_TIMESTAMP_MS:
+            batch.bad_events.append(f"logEvents[{index}] needs a string message and an integer timestamp "
+                                    f"(epoch ms, 0 to {MAX_TIMESTAMP_MS})")
             continue
         batch.events.append(LogEvent(str(raw.get("id", "")), timestamp, message))
     return batch

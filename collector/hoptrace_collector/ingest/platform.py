@@ -19,12 +19,13 @@ REPORT with `Status: timeout`; it does not log runtime crashes (they only reach 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from hoptrace.propagation import parse_xray
-from hoptrace_collector.store.model import InvocationRecord
+from hoptrace_collector.store.model import MAX_INT64, InvocationRecord
 from hoptrace_collector.store.rules import merge_invocation
 
 _START = re.compile(r"START RequestId: (\S+)")
@@ -80,14 +81,16 @@ def _report_fields(text: str) -> dict[str, str]:
 
 
 def _number(fields: dict[str, str], name: str) -> float | None:
+    """A REPORT figure; None when missing or not a finite number (`inf`/`nan` parse as floats but mean nothing)."""
     try:
-        return float(fields[name].split()[0])
+        value = float(fields[name].split()[0])
     except (KeyError, ValueError, IndexError):
         return None
+    return value if math.isfinite(value) else None
 
 
 def _whole(value: float | None) -> int | None:
-    return None if value is None else int(value)
+    return None if value is None or abs(value) > MAX_INT64 else int(value)
 
 
 def xray_trace_id(fields: dict[str, str]) -> str | None:

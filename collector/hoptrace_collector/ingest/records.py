@@ -22,7 +22,7 @@ from typing import Any
 
 from hoptrace import semconv
 from hoptrace_collector.ingest.problems import Problems
-from hoptrace_collector.store.model import SpanRecord, SpanSource
+from hoptrace_collector.store.model import MAX_INT64, SpanRecord, SpanSource
 
 _SCALARS = frozenset({str, int, float, bool})
 
@@ -93,6 +93,17 @@ def names(resource: dict[str, Any], fallback_function: str) -> tuple[str, str]:
     return service, function
 
 
+def out_of_range(span: dict[str, Any]) -> str | None:
+    """Why a span that `hoptrace.wire.validate_span` accepted still cannot be stored, or None.
+
+    The wire format bounds times below only; a larger number would make the store's write fail and
+    cost the whole batch (every good span in it, on every retry), so it is rejected here instead.
+    """
+    if span["end"] > MAX_INT64:
+        return f"start/end must be below 2^63 ns (the year 2262), got end={span['end']}"
+    return None
+
+
 def to_record(span: dict[str, Any], resource: dict[str, Any], service: str, function: str, source: SpanSource,
               limits: Limits, problems: Problems) -> SpanRecord:
     """One validated wire span (see `hoptrace.wire.validate_span`) as stored."""
@@ -127,7 +138,7 @@ def _events(events: list[dict[str, Any]], start: int, limits: Limits, problems: 
     for event in events[:limits.max_events]:
         time = event.get("time")
         out.append({"name": str(event.get("name", ""))[:limits.max_name_chars],
-                    "time": time if type(time) is int else start,
+                    "time": time if type(time) is int and 0 < time <= MAX_INT64 else start,
                     "attributes": clean_attributes(event.get("attributes"), limits, problems)})
     return out
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from hoptrace.wire import KINDS, STATUS_CODES, validate_span
 from hoptrace_collector.ingest.problems import Problems
-from hoptrace_collector.ingest.records import Limits, clean_attributes, names, to_record
+from hoptrace_collector.ingest.records import Limits, clean_attributes, names, out_of_range, to_record
 from hoptrace_collector.store.model import SpanRecord
 
 Batches = list[tuple[dict[str, Any], list[dict[str, Any]]]]
@@ -204,7 +204,7 @@ def to_records(batches: Batches, limits: Limits, problems: Problems) -> tuple[li
         resource = clean_attributes(raw_resource, limits, problems)
         service, function = names(resource, "unknown_service")
         for index, span in enumerate(spans):
-            problem = validate_span(span)
+            problem = validate_span(span) or out_of_range(span)
             if problem:
                 rejected.append(f"span {index} of service {service}: {problem}")
                 problems.add("invalid_span", problem)

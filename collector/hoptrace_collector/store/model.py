@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 SpanSource = Literal["layer", "otlp", "platform"]
+#: The largest integer any store column holds (SQLite INTEGER is signed 64-bit): times in ns up to year 2262.
+#: JSON and OTLP's fixed64 allow larger numbers, so ingest checks them against this before they reach a store.
+MAX_INT64 = 2**63 - 1
 Outcome = Literal["ok", "error", "timeout", "crash", "oom"]
 
 

@@ -153,7 +153,7 @@ class SqliteStore:
                     _UPSERT_INVOCATION, rules.merge_invocation, InvocationRecord)
                 dlq_written = self._merge_rows(dlq, "dlq", DLQ_COLUMNS, ("queue", "message_id"), _UPSERT_DLQ,
                                                rules.merge_dlq, DlqMessage)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OverflowError) as exc:  # OverflowError: an integer past SQLite's 64 bits
             raise StoreError(f"sqlite store {self.path}: the batch was not stored ({exc})") from exc
         return WriteResult(written, unchanged, invocations_written, dlq_written)
 

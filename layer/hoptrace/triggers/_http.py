@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
 from hoptrace import semconv
 from hoptrace.carriers import ContextFinder, lower_keys
 from hoptrace.config import Config
+from hoptrace.redaction import REDACTED, redact_query_string
 from hoptrace.triggers.model import Invocation
 
-REDACTED = "[REDACTED]"
 
-
-def redact_query(query: str, config: Config) -> str:
+def redact_query(query: Any, config: Config) -> str:
     """Query strings carry api keys and tokens as often as headers do."""
-    if not query:
-        return ""
-    try:
-        pairs = parse_qsl(query, keep_blank_values=True)
-    except ValueError:
-        return REDACTED
-    if not any(k.lower() in config.redacted_keys for k, _ in pairs):
-        return query
-    return urlencode([(k, REDACTED if k.lower() in config.redacted_keys else v) for k, v in pairs], safe="[]")
+    return redact_query_string(query, config.redacted_keys)
 
 
 def http_invocation(

@@ -11,8 +11,12 @@ from hoptrace.triggers.model import Invocation
 NAME = "schedule"
 
 
+_SOURCES = frozenset({"aws.events", "aws.scheduler"})
+
+
 def matches(event: dict[str, Any]) -> bool:
-    return event.get("detail-type") == "Scheduled Event" and event.get("source") in {"aws.events", "aws.scheduler"}
+    source = event.get("source")
+    return event.get("detail-type") == "Scheduled Event" and isinstance(source, str) and source in _SOURCES
 
 
 def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
