@@ -19,6 +19,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from benchmarks.peers import APPS, Peer
 from benchmarks.sinks import OtlpReceiver, XrayDaemons
 from hoptrace_collector.ingest.batch import Ingestor
@@ -43,6 +45,7 @@ _REPORT = re.compile(r"REPORT RequestId: (\S+)\tDuration: ([\d.]+) ms.*?(?:Init 
 
 
 def logical_id(peer: str, case: str) -> str:
+    """A template logical id (alphanumeric only): ("stock-otel", "three_spans") -> "StockOtelThreeSpans"."""
     return "".join(part.capitalize() for part in re.split(r"[-_]", f"{peer}_{case}"))
 
 
@@ -69,9 +72,10 @@ class BenchCloud:
         template.write_text(json.dumps(self._template(code), indent=1))
         self.issued: dict[str, list[str]] = defaultdict(list)
         self.reports: dict[str, tuple[float, float | None]] = {}
+        # No log mirroring to moto and no reaping: neither may spend CPU while a peer is being timed.
         self.cloud = LocalCloud(template, mirror_logs_to_moto=False, idle_timeout=10**6, max_concurrency=1)
-        self.cloud.start()
         try:
+            self.cloud.start()
             self.cloud.logs.add_listener(self._on_log)
             self.store = open_store(f"sqlite:///{workdir / 'spans.db'}")
             self._router = LogRouter(self.cloud.config.account_id, interval=10**6)  # flushed once, after the runs
@@ -151,8 +155,22 @@ class BenchCloud:
             self.cloud.function(logical_id(peer, case)).reap_idle(-1)
 
     def purge_queue(self) -> None:
-        """moto's SQS slows as a queue grows: every peer sends into the same, short queue."""
-        self._sqs.purge_queue(QueueUrl=self._queue)
+        """moto's SQS slows as a queue grows: every peer sends into the same, short queue.
+
+        SQS allows one PurgeQueue per queue a minute (moto enforces it too), so a short run drains instead.
+        """
+        try:
+            self._sqs.purge_queue(QueueUrl=self._queue)
+        except ClientError as error:
+            if "PurgeQueueInProgress" not in str(error.response.get("Error", {}).get("Code")):
+                raise
+            for _ in range(100):
+                messages = self._sqs.receive_message(QueueUrl=self._queue, MaxNumberOfMessages=10,
+                                                     WaitTimeSeconds=0).get("Messages", [])
+                if not messages:
+                    return
+                self._sqs.delete_message_batch(QueueUrl=self._queue, Entries=[
+                    {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)])
 
     def log_bytes(self, peer: str, case: str) -> dict[str, int]:
         """Bytes of log event messages (UTF-8) per request id, START/END/REPORT lines included."""

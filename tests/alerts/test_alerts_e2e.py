@@ -124,7 +124,7 @@ def test_the_error_spike_reaches_the_channel_within_one_evaluation_period(demo: 
     assert fired, f"no error_spike for demo-payments via {channel}: {[a for _, a in arrivals]}"
     assert fired[0] - demo["burst"] <= PIPELINE_S + PERIOD_S, fired[0] - demo["burst"]
     alert = next(a for _, a in arrivals if a["rule"] == "error_spike")
-    assert alert["current"] > alert["threshold"] > alert["baseline"]
+    assert alert["current"] >= alert["threshold"] > alert["baseline"]  # fires at the threshold
     assert "/traces?function=demo-payments&status=error" in alert["traces_url"] and alert["example_trace_ids"]
 
 
