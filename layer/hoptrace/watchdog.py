@@ -25,12 +25,11 @@ from hoptrace import health, semconv, wire
 from hoptrace.export import to_wire
 
 _pending: tuple[Any, Any, dict[str, Any]] | None = None  # (tracing, active invocation, resource)
-_ON_MAIN_THREAD = threading.current_thread() is threading.main_thread()
 
 
 def arm(tracing: Any, active: Any, resource: dict[str, Any], lambda_context: Any, margin_ms: float) -> None:
     global _pending
-    if margin_ms <= 0 or not _ON_MAIN_THREAD or threading.current_thread() is not threading.main_thread():
+    if margin_ms <= 0 or threading.current_thread() is not threading.main_thread():
         return
     remaining = getattr(lambda_context, "get_remaining_time_in_millis", None)
     if remaining is None:

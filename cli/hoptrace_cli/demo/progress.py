@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from hoptrace_collector.store import Store, StoreError, TraceFilter, open_store
+from hoptrace_collector.store import Store, StoreError, open_store
 
+from .summary import stored_since
 from .traffic import TrafficStats
 
 
@@ -20,8 +21,7 @@ class Progress:
         try:
             if self._store is None:
                 self._store = open_store(self.store_url)
-            return sum(t.span_count for t in self._store.list_traces(TraceFilter(since_ns=self.since_ns,
-                                                                                 limit=1_000_000)))
+            return stored_since(self._store, self.since_ns)[1]
         except StoreError:
             return 0
 

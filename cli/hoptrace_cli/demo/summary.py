@@ -41,6 +41,12 @@ class DemoReport:
     store_url: str = ""
 
 
+def stored_since(store: Store, since_ns: int) -> tuple[int, int]:
+    """(traces, spans) the store holds from this run: what the live line and the summary both report."""
+    summaries = store.list_traces(TraceFilter(since_ns=since_ns, limit=1_000_000))
+    return len(summaries), sum(s.span_count for s in summaries)
+
+
 def missing_services(store: Store, trace_id: str) -> list[str]:
     """The services a placed order must cross that its trace does not show (yet)."""
     services = {span.service for span in store.get_trace(trace_id)}
@@ -50,8 +56,7 @@ def missing_services(store: Store, trace_id: str) -> list[str]:
 def build_report(store: Store, traffic: TrafficStats, since_ns: int, until_ns: int, seconds: float,
                  queue_depths: dict[str, int] | None = None) -> DemoReport:
     report = DemoReport(seconds, traffic, queue_depths=dict(queue_depths or {}), store_url=store.url)
-    summaries = store.list_traces(TraceFilter(since_ns=since_ns, limit=1_000_000))
-    report.traces, report.spans = len(summaries), sum(s.span_count for s in summaries)
+    report.traces, report.spans = stored_since(store, since_ns)
     for sent in traffic.placed:
         missing = missing_services(store, sent.trace_id)
         if missing:
