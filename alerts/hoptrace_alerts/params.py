@@ -36,12 +36,6 @@ def positive_int(value: Any) -> int:
     return value
 
 
-def non_negative_int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"must be an integer of 0 or more, {_got(value)}")
-    return value
-
-
 def _number(test: Callable[[float], bool], expected: str) -> Check:
     """A check for a number (int or float, never a bool) that `test` accepts, returned as a float."""
     def check(value: Any) -> float:

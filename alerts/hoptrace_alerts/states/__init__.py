@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hoptrace_alerts.finding import Finding
@@ -97,6 +97,3 @@ def transition_from(fields: dict[str, Any]) -> Transition:
                       else int(fields["incident_ns"]), finding=Finding.from_dict(json.loads(fields["finding"])),
                       delivery=json.loads(fields["delivery"] or "{}"))
 
-
-def run_fields(run: Run) -> dict[str, Any]:
-    return asdict(run)

@@ -15,7 +15,6 @@ from .traffic import TrafficStats
 
 # Every placed order crosses these services; invoices only when the payment went through.
 FLOW = ("orders", "payments", "inventory", "notifications")
-FLOW_SERVICES = frozenset(FLOW)
 
 
 @dataclass
