@@ -9,15 +9,13 @@ from typing import Any
 
 import yaml
 
+from .template_checks import TemplateError, check_sections, check_template, yaml_error
+
 # Short-form tags whose argument is a list/scalar/mapping passed as is (`!Sub x` -> {"Fn::Sub": x}).
 _FN_TAGS = (
     "Base64", "Cidr", "FindInMap", "GetAZs", "If", "ImportValue", "Join", "Select", "Split", "Sub",
     "Transform", "And", "Equals", "Not", "Or", "Contains", "ToJsonString", "Length",
 )
-
-
-class TemplateError(ValueError):
-    """The template cannot be run; the message names the place and the fix."""
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -67,11 +65,14 @@ _CfnLoader.yaml_implicit_resolvers = {
 }
 
 
-def load_yaml(text: str) -> dict[str, Any]:
-    """Parse template text (YAML or JSON) with CloudFormation tags."""
-    data = yaml.load(text, Loader=_CfnLoader)
+def load_yaml(text: str, path: Path | None = None) -> dict[str, Any]:
+    """Parse template text (YAML or JSON) with CloudFormation tags; a syntax error is one TemplateError line."""
+    try:
+        data = yaml.load(text, Loader=_CfnLoader)
+    except yaml.YAMLError as exc:
+        raise yaml_error(path or Path("template"), exc) from None
     if not isinstance(data, dict):
-        raise TemplateError("the template must be a YAML/JSON mapping with a 'Resources' section")
+        raise TemplateError(f"{path or 'the template'} must be a YAML/JSON mapping with a 'Resources' section")
     return data
 
 
@@ -126,10 +127,15 @@ def load_template(path: str | Path, parameter_overrides: dict[str, str] | None =
     path = Path(path).resolve()
     if not path.is_file():
         raise TemplateError(f"template {path} does not exist; pass the path of your SAM template.yaml")
-    data = load_yaml(path.read_text())
+    try:
+        text = path.read_text()
+    except (UnicodeDecodeError, OSError) as exc:
+        raise TemplateError(f"{path}: cannot be read as UTF-8 text ({exc}); save it as UTF-8") from None
+    data = load_yaml(text, path)
     resources = data.get("Resources")
     if not isinstance(resources, dict) or not resources:
         raise TemplateError(f"{path}: no 'Resources' section; is this a SAM/CloudFormation template?")
+    check_sections(path, data)
     overrides = parameter_overrides or {}
     parameters: dict[str, str] = {}
     for name, spec in (data.get("Parameters") or {}).items():
@@ -151,6 +157,10 @@ def load_template(path: str | Path, parameter_overrides: dict[str, str] | None =
         for resource in resources.values():
             if resource.get("Type") == target:
                 resource["Properties"] = _merge_globals(props or {}, resource.get("Properties") or {})
+    transform = data.get("Transform")
+    sam = any(str(t).startswith("AWS::Serverless") for t in (transform if isinstance(transform, list) else [transform]))
+    check_template(path, resources, data.get("Parameters") or {}, data.get("Conditions") or {},
+                   data.get("Outputs") or {}, sam)
     for resource in resources.values():
         resource.setdefault("Properties", {})
         if resource["Properties"] is None:

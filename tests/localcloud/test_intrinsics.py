@@ -85,6 +85,7 @@ Parameters:
   B: {Type: String, Default: two}
 Globals:
   Function:
+    Handler: app.handler
     Timeout: 9
     Environment: {Variables: {SHARED: s, OVERRIDDEN: global}}
     Layers: [g]
