@@ -16,11 +16,11 @@ from typing import Any
 
 from hoptrace_cli import layerdir
 
+from . import shop
 from .rundir import DEFAULT_DATA_DIR, RunDir, new_run
 from .traffic import TrafficGenerator, TrafficProfile
 
-TEMPLATE = Path(__file__).resolve().parents[3] / "demo_services" / "template.yaml"
-DEMO_ALERT_RULES = TEMPLATE.with_name("alerts.toml")
+DEMO_ALERT_RULES = shop.ALERT_RULES
 LAYER_ARN = "arn:aws:lambda:us-east-1:123456789012:layer:hoptrace:1"
 DLQS = ("PaymentsDLQ", "InventoryDLQ", "NotificationsDLQ")
 STACK = "demo"
@@ -86,14 +86,15 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"hoptrace demo: {exc}", file=sys.stderr)
         return 2
-    if not TEMPLATE.is_file():
-        print(f"hoptrace demo: the demo template is missing ({TEMPLATE}); run from a hoptrace checkout",
-              file=sys.stderr)
-        return 2
     run_dir = new_run(args.data_dir)
     print(f"hoptrace demo: run folder {run_dir.path}")
-    started = _step(1, "building the hoptrace layer")
+    started = _step(1, "building the hoptrace layer and staging the shop")
     layerdir.assemble(run_dir.layer_dir)
+    try:
+        template = shop.stage(run_dir.app_dir)
+    except shop.ShopError as exc:
+        print(f"hoptrace demo: {exc}", file=sys.stderr)
+        return 2
     _done(started, f"{run_dir.layer_dir}")
     config = cloud_config(run_dir, args)
     stop, interrupts = threading.Event(), []
@@ -105,9 +106,9 @@ def run(args: argparse.Namespace) -> int:
             raise KeyboardInterrupt  # a second Ctrl-C skips the drain
 
     previous = {sig: signal.signal(sig, interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}
-    cloud, dashboard = LocalCloud(TEMPLATE, config), None
+    cloud, dashboard = LocalCloud(template, config), None
     try:
-        started = _step(2, f"starting the local cloud ({TEMPLATE.parent.name}/template.yaml)")
+        started = _step(2, f"starting the local cloud ({template.parent.name}/{template.name})")
         cloud.start()
         _done(started, f"{len(cloud.functions)} functions")
         if not args.no_dashboard:

@@ -3,6 +3,7 @@
     <data dir>/runs/<UTC timestamp>-<pid>/spans.db     the collector's SQLite store
                                          traffic.jsonl the generator's own record of each request
                                          layer/        the hoptrace layer as mounted under /opt
+                                         app/          the demo shop and the sources its template names
     <data dir>/latest                    text file: path of the newest run (the dashboard's default)
 """
 
@@ -35,6 +36,10 @@ class RunDir:
     @property
     def layer_dir(self) -> Path:
         return self.path / "layer"
+
+    @property
+    def app_dir(self) -> Path:
+        return self.path / "app"
 
 
 def new_run(data_dir: Path) -> RunDir:
