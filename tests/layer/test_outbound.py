@@ -92,6 +92,8 @@ def test_real_botocore_invoke_carries_context_from_the_client_span() -> None:
     client_span = next(s for s in spans if s["attributes"].get("rpc.method") == "Invoke")
     assert custom["traceparent"] == f"00-{client_span['trace_id']}-{client_span['span_id']}-01"
     assert client_span["attributes"]["rpc.method"] == "Invoke"
+    # AND the synchronous call's payload is sent exactly as the handler gave it
+    assert seen["Payload"] == b"{}"
 
 
 def test_outgoing_http_carries_traceparent(tmp_path: Any) -> None:

@@ -76,8 +76,13 @@ def test_trigger_detection_never_raises_on_any_event(event: Any, config: Config)
 
 # Found by this fuzzing and fixed in the layer: kept as plain regression tests.
 def test_scheduled_event_with_a_list_as_source_is_not_an_error() -> None:
+    # A list is no EventBridge source: the event is read as a generic EventBridge event, with no problem
+    # recorded and the odd source kept as text (the fix: `source` was once hashed, and detection crashed).
     event = {"detail-type": "Scheduled Event", "source": ["aws.events"], "detail": {}}
-    assert detect(event, LambdaContext(), Config()).name
+    invocation = detect(event, LambdaContext(), Config())
+    assert invocation.problems == []
+    assert invocation.attributes["hoptrace.trigger"] == "eventbridge"
+    assert invocation.attributes["hoptrace.eventbridge.source"] == "['aws.events']"
 
 
 def test_http_api_event_with_a_non_string_query_is_not_an_error() -> None:
