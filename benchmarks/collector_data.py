@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import hoptrace
 from hoptrace import wire
 from hoptrace_collector.ingest.problems import Problems
 from hoptrace_collector.ingest.records import DEFAULT_LIMITS, names, to_record
@@ -48,7 +49,8 @@ class Invocation:
 
 def resource_of(function: str) -> dict[str, Any]:
     return {"service.name": function, "cloud.provider": "aws", "cloud.platform": "aws_lambda",
-            "telemetry.sdk.name": "hoptrace", "telemetry.sdk.version": "0.1.0", "telemetry.sdk.language": "python",
+            "telemetry.sdk.name": "hoptrace", "telemetry.sdk.version": hoptrace.__version__,
+            "telemetry.sdk.language": "python",
             "cloud.region": "eu-west-1", "faas.name": function, "faas.version": "$LATEST",
             "faas.instance": f"2026/11/25/[$LATEST]{zlib.crc32(function.encode()):08x}", "faas.max_memory": 268435456}
 
