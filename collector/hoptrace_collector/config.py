@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from hoptrace.config import _bool, _number
+from hoptrace.envparse import env_bool, env_number
 
 DEFAULT_STORE = "sqlite:////tmp/hoptrace/spans.db"
 
@@ -31,11 +31,11 @@ class CollectorConfig:
         env = os.environ if env is None else env
         return cls(
             store_url=env.get("HOPTRACE_STORE") or DEFAULT_STORE,
-            max_attribute_length=int(_number(env, "HOPTRACE_MAX_ATTRIBUTE_LENGTH", 4096, 64, 65536)),
-            part_max_age_s=_number(env, "HOPTRACE_PART_MAX_AGE_S", 900.0, 1.0, 86400.0),
+            max_attribute_length=int(env_number(env, "HOPTRACE_MAX_ATTRIBUTE_LENGTH", 4096, 64, 65536)),
+            part_max_age_s=env_number(env, "HOPTRACE_PART_MAX_AGE_S", 900.0, 1.0, 86400.0),
             forward_otlp=env.get("HOPTRACE_FORWARD_OTLP") or None,
-            forward_xray=_bool(env, "HOPTRACE_FORWARD_XRAY", False),
-            forward_timeout_s=_number(env, "HOPTRACE_FORWARD_TIMEOUT", 2.0, 0.05, 60.0),
+            forward_xray=env_bool(env, "HOPTRACE_FORWARD_XRAY", False),
+            forward_timeout_s=env_number(env, "HOPTRACE_FORWARD_TIMEOUT", 2.0, 0.05, 60.0),
             dlq_urls=tuple(u.strip() for u in env.get("HOPTRACE_DLQ_URLS", "").split(",") if u.strip()),
             own_log_group=env.get("AWS_LAMBDA_LOG_GROUP_NAME") or None,
         )

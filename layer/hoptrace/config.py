@@ -8,48 +8,13 @@ failing the function: a typo in a tracing setting must never take a service down
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from hoptrace.envparse import env_bool, env_names, env_number
+
 DEFAULT_REDACTED_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "x-api-key", "proxy-authorization"})
 DEFAULT_REDACTED_KEYS = frozenset({"password", "secret", "token", "api_key", "apikey", "authorization"})
-
-
-def _warn(message: str) -> None:
-    print(f"hoptrace: {message}", file=sys.stderr)
-
-
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    _warn(f"{name}={raw!r} is not a boolean (use true/false); using {default}")
-    return default
-
-
-def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        _warn(f"{name}={raw!r} is not a number; using {default}")
-        return default
-    if not low <= value <= high:
-        _warn(f"{name}={raw!r} must be between {low} and {high}; using {default}")
-        return default
-    return value
-
-
-def _names(env: Mapping[str, str], name: str) -> frozenset[str]:
-    return frozenset(part.strip().lower() for part in env.get(name, "").split(",") if part.strip())
 
 
 @dataclass(frozen=True)
@@ -76,18 +41,18 @@ class Config:
             "AWS_LAMBDA_FUNCTION_NAME", "unknown_service"
         )
         return cls(
-            enabled=not _bool(env, "HOPTRACE_DISABLED", False),
+            enabled=not env_bool(env, "HOPTRACE_DISABLED", False),
             service_name=service,
-            sample_rate=_number(env, "HOPTRACE_SAMPLE_RATE", 1.0, 0.0, 1.0),
-            capture_payload=_bool(env, "HOPTRACE_CAPTURE_PAYLOAD", False),
-            payload_max_bytes=int(_number(env, "HOPTRACE_PAYLOAD_MAX_BYTES", 4096, 0, 65536)),
-            max_attribute_length=int(_number(env, "HOPTRACE_MAX_ATTRIBUTE_LENGTH", 4096, 64, 65536)),
-            redacted_headers=DEFAULT_REDACTED_HEADERS | _names(env, "HOPTRACE_REDACT_HEADERS"),
-            redacted_keys=DEFAULT_REDACTED_KEYS | _names(env, "HOPTRACE_REDACT_KEYS"),
+            sample_rate=env_number(env, "HOPTRACE_SAMPLE_RATE", 1.0, 0.0, 1.0),
+            capture_payload=env_bool(env, "HOPTRACE_CAPTURE_PAYLOAD", False),
+            payload_max_bytes=int(env_number(env, "HOPTRACE_PAYLOAD_MAX_BYTES", 4096, 0, 65536)),
+            max_attribute_length=int(env_number(env, "HOPTRACE_MAX_ATTRIBUTE_LENGTH", 4096, 64, 65536)),
+            redacted_headers=DEFAULT_REDACTED_HEADERS | env_names(env, "HOPTRACE_REDACT_HEADERS"),
+            redacted_keys=DEFAULT_REDACTED_KEYS | env_names(env, "HOPTRACE_REDACT_KEYS"),
             otlp_endpoint=env.get("HOPTRACE_OTLP_ENDPOINT") or None,
-            otlp_timeout_s=_number(env, "HOPTRACE_OTLP_TIMEOUT", 1.0, 0.05, 30.0),
-            trace_http=_bool(env, "HOPTRACE_TRACE_HTTP", True),
-            timeout_margin_ms=_number(env, "HOPTRACE_TIMEOUT_MARGIN_MS", 200.0, 0.0, 10_000.0),
+            otlp_timeout_s=env_number(env, "HOPTRACE_OTLP_TIMEOUT", 1.0, 0.05, 30.0),
+            trace_http=env_bool(env, "HOPTRACE_TRACE_HTTP", True),
+            timeout_margin_ms=env_number(env, "HOPTRACE_TIMEOUT_MARGIN_MS", 200.0, 0.0, 10_000.0),
         )
 
 

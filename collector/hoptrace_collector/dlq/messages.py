@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hoptrace.carriers import ContextFinder, sns_attribute_values
-from hoptrace.triggers.eventbridge import DETAIL_KEY
-from hoptrace.triggers.invoke import PAYLOAD_KEY
+from hoptrace.protocol import CARRIER_KEY
 
 PREVIEW_CHARS = 256
 
@@ -59,12 +58,12 @@ def _offer_event(finder: ContextFinder, event: Any, source: str) -> None:
     """Context a Lambda event carries in its payload (what the layer's invoke/eventbridge triggers read)."""
     if not isinstance(event, dict):
         return
-    for key, where in ((PAYLOAD_KEY, "payload"), ("headers", "headers")):
+    for key, where in ((CARRIER_KEY, "payload"), ("headers", "headers")):
         if isinstance(event.get(key), dict):
             finder.offer_mapping(event[key], f"{source}.{where}")
     detail = event.get("detail")
-    if isinstance(detail, dict) and isinstance(detail.get(DETAIL_KEY), dict):
-        finder.offer_mapping(detail[DETAIL_KEY], f"{source}.detail")
+    if isinstance(detail, dict) and isinstance(detail.get(CARRIER_KEY), dict):
+        finder.offer_mapping(detail[CARRIER_KEY], f"{source}.detail")
 
 
 def peek(message: dict[str, Any]) -> Peeked:

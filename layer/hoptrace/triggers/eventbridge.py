@@ -12,10 +12,11 @@ from hoptrace import semconv
 from hoptrace.carriers import ContextFinder
 from hoptrace.config import Config
 from hoptrace.propagation import TRACEPARENT, TRACESTATE
+from hoptrace.protocol import CARRIER_KEY
 from hoptrace.triggers.model import Invocation
 
 NAME = "eventbridge"
-DETAIL_KEY = "_hoptrace"
+DETAIL_KEY = CARRIER_KEY
 
 
 def matches(event: dict[str, Any]) -> bool:

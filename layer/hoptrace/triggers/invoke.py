@@ -12,10 +12,11 @@ from typing import Any
 from hoptrace import semconv
 from hoptrace.carriers import ContextFinder
 from hoptrace.config import Config
+from hoptrace.protocol import CARRIER_KEY
 from hoptrace.triggers.model import Invocation
 
 NAME = "invoke"
-PAYLOAD_KEY = "_hoptrace"
+PAYLOAD_KEY = CARRIER_KEY
 
 
 def matches(event: Any) -> bool:
