@@ -4,6 +4,7 @@ functions, and the triggers between them. Start/stop order lives here; each part
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from .asyncinvoke import AsyncInvoker, Destinations
 from .config import LocalCloudConfig
 from .diagnostics import Diagnostics
 from .functions import FunctionSpec, LayerSpec, function_spec, layer_spec
+from .hooks import HookServer
 from .logmirror import LogMirror
 from .logstore import LogEvent, LogStore
 from .logsubscriptions import LogRouter
@@ -21,6 +23,11 @@ from .pool import FunctionPool, Invocation
 from .provisioning import Provisioner
 from .resources import ResourceInfo, build_scope, creation_order, included, resolve_properties
 from .schedules import Scheduler
+from .statemachines import TYPES as STATE_MACHINE_TYPES
+from .statemachines import StateMachines
+from .stepfunctions import api as stepfunctions_api
+from .stepfunctions.service import Execution, StepFunctionsService
+from .stepfunctions.tasks import TaskRunner
 from .template import Template, load_template
 from .triggers import TriggerSummary, TriggerWiring
 
@@ -48,6 +55,8 @@ class LocalCloud:
         self._api: ApiServer | None = None
         self._invoker: AsyncInvoker | None = None
         self._client: Any = None
+        self._hooks: HookServer | None = None
+        self.stepfunctions: StepFunctionsService | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def __enter__(self) -> LocalCloud:
@@ -67,8 +76,19 @@ class LocalCloud:
     def _start(self) -> None:
         cfg = self.config
         template = load_template(self.template_path, cfg.parameters)
+        self._hooks = HookServer()
+        self._stoppables.append(self._hooks)
+        self._moto = MotoServer(hooks=self._hooks.targets(stepfunctions_api.TARGETS))
         self.endpoint_url = self._moto.start()
         self._client = client_factory(self.endpoint_url, cfg.region)
+        self.stepfunctions = StepFunctionsService(
+            cfg.region, cfg.account_id, TaskRunner(cfg.region, self._invoke_task, self._client), self._client,
+            cfg.state_machine_time_scale)
+        self.stepfunctions.tasks.start_child = self.stepfunctions.run_child
+        for target, handler in stepfunctions_api.handlers(self.stepfunctions).items():
+            self._hooks.register(target, handler)
+        state_machines = StateMachines(self.stepfunctions, self.diagnostics, template.base_dir, cfg.stack_name,
+                                       self._client)
         # Bound (not yet serving) before anything is resolved, so `!GetAtt <Api>.ApiEndpoint` has its URL.
         self._api = ApiServer(cfg.account_id, cfg.api_port)
         self._stoppables.append(self._api)
@@ -83,7 +103,10 @@ class LocalCloud:
         for lid in creation_order(template, set(self.resources)):
             res = active[lid]
             props = resolve_properties(lid, res["Properties"], scope, self.diagnostics)
-            info = provisioner.create(lid, res["Type"], props)
+            if res["Type"] in STATE_MACHINE_TYPES:
+                info = state_machines.create(lid, res["Type"], props)
+            else:
+                info = provisioner.create(lid, res["Type"], props)
             if info is not None:
                 info.properties = props
                 self._register(scope, info)
@@ -92,7 +115,7 @@ class LocalCloud:
             self.functions[spec.logical_id] = FunctionPool(spec, self.logs, self.endpoint_url, cfg.region,
                                                            DUMMY_CREDENTIALS, cfg.max_concurrency,
                                                            enforce_memory=cfg.enforce_memory_limit)
-        self._start_services(template, scope, provisioner, specs)
+        self._start_services(template, scope, provisioner, specs, state_machines)
 
     def _register(self, scope: Any, info: ResourceInfo) -> None:
         self.resources[info.logical_id] = info
@@ -152,7 +175,7 @@ class LocalCloud:
         return specs
 
     def _start_services(self, template: Template, scope: Any, provisioner: Provisioner,
-                        specs: list[FunctionSpec]) -> None:
+                        specs: list[FunctionSpec], state_machines: StateMachines) -> None:
         cfg = self.config
         destinations = Destinations(self._client, self.invoke_async_by_arn)
         self._invoker = AsyncInvoker(destinations, cfg.async_retry_delays)
@@ -169,6 +192,7 @@ class LocalCloud:
                                visibility_timeout=cfg.sqs_visibility_timeout,
                                schedule_time_scale=cfg.schedule_time_scale)
         self._stoppables += [scheduler, router, self._invoker]
+        wiring.state_machines = state_machines
         for spec in specs:
             wiring.wire_function_events(self.functions[spec.logical_id], spec.events)
         for lid, res in template.resources.items():
@@ -176,6 +200,7 @@ class LocalCloud:
                 props = self.resources[lid].properties if lid in self.resources else resolve_properties(
                     lid, res["Properties"], scope, self.diagnostics)
                 wiring.wire_resource(lid, res["Type"], props)
+        state_machines.wire_sam_events(wiring, self._api, self.resources)
         self.summary = wiring.summary
         self._pollers = wiring.pollers
         self._api.start()
@@ -194,6 +219,8 @@ class LocalCloud:
     def stop(self) -> None:
         """Stop pollers, workers, services and moto, in that order; safe to call more than once."""
         self._stop_reaper.set()
+        if self.stepfunctions is not None:
+            self.stepfunctions.shutdown()
         pollers, self._pollers = getattr(self, "_pollers", []), []
         for poller in pollers:
             poller.signal_stop()
@@ -248,6 +275,22 @@ class LocalCloud:
             return False
         self._invoker.submit(pool, event)
         return True
+
+    def _invoke_task(self, function: str, event: Any, trace_header: str | None) -> tuple[Any, Any, str]:
+        """A state machine's Lambda task: by name, ARN or qualified ARN, in the function's worker pool."""
+        name = function.split(":function:", 1)[-1].split(":", 1)[0]
+        pool = next((p for p in self.functions.values() if name in (p.spec.name, p.spec.logical_id)), None)
+        if pool is None:
+            return None, {"errorType": "Lambda.ResourceNotFoundException",
+                          "errorMessage": f"Function not found: {function}"}, ""
+        invocation = pool.invoke(event, None, trace_header)
+        return invocation.payload, invocation.error, invocation.request_id
+
+    def start_execution(self, logical_id: str, data: Any = None, trace_header: str | None = None) -> Execution:
+        """StartExecution of one of the template's state machines (the input is JSON-encoded here)."""
+        assert self.stepfunctions is not None
+        return self.stepfunctions.start(self.resource(logical_id).ref, input_text=json.dumps(data or {}),
+                                        trace_header=trace_header)
 
     def log_lines(self, logical_id: str) -> list[str]:
         return self.logs.messages(self.function(logical_id).spec.log_group)

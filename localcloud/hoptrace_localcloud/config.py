@@ -31,6 +31,8 @@ class LocalCloudConfig:
     log_batch_interval: float = 1.0
     #: Multiplies schedule periods: 0.01 makes rate(1 minute) fire every 0.6 s.
     schedule_time_scale: float = 1.0
+    #: Multiplies state machines' Wait states, Retry intervals and task timeouts (0.01: a 2 s retry waits 20 ms).
+    state_machine_time_scale: float = 1.0
     #: Local directories for layers referenced by ARN, {arn-or-name: path}.
     layer_dirs: dict[str, str] = field(default_factory=dict)
     #: Overrides of template Parameters.

@@ -12,6 +12,8 @@ import sys
 import threading
 from typing import Any
 
+from .hooks import HookTargets, forward_selected
+
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 
 
@@ -22,14 +24,19 @@ class MotoServerError(RuntimeError):
 class MotoServer:
     """Starts, addresses and stops one moto server process."""
 
-    def __init__(self, start_timeout: float = 30.0) -> None:
+    def __init__(self, start_timeout: float = 30.0, hooks: HookTargets | None = None) -> None:
         self._start_timeout = start_timeout
+        self._hooks = hooks
         self._process: subprocess.Popen[bytes] | None = None
         self.endpoint_url = ""
 
     def start(self) -> str:
+        env = dict(os.environ)
+        if self._hooks is not None:
+            env.update(self._hooks.environment())
         self._process = subprocess.Popen(
             [sys.executable, "-m", "hoptrace_localcloud.motoserver"],
+            env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -77,7 +84,7 @@ def client_factory(endpoint_url: str, region: str) -> Any:
         aws_session_token=DUMMY_CREDENTIALS["AWS_SESSION_TOKEN"],
         region_name=region,
     )
-    config = Config(max_pool_connections=50, read_timeout=60, retries={"max_attempts": 2})
+    config = Config(max_pool_connections=50, read_timeout=60, retries={"max_attempts": 2}, inject_host_prefix=False)
     lock = threading.Lock()
 
     def make(service: str) -> Any:
@@ -104,7 +111,8 @@ def _serve() -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True)
+    app = forward_selected(DomainDispatcherApplication(create_backend_app), HookTargets.from_environment())
+    server = make_server("127.0.0.1", 0, app, threaded=True)
 
     def exit_when_parent_goes() -> None:
         sys.stdin.buffer.read()

@@ -126,8 +126,8 @@ def _rule(p: Provisioner, logical_id: str, props: dict[str, Any]) -> ResourceInf
     if "EventPattern" in props:  # scheduled rules' targets are fired by the local scheduler, not moto
         targets = []
         for target in props.get("Targets") or []:
-            if ":lambda:" in target.get("Arn", ""):
-                continue  # wired by triggers.py
+            if ":lambda:" in target.get("Arn", "") or ":states:" in target.get("Arn", ""):
+                continue  # wired by triggers.py (functions) and statemachines.py (state machines)
             entry = {key: target[key] for key in ("Id", "Arn", "Input", "InputPath", "InputTransformer")
                      if key in target}
             targets.append(entry)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +58,7 @@ class TriggerWiring:
         self._sqs = provisioner.client("sqs")
         self.pollers: list[QueuePoller] = []
         self.summary = TriggerSummary()
+        self.state_machines: Any = None  # statemachines.StateMachines, when the template has any
 
     # -- function Events ----------------------------------------------------------------------------
     def wire_function_events(self, pool: FunctionPool, events: dict[str, Any]) -> None:
@@ -120,7 +122,7 @@ class TriggerWiring:
     def subscribe_topic(self, pool: FunctionPool, topic_arn: str, filter_policy: Any = None,
                         scope: str | None = None) -> None:
         """SNS -> function through an internal queue moto fills with the SNS envelope."""
-        queue_url, queue_arn = self._internal_queue(pool, "sns")
+        queue_url, queue_arn = self._internal_queue(f"sns-{pool.spec.name}")
         attributes = {}
         if filter_policy:
             attributes["FilterPolicy"] = filter_policy if isinstance(filter_policy, str) else json.dumps(filter_policy)
@@ -154,19 +156,25 @@ class TriggerWiring:
 
     def add_rule_target(self, pool: FunctionPool, rule: str, bus: str, input_json: str | None = None) -> None:
         """EventBridge -> function: moto matches the pattern and fills an internal queue with the envelope."""
-        queue_url, queue_arn = self._internal_queue(pool, "events")
-        target: dict[str, Any] = {"Id": f"local-{pool.spec.name}"[:64], "Arn": queue_arn}
+        self.add_rule_delivery(rule, bus, f"events-{pool.spec.name}", lambda body: self._invoker.submit(
+            pool, json.loads(body)), input_json)
+        self.summary.add(pool.spec.name, f"EventBridge rule {rule} on {bus}")
+
+    def add_rule_delivery(self, rule: str, bus: str, label: str, deliver: Callable[[str], None],
+                          input_json: str | None = None) -> None:
+        """EventBridge -> anything local: each matched event's body (envelope or `Input`) goes to `deliver`."""
+        queue_url, queue_arn = self._internal_queue(label)
+        target: dict[str, Any] = {"Id": f"local-{label}"[:64], "Arn": queue_arn}
         if input_json is not None:
             target["Input"] = input_json
         self._p.client("events").put_targets(Rule=rule, EventBusName=bus, Targets=[target])
 
-        def deliver(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        def handle(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for message in messages:
-                self._invoker.submit(pool, json.loads(message["Body"]))
+                deliver(message["Body"])
             return messages
 
-        self._poll(queue_url, deliver, f"events-{pool.spec.name}")
-        self.summary.add(pool.spec.name, f"EventBridge rule {rule} on {bus}")
+        self._poll(queue_url, handle, label)
 
     def _event_Schedule(self, pool: FunctionPool, where: str, props: dict[str, Any]) -> None:
         if props.get("Enabled") is False or props.get("State") == "DISABLED":
@@ -181,15 +189,17 @@ class TriggerWiring:
     _event_ScheduleV2 = _event_Schedule
 
     def add_schedule(self, pool: FunctionPool, expression: str, rule_arn: str, input_json: str | None) -> None:
-        next_fire = next_fire_function(expression, self._time_scale)
-
-        def fire() -> None:
-            event = json.loads(input_json) if input_json else scheduled_event(rule_arn, self._p.account_id,
-                                                                              self._p.region)
-            self._invoker.submit(pool, event)
-
-        self._scheduler.add(next_fire, fire)
+        self.add_scheduled(expression, rule_arn, input_json, lambda event: self._invoker.submit(pool, event))
         self.summary.add(pool.spec.name, f"Schedule {expression}")
+
+    def add_scheduled(self, expression: str, rule_arn: str, input_json: str | None,
+                      deliver: Callable[[Any], None]) -> None:
+        """A schedule firing `deliver` with its `Input` or the scheduled-event envelope."""
+        def fire() -> None:
+            deliver(json.loads(input_json) if input_json else scheduled_event(rule_arn, self._p.account_id,
+                                                                               self._p.region))
+
+        self._scheduler.add(next_fire_function(expression, self._time_scale), fire)
 
     def _event_CloudWatchLogs(self, pool: FunctionPool, where: str, props: dict[str, Any]) -> None:
         self.add_log_subscription(pool, where, props["LogGroupName"], props.get("FilterPattern", ""))
@@ -237,6 +247,8 @@ class TriggerWiring:
                 pool = self._function(logical_id, "Targets", arn)
                 if pool:
                     self.add_rule_target(pool, rule.ref, bus, target.get("Input"))
+            elif ":states:" in arn and self.state_machines is not None:
+                self.state_machines.add_rule_target(self, rule.ref, bus, arn, target.get("Input"))
 
     def _wire_scheduled_target(self, logical_id: str, expression: str, rule: ResourceInfo,
                                target: dict[str, Any]) -> None:
@@ -245,6 +257,9 @@ class TriggerWiring:
             pool = self._function(logical_id, "Targets", arn)
             if pool:
                 self.add_schedule(pool, expression, rule.arn or "", target.get("Input"))
+            return
+        if ":states:" in arn and self.state_machines is not None:
+            self.state_machines.add_schedule(self, expression, rule.arn or "", arn, target.get("Input"))
             return
         if ":sqs:" not in arn:
             self._diag.unsupported(logical_id, "Targets", f"scheduled target {arn} is not emulated")
@@ -280,9 +295,9 @@ class TriggerWiring:
                                    "not delivered")
         return pool
 
-    def _internal_queue(self, pool: FunctionPool, purpose: str) -> tuple[str, str]:
+    def _internal_queue(self, label: str) -> tuple[str, str]:
         index = sum(1 for p in self.pollers) + 1
-        name = re.sub(r"[^A-Za-z0-9_-]", "-", f"hoptrace-local-{purpose}-{pool.spec.name}")[:75] + f"-{index}"
+        name = re.sub(r"[^A-Za-z0-9_-]", "-", f"hoptrace-local-{label}")[:75] + f"-{index}"
         url = self._sqs.create_queue(QueueName=name)["QueueUrl"]
         return url, self._p.arn("sqs", name)
 

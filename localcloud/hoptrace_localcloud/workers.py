@@ -114,6 +114,8 @@ def lambda_environment(spec: FunctionSpec, stream: str, endpoint_url: str, regio
         "AWS_DEFAULT_REGION": region,
         "_HANDLER": spec.handler,
         "AWS_ENDPOINT_URL": endpoint_url,
+        # botocore would prefix the host of some operations (StartSyncExecution: "sync-127.0.0.1").
+        "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
         **credentials,
     })
     return env

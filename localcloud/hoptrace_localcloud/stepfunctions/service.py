@@ -222,6 +222,34 @@ class StepFunctionsService:
             raise ApiError("TaskDoesNotExist", "Task Does Not Exist (the token is unknown or its task has ended)")
         waiter.heartbeat()
 
+    def run_child(self, params: Any, trace_header: str | None, output_as_json: bool) -> dict[str, Any]:
+        """`states:startExecution.sync` (`.sync:2` when `output_as_json`): run a child execution to its end."""
+        if not isinstance(params, dict) or "StateMachineArn" not in params:
+            raise StatesError("States.TaskFailed", "states:startExecution needs Parameters with StateMachineArn")
+        child_input = params.get("Input", {})
+        text = child_input if isinstance(child_input, str) else as_json(child_input)
+        try:
+            child = self.start(str(params["StateMachineArn"]), params.get("Name"), text, trace_header)
+        except ApiError as exc:
+            raise StatesError(f"StepFunctions.{exc.code}", exc.message) from None
+        child.done.wait()
+        described = child.describe()
+        if output_as_json and child.output is not None:
+            described["Output"] = json.loads(child.output)
+        elif child.output is not None:
+            described["Output"] = child.output
+        described.pop("output", None)
+        if child.status != "SUCCEEDED":
+            raise StatesError("States.TaskFailed", as_json(described))
+        return {key[:1].upper() + key[1:]: value for key, value in described.items()}
+
+    def shutdown(self) -> None:
+        """Stop every running execution (the local cloud is stopping)."""
+        with self._lock:
+            running = [e for e in self.executions.values() if e.status == "RUNNING"]
+        for execution in running:
+            execution.run.stop.set()
+
     def _status_event(self, execution: Execution) -> None:
         described = execution.describe()
         detail = {key: described.get(key) for key in ("executionArn", "stateMachineArn", "name", "status", "input",

@@ -120,7 +120,7 @@ class TaskRunner:
         self.region = region
         self._invoke = invoke_lambda
         self._client = client
-        self._start_child = start_child
+        self.start_child = start_child
         self.tokens = TokenRegistry()
 
     @staticmethod
@@ -160,9 +160,9 @@ class TaskRunner:
         if spec.service == "lambda":
             return self._lambda(spec, params, trace_header)
         if spec.service == "states" and spec.action == "startExecution" and spec.pattern.startswith(".sync"):
-            if self._start_child is None:
+            if self.start_child is None:
                 raise StatesError(TASK_FAILED, "nested executions are not available here")
-            return self._start_child(params, trace_header, spec.pattern == ".sync:2")
+            return self.start_child(params, trace_header, spec.pattern == ".sync:2")
         if spec.service.startswith("aws-sdk:"):
             service = spec.service.split(":", 1)[1]
             operation = re.sub(r"(?<!^)(?=[A-Z])", "_", spec.action).lower()

@@ -1,0 +1,198 @@
+"""`AWS::StepFunctions::StateMachine`: the definition (inline, string, or a local file by S3 location) with its
+substitutions, registered with the local Step Functions service; EventBridge rules and API routes that start
+executions. `AWS::Serverless::StateMachine` is turned into that CFN type here until templates are read
+through samtranslator (issue 22), which produces the same resource and deletes `sam_state_machine`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from .diagnostics import Diagnostics
+from .pool import Invocation
+from .resources import ResourceInfo
+from .stepfunctions.definition import DefinitionError
+from .stepfunctions.service import ApiError, StepFunctionsService
+
+CFN_TYPE = "AWS::StepFunctions::StateMachine"
+SAM_TYPE = "AWS::Serverless::StateMachine"
+TYPES = (CFN_TYPE, SAM_TYPE)
+_SUBSTITUTION = re.compile(r"\$\{([\w.:-]+)\}")
+
+
+def sam_state_machine(props: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The CFN properties SAM generates for a `AWS::Serverless::StateMachine`, and its `Events`."""
+    cfn: dict[str, Any] = {}
+    if "Name" in props:
+        cfn["StateMachineName"] = props["Name"]
+    if "Definition" in props:
+        cfn["Definition"] = props["Definition"]
+    if "DefinitionUri" in props:
+        uri = props["DefinitionUri"]
+        cfn["DefinitionS3Location"] = {"Bucket": "", "Key": uri} if isinstance(uri, str) else uri
+    for source, target in (("DefinitionSubstitutions", "DefinitionSubstitutions"), ("Role", "RoleArn"),
+                           ("Type", "StateMachineType"), ("Logging", "LoggingConfiguration")):
+        if source in props:
+            cfn[target] = props[source]
+    if "Tracing" in props:
+        cfn["TracingConfiguration"] = props["Tracing"]
+    return cfn, props.get("Events") or {}
+
+
+class StateMachines:
+    """Creates the template's state machines in the local Step Functions service and wires what starts them."""
+
+    def __init__(self, service: StepFunctionsService, diagnostics: Diagnostics, base_dir: Path,
+                 stack_name: str, client: Any) -> None:
+        self.service = service
+        self._diag = diagnostics
+        self._base = base_dir
+        self._stack = stack_name
+        self._client = client
+        self.events: dict[str, dict[str, Any]] = {}  # SAM Events per state machine, wired with the triggers
+
+    def create(self, logical_id: str, rtype: str, props: dict[str, Any]) -> ResourceInfo | None:
+        if rtype == SAM_TYPE:
+            props, events = sam_state_machine(props)
+            self.events[logical_id] = events
+        try:
+            definition = self._definition(logical_id, props)
+        except (DefinitionError, OSError, ValueError) as exc:
+            self._diag.unsupported(logical_id, "Definition", f"{exc}; state machine not created")
+            return None
+        name = str(props.get("StateMachineName") or f"{self._stack}-{logical_id}")[:80]
+        role = str(props.get("RoleArn") or f"arn:aws:iam::{self.service.account_id}:role/{logical_id}Role")
+        tracing = bool((props.get("TracingConfiguration") or {}).get("Enabled"))
+        machine_type = str(props.get("StateMachineType") or "STANDARD")
+        for key in ("LoggingConfiguration",):
+            if key in props:
+                self._diag.unsupported(logical_id, key, "executions are not logged to CloudWatch Logs locally; "
+                                                        "read their history (GetExecutionHistory)")
+        try:
+            machine, warnings = self.service.register(name, definition, role, machine_type, tracing)
+        except DefinitionError as exc:
+            self._diag.unsupported(logical_id, "Definition", f"{exc}; state machine not created")
+            return None
+        for line in warnings:
+            self._diag.unsupported(logical_id, "Definition", line)
+        return ResourceInfo(logical_id, CFN_TYPE, machine.arn, {"Arn": machine.arn, "Name": name,
+                                                               "StateMachineName": name})
+
+    def _definition(self, logical_id: str, props: dict[str, Any]) -> str:
+        if "Definition" in props:
+            text = json.dumps(props["Definition"])
+        elif "DefinitionString" in props:
+            text = str(props["DefinitionString"])
+        elif "DefinitionS3Location" in props:
+            text = self._read_location(props["DefinitionS3Location"])
+        else:
+            raise DefinitionError("Definition, DefinitionString or DefinitionS3Location is required")
+        substitutions = props.get("DefinitionSubstitutions") or {}
+
+        def substitute(match: re.Match[str]) -> str:
+            key = match.group(1)
+            if key not in substitutions:
+                return match.group(0)
+            value = substitutions[key]
+            text_value = value if isinstance(value, str) else json.dumps(value)
+            return json.dumps(text_value)[1:-1]  # inside a JSON string: escape as JSON would
+
+        return _SUBSTITUTION.sub(substitute, text)
+
+    def _read_location(self, location: Any) -> str:
+        """A local file (SAM `DefinitionUri: statemachine/x.asl.json`, or an S3 key that is a path here), else
+        the object in moto's S3."""
+        key = str(location.get("Key", "")) if isinstance(location, dict) else str(location)
+        path = (self._base / key) if not Path(key).is_absolute() else Path(key)
+        if path.is_file():
+            return _as_json_text(path.read_text(encoding="utf-8"), path)
+        bucket = location.get("Bucket") if isinstance(location, dict) else None
+        if not bucket:
+            raise DefinitionError(f"DefinitionS3Location {key!r} is not a file under {self._base}")
+        body = self._client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+        return _as_json_text(body, Path(key))
+
+    # -- what starts executions ---------------------------------------------------------------------
+    def add_rule_target(self, wiring: Any, rule: str, bus: str, machine_arn: str, input_json: str | None) -> None:
+        """EventBridge rule -> StartExecution with the event (or the target's Input) as input."""
+        label = f"states-{machine_arn.rsplit(':', 1)[-1]}"
+        wiring.add_rule_delivery(rule, bus, label, lambda body: self.start_from_event(machine_arn, body),
+                                 input_json)
+        wiring.summary.add(machine_arn.rsplit(":", 1)[-1], f"EventBridge rule {rule} on {bus}")
+
+    def add_schedule(self, wiring: Any, expression: str, rule_arn: str, machine_arn: str,
+                     input_json: str | None) -> None:
+        wiring.add_scheduled(expression, rule_arn, input_json,
+                             lambda event: self.start_from_event(machine_arn, json.dumps(event)))
+        wiring.summary.add(machine_arn.rsplit(":", 1)[-1], f"Schedule {expression}")
+
+    def wire_sam_events(self, wiring: Any, api: Any, resources: dict[str, ResourceInfo]) -> None:
+        """The SAM `Events` of each `AWS::Serverless::StateMachine` (samtranslator turns them into rules and
+        API methods; until the local cloud reads templates through it, they are wired here)."""
+        from .apiserver import Route
+
+        for logical_id, events in self.events.items():
+            info = resources.get(logical_id)
+            if info is None:
+                continue
+            for event_id, event in events.items():
+                kind, props = event.get("Type"), event.get("Properties") or {}
+                where = f"{logical_id}.Events.{event_id}"
+                if kind in ("EventBridgeRule", "CloudWatchEvent"):
+                    bus = str(props.get("EventBusName") or "default").rsplit("/", 1)[-1]
+                    rule = str(props.get("RuleName") or rule_name(self._stack, logical_id, event_id))
+                    self._client("events").put_rule(Name=rule, EventBusName=bus,
+                                                    EventPattern=json.dumps(props.get("Pattern") or {}))
+                    self.add_rule_target(wiring, rule, bus, info.ref, props.get("Input"))
+                elif kind in ("Schedule", "ScheduleV2"):
+                    rule_arn = (f"arn:aws:events:{self.service.region}:{self.service.account_id}:rule/"
+                                f"{rule_name(self._stack, logical_id, event_id)}")
+                    self.add_schedule(wiring, props.get("Schedule") or props["ScheduleExpression"], rule_arn,
+                                      info.ref, props.get("Input"))
+                elif kind == "Api":
+                    method, path = str(props.get("Method", "post")).upper(), str(props.get("Path", "/"))
+                    api.add_route(Route(method, path, "rest", self.api_invoke(info.ref), info.ref))
+                    wiring.summary.add(info.attributes["Name"], f"Api {method} {path}")
+                else:
+                    self._diag.unsupported(where, "Type", f"{kind} events of state machines are not emulated")
+
+    def start_from_event(self, machine_arn: str, body: str, trace_header: str | None = None) -> None:
+        try:
+            self.service.start(machine_arn, input_text=body, trace_header=trace_header)
+        except ApiError as exc:
+            self._diag.unsupported(machine_arn, "Execution", f"{exc.code}: {exc.message}")
+
+    def api_invoke(self, machine_arn: str) -> Any:
+        """An API route that starts an execution with the request body as input (REST `aws` integration with
+        SAM's request template), answering `{executionArn, startDate}` as StartExecution does."""
+
+        def invoke(event: dict[str, Any]) -> Invocation:
+            headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+            body = event.get("body") or "{}"
+            try:
+                execution = self.service.start(machine_arn, input_text=body,
+                                               trace_header=headers.get("x-amzn-trace-id"))
+            except ApiError as exc:
+                return Invocation("api", payload={"statusCode": 400, "body": json.dumps(
+                    {"__type": exc.code, "message": exc.message})})
+            return Invocation("api", payload={"statusCode": 200, "headers": {"Content-Type": "application/json"},
+                                              "body": json.dumps({"executionArn": execution.arn,
+                                                                  "startDate": execution.start})})
+
+        return invoke
+
+
+def rule_name(stack: str, logical_id: str, event_id: str) -> str:
+    return f"{stack}-{logical_id}-{event_id}"[:64]
+
+
+def _as_json_text(text: str, path: Path) -> str:
+    if path.suffix in (".yaml", ".yml"):
+        import yaml
+
+        return json.dumps(yaml.safe_load(text))
+    return text
+
