@@ -44,6 +44,20 @@ MESSAGING_OPERATION = "messaging.operation.type"
 MESSAGING_DESTINATION = "messaging.destination.name"
 MESSAGING_MESSAGE_ID = "messaging.message.id"
 MESSAGING_BATCH_COUNT = "messaging.batch.message_count"
+MESSAGING_PARTITION = "messaging.destination.partition.id"
+MESSAGING_KAFKA_OFFSET = "messaging.kafka.offset"
+MESSAGING_CONSUMER_GROUP = "messaging.consumer.group.name"
+
+# data sources (faas.trigger=datasource) and AWS services
+FAAS_DOCUMENT_COLLECTION = "faas.document.collection"
+FAAS_DOCUMENT_OPERATION = "faas.document.operation"
+FAAS_DOCUMENT_NAME = "faas.document.name"
+FAAS_DOCUMENT_TIME = "faas.document.time"
+AWS_S3_BUCKET = "aws.s3.bucket"
+AWS_S3_KEY = "aws.s3.key"
+AWS_DYNAMODB_TABLE_NAMES = "aws.dynamodb.table_names"
+AWS_KINESIS_STREAM = "aws.kinesis.stream_name"
+RPC_METHOD = "rpc.method"
 
 # exceptions (span events)
 EXCEPTION_TYPE = "exception.type"
@@ -62,4 +76,17 @@ EVENTBRIDGE_DETAIL_TYPE = "hoptrace.eventbridge.detail_type"
 EVENT_PAYLOAD = "hoptrace.event.payload"
 RESPONSE_PAYLOAD = "hoptrace.response.payload"
 BATCH_ITEM_FAILED = "hoptrace.batch_item_failed"
+S3_ETAG = "hoptrace.s3.etag"
+S3_VERSION_ID = "hoptrace.s3.version_id"
+S3_EVENT_NAME = "hoptrace.s3.event_name"
+DYNAMODB_EVENT_NAME = "hoptrace.dynamodb.event_name"
+KINESIS_PARTITION_KEY = "hoptrace.kinesis.partition_key"
+UPSTREAM = "hoptrace.upstream"
+EVENT_SOURCE = "hoptrace.event_source"  # the AWS resource (ARN or name) that invoked the function
+OPERATION = "hoptrace.operation"  # what the trigger asked for (a Cognito trigger source, a CFN RequestType)
+AUTHORIZER_TYPE = "hoptrace.authorizer.type"
+# Producer -> consumer joins where AWS carries no context (see hoptrace.links): a producer span
+# lists the keys of what it wrote, a consumer span the keys of what it read; the collector pairs them.
+LINK_PRODUCED = "hoptrace.link.produced"
+LINK_CONSUMED = "hoptrace.link.consumed"
 PENDING = "hoptrace.pending"  # written by the timeout watchdog before the invocation ended

@@ -2,8 +2,10 @@
 
 Each module here reads one event shape and exposes `matches(event)` and
 `extract(event, context, config)`. They are tried in the explicit order of `TRIGGERS`
-and the first match wins, so shapes that overlap (ALB vs REST API, schedule vs
-EventBridge) are decided by position, never by whichever check ran last.
+and the first match wins, so shapes that overlap are decided by position, never by
+whichever check ran last: authorizers before the HTTP triggers (a REQUEST authorizer
+carries the request's method, path and headers), WebSocket and VPC Lattice before ALB and
+the REST API, S3-through-EventBridge and alarms before the schedule and EventBridge.
 """
 
 from __future__ import annotations
@@ -12,19 +14,54 @@ from typing import Any
 
 from hoptrace.config import Config
 from hoptrace.triggers import (
+    activemq,
     alb,
+    apigateway_authorizer,
     apigateway_http,
     apigateway_rest,
+    apigateway_websocket,
+    appsync,
+    aws_config,
+    bedrock_agent,
+    cloudformation,
+    cloudfront,
+    cloudwatch_alarm,
     cloudwatch_logs,
+    codecommit,
+    codedeploy,
+    codepipeline,
+    cognito,
+    connect,
+    dynamodb,
     eventbridge,
+    firehose,
     invoke,
+    iot,
+    kafka,
+    kinesis,
+    lex,
+    rabbitmq,
+    s3,
+    s3_batch,
+    s3_eventbridge,
+    s3_object_lambda,
     schedule,
+    secrets_manager,
+    ses,
     sns,
     sqs,
+    vpc_lattice,
 )
 from hoptrace.triggers.model import Invocation, Record
 
-TRIGGERS = (alb, apigateway_http, apigateway_rest, sqs, sns, schedule, eventbridge, cloudwatch_logs)
+TRIGGERS = (
+    apigateway_authorizer, apigateway_websocket, vpc_lattice, alb, apigateway_http, apigateway_rest,
+    sqs, sns, s3, dynamodb, kinesis, ses, codecommit, cloudfront,
+    kafka, activemq, rabbitmq, firehose, s3_batch, s3_object_lambda,
+    s3_eventbridge, cloudwatch_alarm, schedule, eventbridge, cloudwatch_logs,
+    cognito, cloudformation, secrets_manager, aws_config, codepipeline, codedeploy,
+    appsync, lex, connect, bedrock_agent, iot,
+)
 
 __all__ = ["TRIGGERS", "Invocation", "Record", "detect"]
 

@@ -1,4 +1,4 @@
-"""Shared by the message triggers (SQS, SNS): names from ARNs, queue wait, batch parents."""
+"""Shared by the batch triggers (SQS, SNS, streams, brokers): names from ARNs, queue wait, batch parents."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ def wait_ms_since(epoch_ms: Any) -> float | None:
         return None
 
 
-def batch_invocation(trigger: str, system: str, destination: str, records: list[Record]) -> Invocation:
+def batch_invocation(trigger: str, system: str, destination: str, records: list[Record],
+                     faas_trigger: str = "pubsub") -> Invocation:
     """An invocation over a batch: continue the trace if every carried context shares it.
 
     Records from several traces give an invocation with no parent; the wrapper links it to
@@ -40,7 +41,7 @@ def batch_invocation(trigger: str, system: str, destination: str, records: list[
     if len(traces) == 1:
         parent = next(r.parent for r in records if r.parent is not None)
     attributes: dict[str, Any] = {
-        semconv.FAAS_TRIGGER: "pubsub",
+        semconv.FAAS_TRIGGER: faas_trigger,
         semconv.TRIGGER: trigger,
         semconv.MESSAGING_SYSTEM: system,
         semconv.MESSAGING_OPERATION: "process",
@@ -49,3 +50,26 @@ def batch_invocation(trigger: str, system: str, destination: str, records: list[
     }
     return Invocation(trigger=trigger, name=f"process {destination}", kind="consumer",
                       attributes=attributes, parent=parent, records=records)
+
+
+def records_of(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The dict records of a `Records` batch (a hostile event may hold anything else there)."""
+    records = event.get("Records")
+    return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
+
+
+def simple_invocation(trigger: str, name: str, kind: str, faas_trigger: str,
+                      attributes: dict[str, Any] | None = None, parent: Any = None,
+                      problems: list[str] | None = None) -> Invocation:
+    """One invocation, no records: the shape most service integrations (Cognito, Config, ...) need."""
+    merged: dict[str, Any] = {semconv.FAAS_TRIGGER: faas_trigger, semconv.TRIGGER: trigger}
+    for name_, value in (attributes or {}).items():
+        if value is not None and value != "":
+            merged[name_] = value
+    return Invocation(trigger=trigger, name=name, kind=kind, attributes=merged, parent=parent,
+                      problems=problems or [])
+
+
+def text(value: Any, limit: int = 256) -> str | None:
+    """A string attribute from an event field, or None when the field is missing or not text."""
+    return value[:limit] if isinstance(value, str) and value else None

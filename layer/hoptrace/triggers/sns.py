@@ -8,6 +8,7 @@ from typing import Any
 from hoptrace import semconv
 from hoptrace.carriers import ContextFinder, sns_attribute_values
 from hoptrace.config import Config
+from hoptrace.triggers import _s3
 from hoptrace.triggers._messages import batch_invocation, first_record_from, name_from_arn, wait_ms_since
 from hoptrace.triggers.model import Invocation, Record
 
@@ -36,6 +37,7 @@ def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
             semconv.MESSAGING_DESTINATION: topic,
             semconv.MESSAGING_MESSAGE_ID: message_id,
         }
+        _s3.merge_upstream(attributes, message.get("Message"))
         wait = wait_ms_since(_epoch_ms(message.get("Timestamp")))
         if wait is not None:
             attributes[semconv.QUEUE_WAIT_MS] = round(wait, 3)

@@ -13,6 +13,7 @@ from typing import Any
 from hoptrace import semconv
 from hoptrace.carriers import ContextFinder, sns_attribute_values, sqs_attribute_values
 from hoptrace.config import Config
+from hoptrace.triggers import _s3
 from hoptrace.triggers._messages import batch_invocation, first_record_from, name_from_arn, wait_ms_since
 from hoptrace.triggers.eventbridge import offer_detail_context
 from hoptrace.triggers.model import Invocation, Record
@@ -56,10 +57,13 @@ def _record(record: dict[str, Any], problems: list[str]) -> Record:
     envelope = _envelope(record.get("body"))
     if envelope is not None and "TopicArn" in envelope:
         finder.offer_mapping(sns_attribute_values(envelope.get("MessageAttributes")), "sns-envelope")
-        attributes["hoptrace.upstream"] = "sns:" + name_from_arn(envelope.get("TopicArn"))
+        attributes[semconv.UPSTREAM] = "sns:" + name_from_arn(envelope.get("TopicArn"))
+        _s3.merge_upstream(attributes, envelope.get("Message"))
     elif envelope is not None and "detail-type" in envelope:
         offer_detail_context(finder, envelope.get("detail"), "eventbridge-envelope")
-        attributes["hoptrace.upstream"] = "eventbridge:" + str(envelope.get("source"))
+        attributes[semconv.UPSTREAM] = "eventbridge:" + str(envelope.get("source"))
+    else:
+        _s3.merge_upstream(attributes, record.get("body"))
     system = record.get("attributes") if isinstance(record.get("attributes"), dict) else {}
     finder.offer_xray(system.get("AWSTraceHeader"), "sqs.AWSTraceHeader")
     queue = name_from_arn(record.get("eventSourceARN"))

@@ -1,0 +1,40 @@
+"""Amazon MQ for RabbitMQ batches (`eventSource: aws:rmq`): context from `basicProperties.headers`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hoptrace import semconv
+from hoptrace.config import Config
+from hoptrace.triggers._brokers import finder_for
+from hoptrace.triggers._messages import batch_invocation
+from hoptrace.triggers.model import Invocation, Record
+
+NAME = "rabbitmq"
+
+
+def matches(event: dict[str, Any]) -> bool:
+    return event.get("eventSource") == "aws:rmq" and isinstance(event.get("rmqMessagesByQueue"), dict)
+
+
+def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
+    records: list[Record] = []
+    problems: list[str] = []
+    for queue_key, messages in event["rmqMessagesByQueue"].items():
+        queue = str(queue_key).split("::", 1)[0]  # "<queue>::<virtual host>"
+        for index, message in enumerate(messages if isinstance(messages, list) else ()):
+            if not isinstance(message, dict):
+                continue
+            properties = message.get("basicProperties") if isinstance(message.get("basicProperties"), dict) else {}
+            message_id = str(properties.get("messageId") or f"{queue}#{index}")
+            finder = finder_for(properties.get("headers"), "rabbitmq.headers")
+            problems.extend(finder.problems)
+            attributes = {semconv.MESSAGING_SYSTEM: "rabbitmq", semconv.MESSAGING_OPERATION: "process",
+                          semconv.MESSAGING_DESTINATION: queue, semconv.MESSAGING_MESSAGE_ID: message_id}
+            records.append(Record(f"process {queue}", message_id, finder.found, attributes))
+    queue = records[0].attributes[semconv.MESSAGING_DESTINATION] if records else "unknown"
+    invocation = batch_invocation(NAME, "rabbitmq", queue, records)
+    invocation.problems.extend(problems)
+    if isinstance(event.get("eventSourceArn"), str):
+        invocation.attributes[semconv.EVENT_SOURCE] = event["eventSourceArn"]
+    return invocation
