@@ -94,6 +94,12 @@ class Reassembler:
             raise WireError(f"malformed HOPTRACE-PART header: {message[:60]!r}") from exc
         if not 1 <= index <= total <= 10_000:
             raise WireError(f"HOPTRACE-PART counter out of range: {counter!r}")
+        known = self.totals.get(part_id)
+        if known is not None and known != total:
+            # Pieces of one id that disagree on their count cannot make one line: give the set up.
+            del self.pending[part_id], self.totals[part_id]
+            raise WireError(f"HOPTRACE-PART {part_id[:20]!r}: piece {counter} conflicts with an earlier total of "
+                            f"{known}; the pieces seen are dropped")
         self.pending.setdefault(part_id, {})[index] = text
         self.totals[part_id] = total
         if len(self.pending[part_id]) < total:

@@ -21,6 +21,7 @@ from hoptrace_collector.ingest.failures import Lookup, failure_span, stored_invo
 from hoptrace_collector.ingest.parts import PartBuffer
 from hoptrace_collector.ingest.payload import LogBatch, PayloadError, decode_subscription
 from hoptrace_collector.ingest.problems import LOG_PREFIX, Problems, log_line
+from hoptrace_collector.ingest.quarantine import write_isolating
 from hoptrace_collector.ingest.records import (
     DEFAULT_LIMITS,
     Limits,
@@ -29,6 +30,7 @@ from hoptrace_collector.ingest.records import (
     out_of_range,
     to_record,
 )
+from hoptrace_collector.ingest.text import clean_json_escapes
 from hoptrace_collector.store.base import Store
 from hoptrace_collector.store.model import InvocationRecord, SpanRecord, WriteResult
 from hoptrace_collector.store.rules import PLATFORM_FAILURES, is_invocation_span
@@ -97,8 +99,8 @@ class Ingestor:
         self.parts.checkpoint()
         decoded = self.decode(batch, problems)
         try:
-            result = (self.store.write(decoded.spans, decoded.invocations)
-                      if decoded.spans or decoded.invocations else WriteResult(0, 0))
+            result, quarantined = (write_isolating(self.store, decoded.spans, decoded.invocations)
+                                   if decoded.spans or decoded.invocations else (WriteResult(0, 0), []))
         except Exception as exc:
             self.parts.rollback()
             # The reason travels in the line itself: a metric filter or a log search finds the cause, not
@@ -107,6 +109,10 @@ class Ingestor:
                      spans=len(decoded.spans), invocations=len(decoded.invocations),
                      error=f"{type(exc).__name__}: {exc}")
             raise
+        for item in quarantined:
+            problems.add("unstorable", f"{item.where()}: {item.error}")
+            log_line("quarantined", log_group=batch.log_group, log_stream=batch.log_stream, **item.where(),
+                     error=item.error)
         summary.update(_counts(decoded, result))
         if self.forward is not None and decoded.spans:
             summary["forwarded"] = self.forward(decoded.spans)
@@ -125,6 +131,8 @@ class Ingestor:
                     text = self._join(text, batch, problems)
                     if text is None:
                         continue
+                if batch.surrogates:
+                    text = clean_json_escapes(text)
                 self._span_line(text, function, decoded, problems)
             elif not message.startswith(LOG_PREFIX):
                 line = platform.parse(message, event.timestamp_ms * 1_000_000)
@@ -149,6 +157,9 @@ class Ingestor:
             resource, spans, span_problems = wire.decode(text)
         except wire.WireError as exc:
             problems.add(_wire_kind(str(exc)), str(exc))
+            return
+        except RecursionError:
+            problems.add("too_deep", f"span line of {len(text)} chars nests deeper than the JSON decoder goes")
             return
         decoded.span_lines += 1
         for problem in span_problems:

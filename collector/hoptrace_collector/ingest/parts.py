@@ -45,14 +45,17 @@ class PartBuffer:
             return None
         if part_id not in self._origins:
             self._origins[part_id] = Origin(log_group, log_stream, time.monotonic() if now is None else now)
-        line = self._assembler.feed(message)
+        try:
+            line = self._assembler.feed(message)
+        except wire.WireError:
+            if part_id not in self._assembler.pending:  # a bad header, or a set given up over conflicting totals
+                self._origins.pop(part_id, None)
+            raise
         if line is not None:
             del self._origins[part_id]
             self._done[part_id] = None
             if len(self._done) > self._remember:
                 self._done.popitem(last=False)
-        elif part_id not in self._assembler.pending:  # the header was bad; forget it
-            self._origins.pop(part_id, None)
         return line
 
     def expire(self, now: float | None = None) -> list[tuple[str, Origin, int, int]]:

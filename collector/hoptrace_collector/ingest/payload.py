@@ -15,6 +15,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from hoptrace_collector.ingest.text import clean_text, may_hold_surrogates
 from hoptrace_collector.store.model import MAX_INT64
 
 #: A subscription payload is at most about 1 MB decompressed; 32 MiB means a gzip bomb, not logs.
@@ -46,6 +47,8 @@ class LogBatch:
     filters: list[str]
     events: list[LogEvent]
     bad_events: list[str] = field(default_factory=list)
+    #: Some string may hold a lone surrogate escape (see ingest.text); raw ones are already replaced.
+    surrogates: bool = False
 
     @property
     def is_control(self) -> bool:
@@ -68,9 +71,11 @@ def decode_subscription(event: Any) -> LogBatch:
         document = json.loads(text)
     except ValueError as exc:
         raise PayloadError("bad_json", f"decompressed payload is not JSON (truncated?): {exc}") from exc
+    except RecursionError as exc:
+        raise PayloadError("too_deep", "decompressed payload nests deeper than the JSON decoder goes") from exc
     if not isinstance(document, dict):
         raise PayloadError("not_object", f"payload must be a JSON object, got {type(document).__name__}")
-    return _batch(document)
+    return _batch(document, may_hold_surrogates(text))
 
 
 def _gunzip(compressed: bytes) -> bytes:
@@ -86,7 +91,7 @@ def _gunzip(compressed: bytes) -> bytes:
     return text
 
 
-def _batch(document: dict[str, Any]) -> LogBatch:
+def _batch(document: dict[str, Any], surrogates: bool = False) -> LogBatch:
     message_type = document.get("messageType")
     if message_type not in ("DATA_MESSAGE", "CONTROL_MESSAGE"):
         raise PayloadError("bad_shape", f"messageType must be DATA_MESSAGE or CONTROL_MESSAGE, got {message_type!r}")
@@ -98,7 +103,10 @@ def _batch(document: dict[str, Any]) -> LogBatch:
         raise PayloadError("bad_shape", f"logEvents must be a list, got {type(raw_events).__name__}")
     filters = document.get("subscriptionFilters")
     batch = LogBatch(message_type, str(document.get("owner", "")), group or "", stream or "",
-                     [str(f) for f in filters] if isinstance(filters, list) else [], [])
+                     [str(f) for f in filters] if isinstance(filters, list) else [], [], surrogates=surrogates)
+    if surrogates:
+        batch.owner, batch.log_group, batch.log_stream = (clean_text(batch.owner), clean_text(batch.log_group),
+                                                          clean_text(batch.log_stream))
     for index, raw in enumerate(raw_events):
         if not isinstance(raw, dict):
             batch.bad_events.append(f"logEvents[{index}] is not an object")
@@ -108,5 +116,7 @@ def _batch(document: dict[str, Any]) -> LogBatch:
             batch.bad_events.append(f"logEvents[{index}] needs a string message and an integer timestamp "
                                     f"(epoch ms, 0 to {MAX_TIMESTAMP_MS})")
             continue
+        if surrogates:
+            message = clean_text(message)
         batch.events.append(LogEvent(str(raw.get("id", "")), timestamp, message))
     return batch

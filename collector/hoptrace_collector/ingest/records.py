@@ -25,6 +25,7 @@ from hoptrace_collector.ingest.problems import Problems
 from hoptrace_collector.store.model import MAX_INT64, SpanRecord, SpanSource
 
 _SCALARS = frozenset({str, int, float, bool})
+TOO_DEEP = "[too deeply nested to store]"
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,16 @@ def _clean_slowly(attributes: dict[str, Any], limits: Limits, problems: Problems
             out[key] = _bounded(value, key, limits, problems)
         else:
             problems.add("bad_attribute", f"{key}: {type(value).__name__} value stored as JSON text")
-            out[key] = _bounded(json.dumps(value, default=str), key, limits, problems)
+            out[key] = _bounded(_json_text(value, key, problems), key, limits, problems)
     return out
+
+
+def _json_text(value: Any, key: str, problems: Problems) -> str:
+    try:
+        return json.dumps(value, default=str)
+    except RecursionError:  # nesting a decoder let through (OTLP builds values itself) but no encoder takes
+        problems.add("too_deep", f"{key}: value nests too deep to store; replaced by a marker")
+        return TOO_DEEP
 
 
 def _bounded(value: Any, key: str, limits: Limits, problems: Problems) -> Any:

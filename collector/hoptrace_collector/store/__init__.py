@@ -9,7 +9,7 @@ for boto3.
 
 from __future__ import annotations
 
-from hoptrace_collector.store.base import Store, StoreError
+from hoptrace_collector.store.base import Store, StoreError, UnstorableError
 from hoptrace_collector.store.model import (
     DlqMessage,
     FunctionStats,
@@ -24,7 +24,7 @@ from hoptrace_collector.store.model import (
 
 __all__ = [
     "DlqMessage", "FunctionStats", "InvocationRecord", "Outcome", "SpanRecord", "SpanSource", "Store",
-    "StoreError", "TraceFilter", "TraceSummary", "WriteResult", "open_store",
+    "StoreError", "TraceFilter", "TraceSummary", "UnstorableError", "WriteResult", "open_store",
 ]
 
 SCHEMES = ("sqlite", "dynamodb")

@@ -25,6 +25,12 @@ class StoreError(RuntimeError):
     """The store could not do what was asked (unreachable, locked past the retry budget, bad URL)."""
 
 
+class UnstorableError(StoreError):
+    """Something in the records themselves cannot be stored (text no encoder takes, a number past 64 bits,
+    an item past the backend's size limit): retrying the same batch would fail the same way, so the
+    collector isolates the records that cause it (ingest.quarantine) and stores the rest."""
+
+
 class Store(Protocol):
     url: str
 

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from hoptrace_collector.store import rules
-from hoptrace_collector.store.base import StoreError
+from hoptrace_collector.store.base import StoreError, UnstorableError
 from hoptrace_collector.store.dynamodb_io import DynamoCalls
 from hoptrace_collector.store.dynamodb_items import (
     TraceState,
@@ -116,6 +116,14 @@ class DynamoStore:
     # -- writing -------------------------------------------------------------------------------------
     def write(self, spans: Sequence[SpanRecord] = (), invocations: Sequence[InvocationRecord] = (),
               dlq: Sequence[DlqMessage] = ()) -> WriteResult:
+        try:
+            return self._write(spans, invocations, dlq)
+        except (UnicodeEncodeError, OverflowError) as exc:  # while items are built: the records, not the table
+            raise UnstorableError(f"DynamoDB store {self.table!r}: the batch holds a record that cannot be stored "
+                                  f"({type(exc).__name__}: {exc})") from exc
+
+    def _write(self, spans: Sequence[SpanRecord], invocations: Sequence[InvocationRecord],
+               dlq: Sequence[DlqMessage]) -> WriteResult:
         # A request whose invocation record (same write) names the trace needs no separate link item.
         linked = {(r.request_id, r.trace_id) for r in invocations if r.trace_id}
         written, unchanged = self._write_spans(spans, linked) if spans else (0, 0)

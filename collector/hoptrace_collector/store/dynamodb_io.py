@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from hoptrace_collector.store.base import StoreError
+from hoptrace_collector.store.base import StoreError, UnstorableError
 
 THROTTLING = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
                         "InternalServerError", "ServiceUnavailable", "LimitExceededException"})
@@ -52,6 +52,9 @@ class DynamoCalls:
                         continue
                     raise StoreError(f"DynamoDB {operation} on {self.table!r}: still throttled ({code}) after "
                                      f"{self.max_attempts} tries; the batch will be retried") from exc
+                if code == "ValidationException" and "size" in str(exc.response.get("Error", {}).get("Message")):
+                    raise UnstorableError(f"DynamoDB {operation} on {self.table!r}: an item is too large "
+                                          f"({exc.response['Error'].get('Message')})") from exc
                 if code == "ResourceNotFoundException":
                     raise StoreError(f"DynamoDB table {self.table!r} does not exist: deploy it, or open the store "
                                      "with create=1 (dynamodb://table?create=1)") from exc
@@ -59,6 +62,9 @@ class DynamoCalls:
                                  f"{exc.response.get('Error', {}).get('Message', exc)}") from exc
             except BotoCoreError as exc:
                 raise StoreError(f"DynamoDB {operation} on {self.table!r} failed: {exc}") from exc
+            except (UnicodeEncodeError, OverflowError) as exc:  # raised while the request is serialised
+                raise UnstorableError(f"DynamoDB {operation} on {self.table!r}: a record cannot be sent "
+                                      f"({type(exc).__name__}: {exc})") from exc
         raise AssertionError("unreachable: every attempt returns or raises")
 
     def conditional(self, operation: str, **kwargs: Any) -> bool:

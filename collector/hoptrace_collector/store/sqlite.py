@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from hoptrace_collector.store import rules
-from hoptrace_collector.store.base import StoreError
+from hoptrace_collector.store.base import StoreError, UnstorableError
 from hoptrace_collector.store.model import (
     DlqMessage,
     FunctionStats,
@@ -153,7 +153,10 @@ class SqliteStore:
                     _UPSERT_INVOCATION, rules.merge_invocation, InvocationRecord)
                 dlq_written = self._merge_rows(dlq, "dlq", DLQ_COLUMNS, ("queue", "message_id"), _UPSERT_DLQ,
                                                rules.merge_dlq, DlqMessage)
-        except (sqlite3.Error, OverflowError) as exc:  # OverflowError: an integer past SQLite's 64 bits
+        except (UnicodeEncodeError, OverflowError, sqlite3.DataError) as exc:  # the records, not the store
+            raise UnstorableError(f"sqlite store {self.path}: the batch holds a record SQLite cannot store "
+                                  f"({type(exc).__name__}: {exc})") from exc
+        except sqlite3.Error as exc:
             raise StoreError(f"sqlite store {self.path}: the batch was not stored ({exc})") from exc
         return WriteResult(written, unchanged, invocations_written, dlq_written)
 
