@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hoptrace_alerts import config as alert_config
+from hoptrace_cli import flags
 
 if TYPE_CHECKING:
     from hoptrace_alerts.view import StateRow
@@ -50,9 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="print the rules file with every default and its meaning (a starting point)")
     history = sub.add_parser("history", help="print the recorded transitions, newest first")
     _store_argument(history)
-    history.add_argument("--since", type=float, default=86_400, metavar="SECONDS",
+    history.add_argument("--since", type=flags.SECONDS, default=86_400, metavar="SECONDS",
                          help="how far back (default: one day)")
-    history.add_argument("--limit", type=int, default=50)
+    history.add_argument("--limit", type=flags.COUNT, default=50, help="transitions to print at most")
 
 
 def _store_argument(parser: argparse.ArgumentParser) -> None:

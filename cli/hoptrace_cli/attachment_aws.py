@@ -19,6 +19,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
+from hoptrace_cli import errors
 from hoptrace_cli.attachment import (
     FILTER_NAME,
     FILTER_PATTERN,
@@ -32,7 +33,6 @@ from hoptrace_cli.attachment import (
 PERMISSION_STATEMENT = "hoptrace-cloudwatch-logs"
 COLLECTOR_SERVICES = ("lambda", "kinesis", "firehose")  # what a subscription filter can deliver to
 WAITER_CONFIG = {"Delay": 2, "MaxAttempts": 150}
-DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException")
 
 
 @dataclass
@@ -79,9 +79,6 @@ def run_for_each(args: argparse.Namespace, command: str,
         if prepare:
             prepare(clients)
         names = select_functions(clients, args.function, args.all_with_tag)
-    except NoRegionError:
-        print(f"hoptrace {command}: no AWS region: pass --region or set AWS_REGION", file=sys.stderr)
-        return 2
     except (AttachError, ClientError, BotoCoreError, ValueError) as error:
         print(f"hoptrace {command}: {explain(error)}", file=sys.stderr)
         return 2
@@ -97,9 +94,8 @@ def run_for_each(args: argparse.Namespace, command: str,
             if not plan.empty and not args.dry_run:
                 applying = True
                 apply(clients, state, plan)
-        except NoCredentialsError:  # the same for every function: stop at the first
-            print(f"hoptrace {command}: no AWS credentials: set AWS_PROFILE, pass --profile, or run "
-                  "`aws configure` / `aws sso login`", file=sys.stderr)
+        except (NoCredentialsError, NoRegionError) as error:  # the same for every function: stop at the first
+            print(f"hoptrace {command}: {explain(error)}", file=sys.stderr)
             return 2
         except (AttachError, ClientError, BotoCoreError) as error:
             failed += 1
@@ -236,7 +232,7 @@ def explain(error: Exception) -> str:
     """One line: what failed, in which call, and the likely fix."""
     response = getattr(error, "response", None)
     if not response:
-        return str(error)
+        return errors.describe(error) or str(error)
     code = response.get("Error", {}).get("Code", "")
     message = response.get("Error", {}).get("Message", "")
     operation = getattr(error, "operation_name", "?")
@@ -244,7 +240,4 @@ def explain(error: Exception) -> str:
         return "function not found (check the name and --region)"
     if code == "ResourceNotFoundException" and operation == "GetLayerVersion":
         return f"layer version not found ({message}): check --layer-arn and --region"
-    if code in DENIED:
-        return (f"access denied for {operation} ({message}); the caller needs the IAM actions listed in the README "
-                "section 'Deploy to AWS'")
-    return f"{code} in {operation}: {message}"
+    return errors.describe(error) or f"{code} in {operation}: {message}"

@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from hoptrace_cli import flags
+
 ROOT = Path(__file__).resolve().parents[2]
 SUITES = {"startup": "benchmarks.startup", "size": "benchmarks.layer_size",
           "collector": "benchmarks.collector_bench", "dashboard": "benchmarks.dashboard_bench",
@@ -30,10 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # whole, so `hoptrace bench` without a suite would be refused.
     parser.add_argument("suite", nargs="*", type=_suite, default=DEFAULT_SUITES, metavar="SUITE",
                         help=f"which benchmarks to run: {', '.join(SUITES)} (default: all but {', '.join(OPT_IN)})")
-    parser.add_argument("--rounds", type=int, help="interleaved rounds per peer (cold starts); default: each suite's")
-    parser.add_argument("--warm", type=int, help="warm invocations per peer and handler; default: each suite's")
+    parser.add_argument("--rounds", type=flags.COUNT,
+                        help="interleaved rounds per peer (cold starts); default: each suite's")
+    parser.add_argument("--warm", type=flags.COUNT, help="warm invocations per peer and handler; default: each suite's")
     parser.add_argument("--quick", action="store_true", help="a short run on small inputs that proves the machinery")
-    parser.add_argument("--soak-seconds", type=float, help="soak: how long to hold the sustained rate (default 600)")
+    parser.add_argument("--soak-seconds", type=flags.SECONDS,
+                        help="soak: how long to hold the sustained rate (default 600)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.md",
                         help="where to write the Markdown report")
 

@@ -14,6 +14,7 @@ import os
 import sys
 import time
 
+from hoptrace_cli import flags
 from hoptrace_collector.config import CollectorConfig
 
 
@@ -23,17 +24,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     otlp = tasks.add_parser("serve-otlp", help="receive OTLP/HTTP spans (POST /v1/traces) into the store")
     otlp.add_argument("--store", default=config.store_url, help="store URL (default: %(default)s)")
     otlp.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
-    otlp.add_argument("--port", type=int, default=4318, help="port (default: %(default)s; 0 = any free port)")
+    otlp.add_argument("--port", type=flags.PORT, default=4318, help="port (default: %(default)s; 0 = any free port)")
     otlp.add_argument("--token", default=os.environ.get("HOPTRACE_OTLP_TOKEN"),
-                      help="bearer token senders must present (required off loopback; env HOPTRACE_OTLP_TOKEN)")
-    otlp.add_argument("--max-body-mb", type=float, default=8.0, help="largest request body (default: %(default)s)")
+                      help="bearer token senders must present, required off loopback "
+                           "(default: env HOPTRACE_OTLP_TOKEN)")
+    otlp.add_argument("--max-body-mb", type=flags.POSITIVE, default=8.0,
+                      help="largest request body (default: %(default)s)")
     dlq = tasks.add_parser("watch-dlq", help="peek at dead-letter queues once and record their messages")
     dlq.add_argument("--store", default=config.store_url, help="store URL (default: %(default)s)")
     dlq.add_argument("--queue-url", action="append", default=list(config.dlq_urls),
                      help="a DLQ to watch (repeatable; default: HOPTRACE_DLQ_URLS, else every queue redriven into)")
     retention = tasks.add_parser("retention", help="delete what started before a cutoff")
     retention.add_argument("--store", default=config.store_url, help="store URL (default: %(default)s)")
-    retention.add_argument("--older-than-days", type=float, required=True)
+    retention.add_argument("--older-than-days", type=flags.NON_NEGATIVE, required=True,
+                           help="delete traces that started more than this many days ago")
 
 
 def run(args: argparse.Namespace) -> int:

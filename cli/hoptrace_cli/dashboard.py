@@ -14,6 +14,7 @@ import signal
 import sys
 from typing import Any
 
+from hoptrace_cli import flags
 from hoptrace_cli.demo.rundir import latest_store_url
 
 DEFAULT_PORT = 8501
@@ -25,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: the newest `hoptrace demo` run)")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1; anything else requires --token)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any free)")
+    parser.add_argument("--port", type=flags.PORT, default=DEFAULT_PORT,
+                        help=f"port (default {DEFAULT_PORT}; 0: any free)")
     parser.add_argument("--token", default=None,
                         help="access token every page asks for (default: env HOPTRACE_DASHBOARD_TOKEN; "
                              "prefer the variable: a command line is visible to other users)")
@@ -53,15 +55,17 @@ def run(args: argparse.Namespace) -> int:
     if importlib.util.find_spec("streamlit") is None or importlib.util.find_spec("altair") is None:
         print("hoptrace dashboard needs its extra: pip install 'hoptrace[dashboard]'", file=sys.stderr)
         return 2
-    from hoptrace_dashboard.server import DashboardError, start_dashboard
+    from hoptrace_dashboard.server import DashboardError, check_exposure, start_dashboard
 
+    token = args.token or os.environ.get("HOPTRACE_DASHBOARD_TOKEN") or None
     store, problem = resolve_store(args.store)
     if store is None:
         print(f"hoptrace dashboard: {problem}", file=sys.stderr)
         return 2
-    token = args.token or os.environ.get("HOPTRACE_DASHBOARD_TOKEN") or None
-    print(f"hoptrace dashboard: starting on {args.host}:{args.port or 'any free port'} for {store} …", flush=True)
     try:
+        check_exposure(args.host, token)  # refused before anything says "starting"
+        print(f"hoptrace dashboard: starting on {args.host}:{args.port or 'any free port'} for {store} …",
+              flush=True)
         dashboard = start_dashboard(store, port=args.port, host=args.host, token=token)
     except DashboardError as exc:
         print(f"hoptrace dashboard: {exc}", file=sys.stderr)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import hoptrace
-from hoptrace_cli import layer_bytecode, layer_deps, layer_zip, layerdir
+from hoptrace_cli import flags, layer_bytecode, layer_deps, layer_zip, layerdir
 from hoptrace_cli.layer_deps import Target
 
 SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
@@ -72,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="the Python to compile bytecode with for VERSION, e.g. 3.13=/usr/bin/python3.13")
     build.add_argument("--require-bytecode", action="store_true",
                        help="fail instead of shipping sources only when a target Python is not on this machine")
-    build.add_argument("--max-unzipped-mb", type=float,
+    build.add_argument("--max-unzipped-mb", type=flags.POSITIVE,
                        help="size budget; default: [tool.hoptrace.layer] max_unzipped_mb in pyproject.toml")
     build.add_argument("--pyproject", type=Path, help="where to read the budget (default: the hoptrace checkout's)")
 

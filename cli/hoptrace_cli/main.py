@@ -6,9 +6,12 @@ local cloud's dependencies (moto) are not needed to use the others.
 
 from __future__ import annotations
 
-import argparse
 import importlib
+import os
 import sys
+
+from hoptrace_cli import errors
+from hoptrace_cli.flags import CommandParser
 
 # name -> (module with add_arguments(parser) and run(args) -> int, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -25,8 +28,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hoptrace", description="Distributed tracing for AWS Lambda.")
+def build_parser() -> CommandParser:
+    parser = CommandParser(prog="hoptrace", description="Distributed tracing for AWS Lambda.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_module, help_text) in SUBCOMMANDS.items():
         sub.add_parser(name, help=help_text, add_help=False)
@@ -51,10 +54,24 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    sub = argparse.ArgumentParser(prog=f"hoptrace {name}", description=help_text)
+    sub = CommandParser(prog=f"hoptrace {name}", description=help_text)
     module.add_arguments(sub)
     args = sub.parse_args(rest)
-    return int(module.run(args) or 0)
+    try:
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:
+        print(f"\nhoptrace {name}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if os.environ.get("HOPTRACE_DEBUG"):
+            raise
+        message = errors.describe(exc)
+        if message is not None:
+            print(f"hoptrace {name}: {message}", file=sys.stderr)
+            return 2
+        print(f"hoptrace {name}: unexpected error {type(exc).__name__}: {' '.join(str(exc).split())} "
+              "(a bug: rerun with HOPTRACE_DEBUG=1 for the traceback and report it)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ import threading
 import time
 from typing import Any
 
+from hoptrace_cli import flags
+
 from .cloud import LocalCloud
 from .config import LocalCloudConfig
 from .logstore import LogEvent
@@ -20,15 +22,15 @@ from .template import TemplateError
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--template", "-t", required=True, help="path of the SAM template.yaml")
-    parser.add_argument("--port", type=int, default=3000, help="port of the local API (0: any free port)")
+    parser.add_argument("--port", type=flags.PORT, default=3000, help="port of the local API (0: any free port)")
     parser.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE",
                         help="override a template parameter (repeatable)")
     parser.add_argument("--layer", action="append", default=[], metavar="ARN=DIR",
                         help="local directory for a layer the template references by ARN (repeatable)")
     parser.add_argument("--stack-name", default="local", help="AWS::StackName used in resource names")
-    parser.add_argument("--region", default="us-east-1")
-    parser.add_argument("--max-concurrency", type=int, default=10, help="workers per function at most")
-    parser.add_argument("--idle-timeout", type=float, default=300.0, help="seconds before idle workers stop")
+    parser.add_argument("--region", default="us-east-1", help="AWS::Region of the local resources")
+    parser.add_argument("--max-concurrency", type=flags.COUNT, default=10, help="workers per function at most")
+    parser.add_argument("--idle-timeout", type=flags.SECONDS, default=300.0, help="seconds before idle workers stop")
     parser.add_argument("--quiet", action="store_true", help="do not stream function logs")
 
 
@@ -72,7 +74,7 @@ def run(args: Any) -> int:
         stop.wait()
         print("\nstopping…", file=sys.stderr)
         return 0
-    except (TemplateError, MotoServerError, OSError) as exc:
+    except (TemplateError, MotoServerError) as exc:  # other known causes: hoptrace_cli.errors, after the stop
         print(f"hoptrace local: {exc}", file=sys.stderr)
         return 2
     finally:

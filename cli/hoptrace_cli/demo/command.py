@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hoptrace_cli import layerdir
+from hoptrace_cli import errors, flags, layerdir
 
 from . import shop
 from .rundir import DEFAULT_DATA_DIR, RunDir, new_run
@@ -29,39 +29,43 @@ RETRY_DELAYS = (1.0, 2.0)  # async retries (AWS: about 1 and 2 minutes), short s
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     run = parser.add_argument_group("run")
-    run.add_argument("--duration", type=float, default=None, metavar="SECONDS",
+    run.add_argument("--duration", type=flags.SECONDS, default=None, metavar="SECONDS",
                      help="send traffic this long, then print the summary and exit (default: until Ctrl-C)")
     run.add_argument("--no-dashboard", action="store_true", help="do not start the dashboard (headless)")
     run.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
                      help=f"where runs are kept, one folder each (default {DEFAULT_DATA_DIR}; env HOPTRACE_DEMO_DIR)")
-    run.add_argument("--port", type=int, default=3000, help="port of the local API (0: any free port)")
-    run.add_argument("--dashboard-port", type=int, default=8501, help="port of the dashboard (0: any free port)")
-    run.add_argument("--drain", type=float, default=30.0, metavar="SECONDS",
+    run.add_argument("--port", type=flags.PORT, default=3000, help="port of the local API (0: any free port)")
+    run.add_argument("--dashboard-port", type=flags.PORT, default=8501, help="port of the dashboard (0: any free port)")
+    run.add_argument("--drain", type=flags.SECONDS_OR_ZERO, default=30.0, metavar="SECONDS",
                      help="after traffic stops, wait at most this long for retries, DLQs and the collector")
-    run.add_argument("--report-every", type=float, default=10.0, metavar="SECONDS",
+    run.add_argument("--report-every", type=flags.SECONDS, default=10.0, metavar="SECONDS",
                      help="how often the rate(1 minute) schedules fire locally (reports, DLQ watcher)")
     traffic = parser.add_argument_group("traffic")
-    traffic.add_argument("--rate", type=float, default=4.0, help="requests per second between bursts")
-    traffic.add_argument("--burst-every", type=float, default=20.0, metavar="SECONDS", help="0: no bursts")
-    traffic.add_argument("--burst-size", type=int, default=12, help="requests sent at once in a burst")
-    traffic.add_argument("--bad-request-rate", type=float, default=0.05, help="share of invalid orders (400)")
-    traffic.add_argument("--poison-rate", type=float, default=0.02,
+    traffic.add_argument("--rate", type=flags.POSITIVE, default=4.0, help="requests per second between bursts")
+    traffic.add_argument("--burst-every", type=flags.SECONDS_OR_ZERO, default=20.0, metavar="SECONDS",
+                         help="0: no bursts")
+    traffic.add_argument("--burst-size", type=flags.COUNT, default=12, help="requests sent at once in a burst")
+    traffic.add_argument("--bad-request-rate", type=flags.FRACTION, default=0.05, help="share of invalid orders (400)")
+    traffic.add_argument("--poison-rate", type=flags.FRACTION, default=0.02,
                          help="share of poison orders that pass validation and end in the payments DLQ")
-    traffic.add_argument("--read-rate", type=float, default=0.15, help="share of GET /orders/{id}")
-    traffic.add_argument("--seed", type=int, default=None, help="make the traffic mix repeatable")
-    traffic.add_argument("--failure-burst-at", type=float, default=None, metavar="SECONDS",
+    traffic.add_argument("--read-rate", type=flags.FRACTION, default=0.15, help="share of GET /orders/{id}")
+    traffic.add_argument("--seed", type=int, default=None,
+                         help="make the traffic mix repeatable (default: a new mix each run)")
+    traffic.add_argument("--failure-burst-at", type=flags.SECONDS_OR_ZERO, default=None, metavar="SECONDS",
                          help="this many seconds in, send a burst of poison orders: payments' error rate spikes and "
                               "its DLQ grows, so the alerts fire (default: no burst)")
-    traffic.add_argument("--failure-burst-size", type=int, default=30, help="poison orders in the failure burst")
+    traffic.add_argument("--failure-burst-size", type=flags.COUNT, default=30,
+                         help="poison orders in the failure burst")
     alerts = parser.add_argument_group("alerts")
     alerts.add_argument("--alert-rules", type=Path, default=DEMO_ALERT_RULES, metavar="FILE",
                         help=f"the alert evaluator's rules (default: {DEMO_ALERT_RULES.name}, demo-sized windows)")
     alerts.add_argument("--alert-webhook-url", default="", metavar="URL",
                         help="also post alerts to this webhook (Slack incoming webhook or any JSON endpoint)")
     system = parser.add_argument_group("the services")
-    system.add_argument("--payment-failure-rate", type=float, default=0.1, help="share of declined payments")
-    system.add_argument("--payment-latency-ms", type=float, default=40.0, help="payment provider latency (mean)")
-    system.add_argument("--notification-failure-rate", type=float, default=0.2,
+    system.add_argument("--payment-failure-rate", type=flags.FRACTION, default=0.1, help="share of declined payments")
+    system.add_argument("--payment-latency-ms", type=flags.NON_NEGATIVE, default=40.0,
+                        help="payment provider latency (mean)")
+    system.add_argument("--notification-failure-rate", type=flags.FRACTION, default=0.2,
                         help="share of notification attempts that fail (async retries, then its DLQ)")
 
 
@@ -124,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         print("\nstopping now (second Ctrl-C)", file=sys.stderr)
         return 130
     except Exception as exc:  # the CLI's last word: one clear line, and everything stopped
-        print(f"hoptrace demo: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"hoptrace demo: {errors.describe(exc) or f'{type(exc).__name__}: {exc}'}", file=sys.stderr)
         return 1
     finally:
         print("stopping the local cloud…", file=sys.stderr, flush=True)

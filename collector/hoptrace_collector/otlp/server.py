@@ -39,6 +39,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def check_exposure(host: str, token: str | None) -> None:
+    """Refuse (ValueError) to listen off loopback without a token: anyone reaching the port could write spans."""
+    if not is_loopback(host) and not token:
+        raise ValueError(f"refusing to listen on {host} without a token: anyone reaching the port could write "
+                         "spans; pass --token (or HOPTRACE_OTLP_TOKEN), or bind 127.0.0.1")
+
+
 class HttpProblem(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -50,9 +57,7 @@ class OtlpReceiver:
 
     def __init__(self, store: Store, host: str = "127.0.0.1", port: int = DEFAULT_PORT, token: str | None = None,
                  max_body_bytes: int = MAX_BODY_BYTES, limits: Limits = DEFAULT_LIMITS) -> None:
-        if not is_loopback(host) and not token:
-            raise ValueError(f"refusing to listen on {host} without a token: anyone reaching the port could write "
-                             "spans; pass --token (or HOPTRACE_OTLP_TOKEN), or bind 127.0.0.1")
+        check_exposure(host, token)
         self.store = store
         self.token = token
         self.max_body_bytes = max_body_bytes
@@ -196,6 +201,7 @@ def serve_otlp(store_url: str, host: str = "127.0.0.1", port: int = DEFAULT_PORT
     """Receive OTLP/HTTP spans into the store at `store_url` until interrupted."""
     from hoptrace_collector.store import open_store
 
+    check_exposure(host, token)  # before the store is created or anything printed
     store = open_store(store_url)
     receiver = OtlpReceiver(store, host, port, token, max_body_bytes)
     print(f"hoptrace OTLP receiver on {receiver.url} -> {store.url}", flush=True)
