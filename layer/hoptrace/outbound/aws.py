@@ -15,7 +15,7 @@ from botocore.client import BaseClient
 from opentelemetry import trace
 
 from hoptrace import health
-from hoptrace.outbound import events, lmbd, sns, sqs
+from hoptrace.outbound import dynamodb, events, kinesis, lmbd, s3, sns, sqs
 from hoptrace.propagation import format_traceparent, format_xray
 from hoptrace.tracing import Tracing
 
@@ -29,6 +29,9 @@ INJECTORS: dict[tuple[str, str], Injector] = {
     ("events", "PutEvents"): events.put_events,
     ("lambda", "Invoke"): lmbd.invoke,
 }
+# Per-service attribute recorders: `request_attributes(operation, params)` before the call and
+# `response_attributes(operation, params, response)` after it, set on the call's client span.
+RECORDERS: dict[str, Any] = {"s3": s3, "dynamodb": dynamodb, "kinesis": kinesis}
 _installed = False
 
 
@@ -42,6 +45,18 @@ def _inject(client: Any, operation: str, params: Any) -> None:
     sampled = context.trace_flags.sampled
     injector(params, format_traceparent(context.trace_id, context.span_id, sampled),
              format_xray(context.trace_id, context.span_id, sampled))
+
+
+def _record(recorder: Callable[..., dict[str, Any]], operation: str, *args: Any) -> None:
+    """Attributes of one call onto its client span; never raises into the user's call."""
+    try:
+        if not all(isinstance(a, dict) for a in args):
+            return
+        span = trace.get_current_span()
+        if span.is_recording():
+            span.set_attributes(recorder(operation, *args))
+    except Exception as error:
+        health.swallow(f"record.{operation}", error)
 
 
 def _quiet(loader: Callable[[], Any]) -> Callable[[], Any]:
@@ -68,7 +83,13 @@ def install(tracing: Tracing) -> None:
             _inject(self, operation_name, api_params)
         except Exception as error:
             health.swallow(f"inject.{operation_name}", error)
-        return original(self, operation_name, api_params)
+        recorder = RECORDERS.get(self.meta.service_model.service_name)
+        if recorder is None:
+            return original(self, operation_name, api_params)
+        _record(recorder.request_attributes, operation_name, api_params)
+        response = original(self, operation_name, api_params)
+        _record(recorder.response_attributes, operation_name, api_params, response)
+        return response
 
     BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
 
