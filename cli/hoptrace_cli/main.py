@@ -62,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"\nhoptrace {name}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `hoptrace try | head`: the reader left; say nothing, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as exc:
         if os.environ.get("HOPTRACE_DEBUG"):
             raise

@@ -150,4 +150,7 @@ def _response(active: Active, result: dict[str, Any]) -> None:
                 record_span.set_attribute(semconv.BATCH_ITEM_FAILED, True)
                 record_span.set_status(Status(StatusCode.ERROR, "reported in batchItemFailures"))
         span.set_attribute("hoptrace.batch_item_failures", len(failed))
-        span.set_status(Status(StatusCode.ERROR, f"{len(failed)} of {len(active.records)} records failed"))
+        named = sorted(str(item) for item in failed if item in active.records)
+        which = ", ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
+        span.set_status(Status(StatusCode.ERROR, f"{len(failed)} of {len(active.records)} records failed: the "
+                                                 f"handler returned {which or 'them'} in batchItemFailures"))

@@ -188,7 +188,9 @@ def test_partial_batch_failures_mark_failed_records() -> None:
     records = {s["attributes"].get("messaging.message.id"): s for s in spans if s["kind"] == "consumer"}
     assert records["11111111-0000-4000-8000-000000000002"]["status"]["code"] == "error"
     assert records["11111111-0000-4000-8000-000000000001"]["status"]["code"] == "unset"
-    assert invocation_span(spans)["status"] == {"code": "error", "message": "1 of 3 records failed"}
+    # AND the invocation's status says which record failed and why
+    assert invocation_span(spans)["status"] == {"code": "error", "message": "1 of 3 records failed: the handler "
+                                                "returned 11111111-0000-4000-8000-000000000002 in batchItemFailures"}
 
 
 def test_user_spans_and_botocore_spans_join_the_invocation() -> None:
