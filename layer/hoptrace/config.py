@@ -29,6 +29,8 @@ class Config:
     max_attribute_length: int = 4096
     redacted_headers: frozenset[str] = DEFAULT_REDACTED_HEADERS
     redacted_keys: frozenset[str] = DEFAULT_REDACTED_KEYS
+    redact_allowed: frozenset[str] = frozenset()
+    max_output_bytes: int = 1024 * 1024
     otlp_endpoint: str | None = None
     otlp_timeout_s: float = 1.0
     trace_http: bool = True
@@ -49,6 +51,8 @@ class Config:
             max_attribute_length=int(env_number(env, "HOPTRACE_MAX_ATTRIBUTE_LENGTH", 4096, 64, 65536)),
             redacted_headers=DEFAULT_REDACTED_HEADERS | env_names(env, "HOPTRACE_REDACT_HEADERS"),
             redacted_keys=DEFAULT_REDACTED_KEYS | env_names(env, "HOPTRACE_REDACT_KEYS"),
+            redact_allowed=env_names(env, "HOPTRACE_REDACT_ALLOW"),
+            max_output_bytes=int(env_number(env, "HOPTRACE_MAX_OUTPUT_BYTES", 1024 * 1024, 64 * 1024, 32 * 1024 * 1024)),
             otlp_endpoint=env.get("HOPTRACE_OTLP_ENDPOINT") or None,
             otlp_timeout_s=env_number(env, "HOPTRACE_OTLP_TIMEOUT", 1.0, 0.05, 30.0),
             trace_http=env_bool(env, "HOPTRACE_TRACE_HTTP", True),

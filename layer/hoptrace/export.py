@@ -14,7 +14,7 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
-from hoptrace import health, wire
+from hoptrace import health, output
 
 _KIND = {SpanKind.INTERNAL: "internal", SpanKind.SERVER: "server", SpanKind.CLIENT: "client",
          SpanKind.PRODUCER: "producer", SpanKind.CONSUMER: "consumer"}
@@ -54,12 +54,15 @@ def to_wire(span: ReadableSpan) -> dict[str, Any]:
 
 
 def write(spans: Sequence[ReadableSpan], resource: dict[str, Any], otlp_endpoint: str | None = None,
-          otlp_timeout_s: float = 1.0) -> int:
-    """Print the invocation's lines; returns the bytes written. Never raises."""
+          otlp_timeout_s: float = 1.0, limits: output.OutputLimits = output.DEFAULT_LIMITS) -> int:
+    """Print the invocation's lines (scrubbed and capped by `hoptrace.output`); returns the bytes written.
+
+    Never raises.
+    """
     try:
         wire_spans = [to_wire(s) for s in spans]
         counts = health.drain()
-        lines = wire.encode(wire_spans, resource, counts or None)
+        lines = output.lines(wire_spans, resource, counts or None, limits)
     except Exception as error:
         health.swallow("export.encode", error)
         return 0

@@ -90,3 +90,9 @@ AUTHORIZER_TYPE = "hoptrace.authorizer.type"
 LINK_PRODUCED = "hoptrace.link.produced"
 LINK_CONSUMED = "hoptrace.link.consumed"
 PENDING = "hoptrace.pending"  # written by the timeout watchdog before the invocation ended
+# Written by the layer when an invocation's output passed HOPTRACE_MAX_OUTPUT_BYTES (see hoptrace.output)
+OUTPUT_TRUNCATED = "hoptrace.output.truncated"
+OUTPUT_DROPPED_EVENTS = "hoptrace.output.dropped_events"
+OUTPUT_CUT_ATTRIBUTES = "hoptrace.output.cut_attributes"
+OUTPUT_DROPPED_SPANS = "hoptrace.output.dropped_spans"
+OUTPUT_DROPPED_BYTES = "hoptrace.output.dropped_bytes"

@@ -21,7 +21,7 @@ import threading
 import time
 from typing import Any
 
-from hoptrace import health, semconv, wire
+from hoptrace import health, output, semconv
 from hoptrace.export import to_wire
 
 _pending: tuple[Any, Any, dict[str, Any]] | None = None  # (tracing, active invocation, resource)
@@ -69,7 +69,7 @@ def _on_alarm(signum: int, frame: Any) -> None:
             snapshot["status"] = {"code": "error", "message": "still running shortly before the function's timeout"}
             snapshot["attributes"][semconv.PENDING] = True
             spans.append(snapshot)
-        _write(wire.encode(spans, resource, health.drain() or None))
+        _write(output.lines(spans, resource, health.drain() or None))
     except Exception as error:
         health.swallow("watchdog", error)
 

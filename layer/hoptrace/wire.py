@@ -38,24 +38,30 @@ class WireError(ValueError):
     """A line that is not valid hoptrace wire format; the message says what and where."""
 
 
-def _dumps(value: Any) -> str:
+def dumps(value: Any) -> str:
+    """A span or resource as wire JSON: compact, ASCII (so characters are bytes)."""
     return json.dumps(value, separators=(",", ":"), default=str)
 
 
 def encode(spans: list[dict[str, Any]], resource: dict[str, Any], health: dict[str, int] | None = None,
            max_bytes: int = MAX_LINE_BYTES) -> list[str]:
     """Lines to print for one invocation; each line is complete on its own."""
-    resource_json = _dumps(resource)
+    return encode_texts([dumps(span) for span in spans], resource, health, max_bytes)
+
+
+def encode_texts(texts: list[str], resource: dict[str, Any], health: dict[str, int] | None = None,
+                 max_bytes: int = MAX_LINE_BYTES) -> list[str]:
+    """`encode` for spans already rendered as JSON text (so a caller that measured them renders once)."""
+    resource_json = dumps(resource)
     head = f'{{"v":{VERSION},"resource":{resource_json}'
     if health:
-        head += ',"health":' + _dumps({"errors": health})
+        head += ',"health":' + dumps({"errors": health})
     head += ',"spans":['
     budget = max_bytes - len(PREFIX) - len(head) - 2
     lines: list[str] = []
     chunk: list[str] = []
     size = 0
-    for span in spans:
-        text = _dumps(span)
+    for text in texts:
         if chunk and size + len(text) + 1 > budget:
             lines.append(PREFIX + head + ",".join(chunk) + "]}")
             chunk, size = [], 0

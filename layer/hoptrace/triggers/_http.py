@@ -7,7 +7,7 @@ from typing import Any
 from hoptrace import semconv
 from hoptrace.carriers import ContextFinder, lower_keys
 from hoptrace.config import Config
-from hoptrace.redaction import REDACTED, redact_query_string
+from hoptrace.redaction import redact_header, redact_query_string
 from hoptrace.triggers.model import Invocation
 
 
@@ -48,9 +48,7 @@ def http_invocation(
         attributes[semconv.CLIENT_ADDRESS] = source_ip
     if config.capture_payload:
         for name, value in lowered.items():
-            attributes[semconv.HTTP_REQUEST_HEADER + name] = (
-                REDACTED if name in config.redacted_headers else str(value)
-            )
+            attributes[semconv.HTTP_REQUEST_HEADER + name] = redact_header(name, value, config.redacted_headers)
     return Invocation(
         trigger=trigger,
         name=f"{method} {route}",

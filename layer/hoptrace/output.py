@@ -1,0 +1,150 @@
+"""What the layer prints for one invocation: scrubbed, held to a byte budget, encoded as wire lines.
+
+Engine-free (wire dicts in, lines out), so every engine and the timeout watchdog print through
+`lines`. One invocation could otherwise print without bound (64 events x 32 attributes x 4 KiB is
+~8 MiB for one span), and the collector refuses a batch over 32 MiB, so one such invocation would
+cost the spans beside it. Each invocation's output is held to `max_bytes`
+(`HOPTRACE_MAX_OUTPUT_BYTES`, 1 MiB by default). Every span's structure (ids, parent, name, kind,
+times, status) is kept; what goes, biggest spans first, step by step until the output fits:
+
+1. events past the first `KEEP_EVENTS`;
+2. long attribute values (span, event and link attributes cut to `CUT_CHARS`);
+3. every remaining event;
+4. last, whole child spans (never a root or an invocation's own span).
+
+Each span that lost something says so (`hoptrace.output.*` attributes), and the line's `health`
+counts it (`output.capped`, `output.dropped_events`, `output.cut_attributes`, `output.dropped_spans`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hoptrace import semconv, wire
+from hoptrace.config import CONFIG, Config
+from hoptrace.scrub import scrub
+
+KEEP_EVENTS = 8
+CUT_CHARS = 256
+DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class OutputLimits:
+    max_bytes: int = DEFAULT_MAX_OUTPUT_BYTES  # all lines of one invocation
+    max_attribute_chars: int = 4096  # one string value
+    line_bytes: int = wire.MAX_LINE_BYTES  # one line (CloudWatch Logs caps an event at 256 KiB)
+
+
+def limits(config: Config) -> OutputLimits:
+    return OutputLimits(config.max_output_bytes, config.max_attribute_length)
+
+
+DEFAULT_LIMITS = limits(CONFIG)
+
+
+def lines(spans: list[dict[str, Any]], resource: dict[str, Any], health: dict[str, int] | None = None,
+          limits: OutputLimits = DEFAULT_LIMITS) -> list[str]:
+    """The lines to print for these finished wire spans (changed in place: scrubbed and capped)."""
+    counts: Counter[str] = scrub(spans, resource, limits.max_attribute_chars)
+    texts = [wire.dumps(span) for span in spans]
+    if sum(map(len, texts)) > limits.max_bytes:
+        spans[:], texts = cap(spans, texts, limits.max_bytes, counts)
+    if health:
+        counts.update(health)
+    return wire.encode_texts(texts, resource, dict(counts) or None, limits.line_bytes)
+
+
+def cap(spans: list[dict[str, Any]], texts: list[str], max_bytes: int,
+        counts: Counter[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Spans (and their texts) shrunk to fit `max_bytes` together, as the module docstring orders."""
+    counts["output.capped"] += 1
+    total = sum(map(len, texts))
+    order = sorted(range(len(spans)), key=lambda i: -len(texts[i]))
+    steps: tuple[Callable[[dict[str, Any]], tuple[str, int]], ...] = (_trim_events, _cut_attributes, _drop_events)
+    for step in steps:
+        for index in order:
+            if total <= max_bytes:
+                break
+            what, lost = step(spans[index])
+            if lost:
+                counts[f"output.{what}"] += lost
+                _mark(spans[index], what, lost)
+                text = wire.dumps(spans[index])
+                total += len(text) - len(texts[index])
+                texts[index] = text
+    if total <= max_bytes:
+        return spans, texts
+    keep = [True] * len(spans)
+    dropped = 0
+    for index in order:
+        if total <= max_bytes:
+            break
+        if not _is_root(spans[index]):
+            keep[index] = False
+            total -= len(texts[index])
+            dropped += 1
+    counts["output.dropped_spans"] += dropped
+    kept = [i for i in range(len(spans)) if keep[i]]
+    for index in kept:
+        if _is_root(spans[index]) and dropped:
+            _mark(spans[index], "dropped_spans", dropped)
+            texts[index] = wire.dumps(spans[index])
+            break
+    return [spans[i] for i in kept], [texts[i] for i in kept]
+
+
+def _is_root(span: dict[str, Any]) -> bool:
+    attributes = span.get("attributes") or {}
+    return span.get("parent_id") is None or semconv.FAAS_INVOCATION_ID in attributes or bool(
+        attributes.get(semconv.PENDING))
+
+
+_MARKS = {"dropped_events": semconv.OUTPUT_DROPPED_EVENTS, "cut_attributes": semconv.OUTPUT_CUT_ATTRIBUTES,
+          "dropped_spans": semconv.OUTPUT_DROPPED_SPANS}
+
+
+def _mark(span: dict[str, Any], what: str, lost: int) -> None:
+    attributes = span.setdefault("attributes", {})
+    attributes[semconv.OUTPUT_TRUNCATED] = True
+    name = _MARKS[what]
+    previous = attributes.get(name)
+    attributes[name] = lost + (previous if type(previous) is int else 0)
+
+
+def _trim_events(span: dict[str, Any]) -> tuple[str, int]:
+    events = span.get("events") or []
+    if len(events) <= KEEP_EVENTS:
+        return "dropped_events", 0
+    span["events"] = events[:KEEP_EVENTS]
+    return "dropped_events", len(events) - KEEP_EVENTS
+
+
+def _drop_events(span: dict[str, Any]) -> tuple[str, int]:
+    events = span.pop("events", None) or []
+    return "dropped_events", len(events)
+
+
+def _cut_attributes(span: dict[str, Any]) -> tuple[str, int]:
+    cut = _cut(span.get("attributes"))
+    for key in ("events", "links"):
+        for item in span.get(key) or ():
+            cut += _cut(item.get("attributes"))
+    return "cut_attributes", cut
+
+
+def _cut(attributes: Any) -> int:
+    if not isinstance(attributes, dict):
+        return 0
+    cut = 0
+    for name, value in attributes.items():
+        if isinstance(value, str) and len(value) > CUT_CHARS:
+            attributes[name] = value[:CUT_CHARS] + "...[cut]"
+            cut += 1
+        elif isinstance(value, list) and len(str(value)) > CUT_CHARS:
+            attributes[name] = [v[:CUT_CHARS] if isinstance(v, str) else v for v in value[:8]]
+            cut += 1
+    return cut
