@@ -52,7 +52,7 @@ class Config:
             redacted_headers=DEFAULT_REDACTED_HEADERS | env_names(env, "HOPTRACE_REDACT_HEADERS"),
             redacted_keys=DEFAULT_REDACTED_KEYS | env_names(env, "HOPTRACE_REDACT_KEYS"),
             redact_allowed=env_names(env, "HOPTRACE_REDACT_ALLOW"),
-            max_output_bytes=int(env_number(env, "HOPTRACE_MAX_OUTPUT_BYTES", 1024 * 1024, 64 * 1024, 32 * 1024 * 1024)),
+            max_output_bytes=int(env_number(env, "HOPTRACE_MAX_OUTPUT_BYTES", 2**20, 2**16, 2**25)),
             otlp_endpoint=env.get("HOPTRACE_OTLP_ENDPOINT") or None,
             otlp_timeout_s=env_number(env, "HOPTRACE_OTLP_TIMEOUT", 1.0, 0.05, 30.0),
             trace_http=env_bool(env, "HOPTRACE_TRACE_HTTP", True),

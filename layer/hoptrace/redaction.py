@@ -48,8 +48,10 @@ PAIR_NAMES = frozenset({"key"})  # sensitive as a query parameter or `key=...` i
 _WHOLE_NAMES = EXACT_NAMES | PAIR_NAMES
 DEFAULT_ALLOWED = frozenset({  # counts and versions that merely share a family word
     "maxtokens", "inputtokens", "outputtokens", "prompttokens", "completiontokens", "totaltokens",
-    "tokencount", "tokenusage", "signatureversion", "sessioncount",
+    "tokencount", "tokenusage", "signatureversion", "sessioncount", "secretid", "secretarn", "secretname",
+    "tokentype", "authtype", "authorizertype", "authorizer",
 })
+_GENERIC_LEAVES = frozenset({"id", "value", "key", "string", "data", "text"})
 _CACHE_SIZE = 4096  # names and short texts repeat across invocations (ARNs, routes, user agents)
 _CACHED_TEXT = 200
 _NORMALISE = re.compile(r"[-_.\s]+")
@@ -86,6 +88,7 @@ class Rules:
     _scan_any_case: re.Pattern[str] = field(init=False, repr=False, compare=False)
     _cache: dict[str, bool] = field(init=False, repr=False, compare=False, default_factory=dict)
     _texts: dict[str, str] = field(init=False, repr=False, compare=False, default_factory=dict)
+    _attribute_cache: dict[str, bool] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         extra = ["_".join(re.escape(word) for word in _NORMALISE.split(name) if word) for name in sorted(self.extra)]
@@ -193,11 +196,26 @@ class Rules:
             return query
         return urlencode(cleaned, safe="[]")
 
+    def attribute_sensitive(self, name: str) -> bool:
+        """For a dotted attribute name the last part decides (`hoptrace.authorizer.type` is no secret,
+        `http.request.header.x-api-key` is); a generic last part joins the one before (`app.session.id`)."""
+        hit = self._attribute_cache.get(name)
+        if hit is None:
+            parts = name.rsplit(".", 2)
+            leaf = parts[-1]
+            if len(parts) > 1 and normalise(leaf) in _GENERIC_LEAVES:
+                leaf = parts[-2] + "_" + leaf
+            hit = self.sensitive(leaf)
+            if len(self._attribute_cache) >= _CACHE_SIZE:
+                self._attribute_cache.clear()
+            self._attribute_cache[name] = hit
+        return hit
+
     def value(self, name: str, value: Any) -> Any:
-        """An attribute or header value as written: masked when its name is sensitive, free text cleaned."""
+        """An attribute value as written: masked when its name is sensitive, free text cleaned."""
         if isinstance(value, bool) or value is None:
             return value  # `"session": true` is a flag, not a secret
-        if self.sensitive(name):
+        if self.attribute_sensitive(name):
             return REDACTED
         if isinstance(value, str):
             return self.text(value)

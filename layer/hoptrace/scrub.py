@@ -113,7 +113,7 @@ class Scrubber:
         return self.rules.text(self.text(capture(value, frozenset(), frozenset(), self.max_chars)))
 
     def _list(self, key: str, values: list[Any] | tuple[Any, ...]) -> Any:
-        if self.rules.sensitive(key):
+        if self.rules.attribute_sensitive(key):
             return self.rules.value(key, values)
         items = []
         for item in values[:MAX_LIST_ITEMS]:

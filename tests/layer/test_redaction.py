@@ -112,7 +112,7 @@ def family_names(draw: st.DrawFn) -> str:
     """Any spelling of a family member: case, separators, prefixes and suffixes."""
     family = draw(_SEPARATORS).join(draw(_FAMILY_WORDS))  # "api key" is a name in prose, too
     joiner = draw(_SEPARATORS.filter(lambda s: s != " "))  # … but "api key id" is prose, not a name
-    words = [draw(_AFFIX), family, draw(st.sampled_from(["", "id", "value", "header"]))]
+    words = [draw(_AFFIX), family, draw(st.sampled_from(["", "value", "header", "string"]))]
     name = joiner.join(w for w in words if w)
     return draw(st.sampled_from([name, name.upper(), name.title(), name.lower()]))
 
