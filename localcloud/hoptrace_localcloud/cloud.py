@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
+from .apis import HTTP_API, REST_API
 from .apiserver import ApiServer
 from .asyncinvoke import AsyncInvoker, Destinations
 from .config import LocalCloudConfig
 from .diagnostics import Diagnostics
-from .functions import FunctionSpec, LayerSpec, function_spec, layer_spec
+from .functions import FunctionSpec, LayerSpec, function_spec, layer_spec, write_inline_code
 from .hooks import HookServer
 from .logmirror import LogMirror
 from .logstore import LogEvent, LogStore
@@ -22,20 +25,22 @@ from .motoserver import DUMMY_CREDENTIALS, MotoServer, client_factory
 from .pool import FunctionPool, Invocation
 from .provisioning import Provisioner
 from .resources import ResourceInfo, build_scope, creation_order, included, resolve_properties
+from .samtranslate import Translation, TranslationError, local_artifact, origin_of, translate
 from .schedules import Scheduler
 from .statemachines import TYPES as STATE_MACHINE_TYPES
 from .statemachines import StateMachines
 from .stepfunctions import api as stepfunctions_api
 from .stepfunctions.service import Execution, StepFunctionsService
 from .stepfunctions.tasks import TaskRunner
-from .template import Template, load_template
+from .template import Template, TemplateError, load_template
 from .triggers import TriggerSummary, TriggerWiring
 
-FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
-LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
-API_TYPES = ("AWS::Serverless::Api", "AWS::Serverless::HttpApi")
-# Function properties that only matter for permissions or deployment, never resolved locally.
-_UNRESOLVED_FUNCTION_PROPS = ("Policies", "Role", "Events", "DeploymentPreference", "Tags")
+FUNCTION_TYPE = "AWS::Lambda::Function"
+LAYER_TYPE = "AWS::Lambda::LayerVersion"
+API_TYPES = (REST_API, HTTP_API)
+# Function properties never resolved as a whole: permissions, tags, the code location (mapped back to a local
+# directory) and the environment (resolved variable by variable).
+_UNRESOLVED_FUNCTION_PROPS = ("Role", "Tags", "Code", "Environment")
 
 
 class LocalCloud:
@@ -55,6 +60,8 @@ class LocalCloud:
         self._api: ApiServer | None = None
         self._invoker: AsyncInvoker | None = None
         self._client: Any = None
+        self._inline_root: Path | None = None
+        self.translation = Translation({})
         self._hooks: HookServer | None = None
         self.stepfunctions: StepFunctionsService | None = None
 
@@ -75,11 +82,24 @@ class LocalCloud:
 
     def _start(self) -> None:
         cfg = self.config
-        template = load_template(self.template_path, cfg.parameters)
+        source = load_template(self.template_path, cfg.parameters)
         self._hooks = HookServer()
         self._stoppables.append(self._hooks)
         self._moto = MotoServer(hooks=self._hooks.targets(stepfunctions_api.TARGETS))
-        self.endpoint_url = self._moto.start()
+        # The moto server starts (a subprocess) while SAM translates the template here.
+        self._moto.launch()
+        try:
+            self.translation = translate(source.document, source.parameters, source.base_dir, cfg.region)
+        except TranslationError as exc:
+            raise TemplateError(f"{self.template_path}: SAM cannot translate the template: {exc}") from None
+        self.diagnostics.origin = lambda lid: origin_of(self.translation, lid)
+        document = self.translation.document
+        template = Template(path=source.path, parameters=source.parameters,
+                            resources=document.get("Resources") or {}, conditions=document.get("Conditions") or {},
+                            outputs=document.get("Outputs") or {}, document=document)
+        for res in template.resources.values():
+            res["Properties"] = res.get("Properties") or {}
+        self.endpoint_url = self._moto.wait_ready()
         self._client = client_factory(self.endpoint_url, cfg.region)
         self.stepfunctions = StepFunctionsService(
             cfg.region, cfg.account_id, TaskRunner(cfg.region, self._invoke_task, self._client), self._client,
@@ -95,8 +115,8 @@ class LocalCloud:
         provisioner = Provisioner(self._client, cfg.region, cfg.account_id, cfg.stack_name, self.diagnostics)
         scope = build_scope(template, cfg.region, cfg.account_id, cfg.stack_name)
         scope.refs, scope.attributes = {}, {}
-        scope.attribute_fallback = lambda lid, attr: (
-            provisioner.arn("iam", f"role/{lid}") if attr == "Arn" else None)
+        scope.attribute_fallback = lambda lid, attr: (  # IAM roles (SAM generates them) are not created here
+            f"arn:aws:iam::{cfg.account_id}:role/{lid}" if attr == "Arn" else None)
         active = {lid: res for lid, res in template.resources.items() if included(template, res, scope)}
         template.resources = active
         layers = self._register_compute(template, provisioner, scope)
@@ -110,12 +130,15 @@ class LocalCloud:
             if info is not None:
                 info.properties = props
                 self._register(scope, info)
+        for original, generated in self.translation.renamed.items():
+            if generated in self.resources:
+                self.resources[original] = self.resources[generated]
         specs = self._function_specs(template, scope, layers)
         for spec in specs:
             self.functions[spec.logical_id] = FunctionPool(spec, self.logs, self.endpoint_url, cfg.region,
                                                            DUMMY_CREDENTIALS, cfg.max_concurrency,
                                                            enforce_memory=cfg.enforce_memory_limit)
-        self._start_services(template, scope, provisioner, specs, state_machines)
+        self._start_services(template, scope, provisioner, state_machines)
 
     def _register(self, scope: Any, info: ResourceInfo) -> None:
         self.resources[info.logical_id] = info
@@ -125,30 +148,27 @@ class LocalCloud:
     def _register_compute(self, template: Template, p: Provisioner, scope: Any) -> dict[str, LayerSpec]:
         """Functions, layers and APIs have no moto resource; their names and ARNs come first so anything
         may reference them."""
-        endpoint = {"RootResourceId": "root", "ApiEndpoint": self.api_url}
-        for lid in ("ServerlessRestApi", "ServerlessHttpApi"):
-            self._register(scope, ResourceInfo(lid, "implicit", lid.lower(), dict(endpoint)))
         layers: dict[str, LayerSpec] = {}
         for lid, res in template.resources.items():
             rtype, props = res["Type"], res["Properties"]
-            if rtype in FUNCTION_TYPES:
+            if rtype == FUNCTION_TYPE:
                 name = str(resolve_properties(lid, props, scope, self.diagnostics, ("FunctionName",)).get(
                     "FunctionName") or f"{p.stack_name}-{lid}")[:64]
                 arn = p.arn("lambda", f"function:{name}")
                 self._register(scope, ResourceInfo(lid, rtype, name, {"Arn": arn, "FunctionName": name}))
-            elif rtype in LAYER_TYPES:
+            elif rtype == LAYER_TYPE:
                 name = str(props.get("LayerName") or f"{p.stack_name}-{lid}")
                 arn = p.arn("lambda", f"layer:{name}:1")
                 self._register(scope, ResourceInfo(lid, rtype, arn, {"Arn": arn}))
-                content = props.get("ContentUri") if rtype == LAYER_TYPES[0] else None
-                if isinstance(content, str) and (template.base_dir / content).is_dir():
-                    layers[arn] = layer_spec(arn, (template.base_dir / content).resolve(), res.get("Metadata"))
+                content = local_artifact(self.translation, props.get("Content"))
+                if content is not None and content.is_dir():
+                    layers[arn] = layer_spec(arn, content, res.get("Metadata"))
                 else:
                     self.diagnostics.unsupported(lid, "ContentUri", "not a local directory; layer not attached")
             elif rtype in API_TYPES:
-                props = resolve_properties(lid, props, scope, self.diagnostics, ("StageName",
-                                                                                  "PayloadFormatVersion"))
-                self._register(scope, ResourceInfo(lid, rtype, lid.lower(), dict(endpoint), props))
+                api_id = lid.lower()
+                self._register(scope, ResourceInfo(lid, rtype, api_id, {
+                    "RootResourceId": "root", "ApiEndpoint": self.api_url, "ApiId": api_id}))
         for key, directory in self.config.layer_dirs.items():
             layers[key] = layer_spec(key, Path(directory).resolve(), {"BuildMethod": "python"})
         return layers
@@ -159,23 +179,34 @@ class LocalCloud:
             props = resolve_properties(lid, res["Properties"], scope, self.diagnostics)
             invoke_configs[str(props.get("FunctionName"))] = props
         specs = []
-        for lid, res in template.of_type(*FUNCTION_TYPES).items():
-            props = {k: v for k, v in res["Properties"].items() if k not in _UNRESOLVED_FUNCTION_PROPS}
-            props = resolve_properties(lid, props, scope, self.diagnostics)
-            props["Events"] = resolve_properties(lid, res["Properties"].get("Events") or {}, scope, self.diagnostics)
+        for lid, res in template.of_type(FUNCTION_TYPE).items():
+            raw = res["Properties"]
+            props = resolve_properties(lid, {k: v for k, v in raw.items() if k not in _UNRESOLVED_FUNCTION_PROPS},
+                                       scope, self.diagnostics)
+            variables = (raw.get("Environment") or {}).get("Variables")
+            if isinstance(variables, dict):  # one unresolvable variable costs only itself
+                props["Environment"] = {"Variables": resolve_properties(f"{lid}.Environment.Variables", variables,
+                                                                        scope, self.diagnostics)}
             info = self.resources[lid]
-            if res["Type"] == "AWS::Lambda::Function":
-                props.setdefault("CodeUri", props.get("Code") if isinstance(props.get("Code"), str) else None)
             extra = invoke_configs.get(info.ref) or invoke_configs.get(info.arn or "")
-            if extra:
-                props["EventInvokeConfig"] = extra
-            spec = function_spec(lid, props, info.ref, info.arn or "", template.base_dir, layers, self.diagnostics)
+            spec = function_spec(lid, props, info.ref, info.arn or "", self._code_dir(lid, raw.get("Code")),
+                                 layers, self.diagnostics, extra)
             if spec is not None:
                 specs.append(spec)
         return specs
 
+    def _code_dir(self, logical_id: str, code: Any) -> Path | None:
+        local = local_artifact(self.translation, code)
+        if local is not None:
+            return local
+        if isinstance(code, dict) and isinstance(code.get("ZipFile"), str):
+            if self._inline_root is None:
+                self._inline_root = Path(tempfile.mkdtemp(prefix="hoptrace-inline-"))
+            return write_inline_code(self._inline_root, logical_id, code["ZipFile"])
+        return None
+
     def _start_services(self, template: Template, scope: Any, provisioner: Provisioner,
-                        specs: list[FunctionSpec], state_machines: StateMachines) -> None:
+                        state_machines: StateMachines) -> None:
         cfg = self.config
         destinations = Destinations(self._client, self.invoke_async_by_arn)
         self._invoker = AsyncInvoker(destinations, cfg.async_retry_delays)
@@ -193,13 +224,13 @@ class LocalCloud:
                                schedule_time_scale=cfg.schedule_time_scale)
         self._stoppables += [scheduler, router, self._invoker]
         wiring.state_machines = state_machines
-        for spec in specs:
-            wiring.wire_function_events(self.functions[spec.logical_id], spec.events)
         for lid, res in template.resources.items():
-            if res["Type"] not in FUNCTION_TYPES:
-                props = self.resources[lid].properties if lid in self.resources else resolve_properties(
+            if res["Type"] != FUNCTION_TYPE:
+                info = self.resources.get(lid)
+                props = info.properties if info is not None and info.properties else resolve_properties(
                     lid, res["Properties"], scope, self.diagnostics)
                 wiring.wire_resource(lid, res["Type"], props)
+        wiring.finish()
         state_machines.wire_sam_events(wiring, self._api, self.resources)
         self.summary = wiring.summary
         self._pollers = wiring.pollers
@@ -230,6 +261,9 @@ class LocalCloud:
             service.stop()
         self._stoppables = []
         self._moto.stop()
+        if self._inline_root is not None:
+            shutil.rmtree(self._inline_root, ignore_errors=True)
+            self._inline_root = None
         # Pollers are daemon threads whose long poll now fails; they exit on their own, owning no process.
         for poller in pollers:
             poller.join(0.1)

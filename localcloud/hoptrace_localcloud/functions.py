@@ -1,10 +1,10 @@
-"""Turns an `AWS::Serverless::Function` (properties already resolved) into what a worker needs to start:
-code directory, handler, layers' python dirs, exec wrapper, the Lambda environment."""
+"""Turns an `AWS::Lambda::Function` (properties resolved, as SAM translates a function) into what a worker
+needs to start: code directory, handler, layers' python dirs, exec wrapper, the Lambda environment."""
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,6 @@ class FunctionSpec:
     max_retry_attempts: int = 2
     dead_letter_arn: str | None = None
     on_failure_arn: str | None = None
-    events: dict[str, Any] = field(default_factory=dict)
 
     @property
     def log_group(self) -> str:
@@ -54,23 +53,23 @@ def layer_spec(arn: str, content_dir: Path, metadata: dict[str, Any] | None) -> 
     return LayerSpec(arn=arn, root=content_dir, python_dir=python_dir)
 
 
-def function_spec(logical_id: str, props: dict[str, Any], name: str, arn: str, base_dir: Path,
-                  layers: dict[str, LayerSpec], diagnostics: Diagnostics) -> FunctionSpec | None:
-    """Build the spec, warning about (and skipping) what cannot run here; None if the function cannot run."""
+def function_spec(logical_id: str, props: dict[str, Any], name: str, arn: str, code_dir: Path | None,
+                  layers: dict[str, LayerSpec], diagnostics: Diagnostics,
+                  invoke_config: dict[str, Any] | None = None) -> FunctionSpec | None:
+    """Build the spec of an `AWS::Lambda::Function` (properties resolved, `Code` already mapped to `code_dir`),
+    warning about (and skipping) what cannot run here; None if the function cannot run."""
     runtime = str(props.get("Runtime", PYTHON_TAG))
     if not runtime.startswith("python"):
         diagnostics.unsupported(logical_id, "Runtime", f"{runtime!r}: only python runtimes run locally; "
                                 "function skipped")
         return None
-    if props.get("PackageType") == "Image" or "InlineCode" in props:
-        key = "PackageType" if props.get("PackageType") == "Image" else "InlineCode"
-        diagnostics.unsupported(logical_id, key, "only CodeUri directories run locally; function skipped")
+    if props.get("PackageType") == "Image":
+        diagnostics.unsupported(logical_id, "PackageType", "container images do not run locally; function skipped")
         return None
-    code_uri = props.get("CodeUri", ".")
-    if not isinstance(code_uri, str) or code_uri.startswith("s3://"):
-        diagnostics.unsupported(logical_id, "CodeUri", f"{code_uri!r} is not a local directory; function skipped")
+    if code_dir is None:
+        code = props.get("Code")
+        diagnostics.unsupported(logical_id, "CodeUri", f"{code!r} is not a local directory; function skipped")
         return None
-    code_dir = (base_dir / code_uri).resolve()
     if not code_dir.is_dir():
         diagnostics.unsupported(logical_id, "CodeUri", f"{code_dir} does not exist; function skipped")
         return None
@@ -84,14 +83,12 @@ def function_spec(logical_id: str, props: dict[str, Any], name: str, arn: str, b
         function_layers.append(spec)
     environment = {str(k): _env_value(v) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()}
     wrapper = _exec_wrapper(logical_id, environment.get("AWS_LAMBDA_EXEC_WRAPPER"), function_layers, diagnostics)
-    for key in ("VpcConfig", "FileSystemConfigs", "SnapStart", "ProvisionedConcurrencyConfig", "FunctionUrlConfig",
-                "AutoPublishAlias", "Tracing"):
-        if key in props and key != "Tracing":
+    for key in ("VpcConfig", "FileSystemConfigs", "SnapStart", "CodeSigningConfigArn", "KmsKeyArn"):
+        if key in props:
             diagnostics.unsupported(logical_id, key, "ignored locally")
-    if str(props.get("Tracing", "")).lower() == "active":
+    if str((props.get("TracingConfig") or {}).get("Mode", "")).lower() == "active":
         diagnostics.unsupported(logical_id, "Tracing", "active X-Ray tracing is not emulated (Sampled=0)")
-    invoke_config = props.get("EventInvokeConfig") or {}
-    dlq = props.get("DeadLetterQueue") or {}
+    invoke_config = invoke_config or {}
     return FunctionSpec(
         logical_id=logical_id,
         name=name,
@@ -105,10 +102,17 @@ def function_spec(logical_id: str, props: dict[str, Any], name: str, arn: str, b
         exec_wrapper=wrapper,
         reserved_concurrency=_optional_int(props.get("ReservedConcurrentExecutions")),
         max_retry_attempts=int(invoke_config.get("MaximumRetryAttempts", 2)),
-        dead_letter_arn=dlq.get("TargetArn"),
+        dead_letter_arn=(props.get("DeadLetterConfig") or {}).get("TargetArn"),
         on_failure_arn=((invoke_config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination"),
-        events=props.get("Events") or {},
     )
+
+
+def write_inline_code(root: Path, logical_id: str, source: str) -> Path:
+    """`InlineCode` (CloudFormation `Code.ZipFile`): Lambda stores it as index.py, so handlers are `index.x`."""
+    directory = root / logical_id
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "index.py").write_text(source)
+    return directory
 
 
 def _env_value(value: Any) -> str:

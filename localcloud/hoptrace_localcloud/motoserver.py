@@ -31,6 +31,11 @@ class MotoServer:
         self.endpoint_url = ""
 
     def start(self) -> str:
+        self.launch()
+        return self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the process without waiting, so the caller can work while moto imports."""
         env = dict(os.environ)
         if self._hooks is not None:
             env.update(self._hooks.environment())
@@ -42,6 +47,10 @@ class MotoServer:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
+
+    def wait_ready(self) -> str:
+        """Wait for the port the server reports once it listens; its endpoint URL."""
+        assert self._process is not None, "launch() first"
         port_line: list[bytes] = []
         reader = threading.Thread(target=lambda: port_line.append(self._process.stdout.readline()), daemon=True)
         reader.start()

@@ -19,6 +19,12 @@ NO_OP_TYPES = frozenset({
     "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::Lambda::Permission",
     "AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy", "AWS::Events::Archive",
     "AWS::Serverless::Application", "AWS::CloudWatch::Alarm", "AWS::Lambda::Version", "AWS::Lambda::Alias",
+    "AWS::ApiGateway::Deployment", "AWS::ApiGatewayV2::Deployment",
+})
+# Types the local cloud emulates outside moto (triggers.py and the modules it dispatches to).
+WIRED_TYPES = frozenset({
+    "AWS::Lambda::EventSourceMapping", "AWS::Logs::SubscriptionFilter", "AWS::Lambda::EventInvokeConfig",
+    "AWS::ApiGateway::Stage", "AWS::ApiGatewayV2::Stage",
 })
 
 
@@ -40,11 +46,12 @@ class Provisioner:
 
     def create(self, logical_id: str, rtype: str, props: dict[str, Any]) -> ResourceInfo | None:
         creator = _CREATORS.get(rtype)
-        if creator is None:
-            if rtype not in NO_OP_TYPES:
-                self.diagnostics.unsupported(logical_id, "Type", f"{rtype} is not emulated; resource skipped")
-            return None
-        return creator(self, logical_id, props)
+        if creator is not None:
+            return creator(self, logical_id, props)
+        if rtype in NO_OP_TYPES or rtype in WIRED_TYPES:  # known, so references to it resolve
+            return ResourceInfo(logical_id, rtype, logical_id)
+        self.diagnostics.unsupported(logical_id, "Type", f"{rtype} is not emulated; resource skipped")
+        return None
 
 
 def queue_name_from_arn(arn: str) -> str:

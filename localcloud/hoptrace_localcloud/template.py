@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +113,8 @@ class Template:
     resources: dict[str, dict[str, Any]]
     conditions: dict[str, Any]
     outputs: dict[str, Any]
+    #: The document as written (before Globals), what `samtranslate.translate` reads.
+    document: dict[str, Any] = field(default_factory=dict)
 
     def of_type(self, *types: str) -> dict[str, dict[str, Any]]:
         return {lid: res for lid, res in self.resources.items() if res.get("Type") in types}
@@ -132,6 +134,7 @@ def load_template(path: str | Path, parameter_overrides: dict[str, str] | None =
     except (UnicodeDecodeError, OSError) as exc:
         raise TemplateError(f"{path}: cannot be read as UTF-8 text ({exc}); save it as UTF-8") from None
     data = load_yaml(text, path)
+    document = copy.deepcopy(data)
     resources = data.get("Resources")
     if not isinstance(resources, dict) or not resources:
         raise TemplateError(f"{path}: no 'Resources' section; is this a SAM/CloudFormation template?")
@@ -171,4 +174,5 @@ def load_template(path: str | Path, parameter_overrides: dict[str, str] | None =
         resources=resources,
         conditions=data.get("Conditions") or {},
         outputs=data.get("Outputs") or {},
+        document=document,
     )

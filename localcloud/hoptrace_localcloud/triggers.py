@@ -1,5 +1,5 @@
-"""Wires triggers to functions: the template's `Events` and the standalone resources that target
-functions (Lambda SNS subscriptions, rule targets, event source mappings, log subscription filters).
+"""Wires triggers to functions from the CloudFormation resources SAM generates (or the template declares):
+Lambda SNS subscriptions, rule targets, event source mappings, log subscription filters, API bodies.
 
 Every trigger becomes a route, a queue poller, a schedule or a log subscription; a trigger that cannot be
 emulated produces one warning naming the resource and property.
@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .apiserver import ApiServer, Route
+from .apis import HTTP_API, REST_API, STAGE_TYPES, ApiWiring
+from .apiserver import ApiServer
 from .asyncinvoke import AsyncInvoker
 from .diagnostics import Diagnostics
 from .esm import SqsBatchHandler
@@ -58,53 +59,8 @@ class TriggerWiring:
         self._sqs = provisioner.client("sqs")
         self.pollers: list[QueuePoller] = []
         self.summary = TriggerSummary()
+        self.apis = ApiWiring(api, diagnostics, self._by_arn.get, self.summary.add)
         self.state_machines: Any = None  # statemachines.StateMachines, when the template has any
-
-    # -- function Events ----------------------------------------------------------------------------
-    def wire_function_events(self, pool: FunctionPool, events: dict[str, Any]) -> None:
-        for event_id, event in events.items():
-            where = f"{pool.spec.logical_id}.Events.{event_id}"
-            kind, props = event.get("Type"), event.get("Properties") or {}
-            method = getattr(self, f"_event_{kind}", None)
-            if method is None:
-                self._diag.unsupported(where, "Type", f"{kind} triggers are not emulated; this trigger never fires")
-                continue
-            try:
-                method(pool, where, props)
-            except (KeyError, ScheduleError, UnsupportedPattern) as exc:
-                self._diag.unsupported(where, "Properties", f"{exc}; this trigger never fires")
-
-    def _event_Api(self, pool: FunctionPool, where: str, props: dict[str, Any]) -> None:
-        stage = "Prod"
-        api = self._api_resource(props.get("RestApiId"))
-        if api is not None:
-            stage = str(api.properties.get("StageName", stage))
-        self._route(pool, props, "rest", stage)
-
-    def _event_HttpApi(self, pool: FunctionPool, where: str, props: dict[str, Any]) -> None:
-        api = self._api_resource(props.get("ApiId"))
-        version = str(props.get("PayloadFormatVersion") or (api.properties.get("PayloadFormatVersion")
-                                                             if api else None) or "2.0")
-        stage = str(api.properties.get("StageName", "$default")) if api else "$default"
-        self._route(pool, props, "http" if version == "2.0" else "rest", stage)
-
-    def _api_resource(self, api_id: Any) -> ResourceInfo | None:
-        return next((r for r in self._resources.values() if r.ref == api_id), None) if api_id else None
-
-    def _route(self, pool: FunctionPool, props: dict[str, Any], kind: str, stage: str) -> None:
-        path, method = str(props.get("Path", "$default")), str(props.get("Method", "ANY")).upper()
-        self._api.add_route(Route(method, path, kind, pool.invoke, pool.spec.name, stage=stage))
-        self.summary.add(pool.spec.name, f"{'Api' if kind == 'rest' else 'HttpApi'} {method} {path}")
-
-    def _event_SQS(self, pool: FunctionPool, where: str, props: dict[str, Any]) -> None:
-        if props.get("Enabled") is False:
-            self._diag.unsupported(where, "Enabled", "the mapping is disabled in the template; not polled")
-            return
-        if "FilterCriteria" in props:
-            self._diag.unsupported(where, "FilterCriteria", "not applied locally; every message is delivered")
-        self.add_sqs_mapping(pool, props["Queue"], int(props.get("BatchSize", 10)),
-                             float(props.get("MaximumBatchingWindowInSeconds", 0)),
-                             "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []))
 
     def add_sqs_mapping(self, pool: FunctionPool, queue_arn: str, batch_size: int, window: float,
                         partial: bool) -> None:
@@ -113,11 +69,6 @@ class TriggerWiring:
         self._poll(url, handler, f"esm-{pool.spec.name}", batch_size=batch_size, batching_window=window,
                    visibility_timeout=self._visibility)
         self.summary.add(pool.spec.name, f"SQS {queue_name_from_arn(queue_arn)} (batch {batch_size})")
-
-    def _event_SNS(self, pool: FunctionPool, where: str, props: dict[str, Any]) -> None:
-        if props.get("SqsSubscription"):
-            self._diag.unsupported(where, "SqsSubscription", "delivered directly from the topic instead")
-        self.subscribe_topic(pool, props["Topic"], props.get("FilterPolicy"), props.get("FilterPolicyScope"))
 
     def subscribe_topic(self, pool: FunctionPool, topic_arn: str, filter_policy: Any = None,
                         scope: str | None = None) -> None:
@@ -139,20 +90,6 @@ class TriggerWiring:
 
         self._poll(queue_url, deliver, f"sns-{pool.spec.name}")
         self.summary.add(pool.spec.name, f"SNS {topic_arn.rsplit(':', 1)[-1]}")
-
-    def _event_EventBridgeRule(self, pool: FunctionPool, where: str, props: dict[str, Any]) -> None:
-        for key in ("InputPath", "InputTransformer", "RetryPolicy", "DeadLetterConfig"):
-            if key in props:
-                self._diag.unsupported(where, key, "ignored locally")
-        if "Pattern" not in props:
-            raise KeyError("Pattern")
-        bus = str(props.get("EventBusName") or "default").rsplit("/", 1)[-1]
-        name = str(props.get("RuleName") or f"{self._p.stack_name}-{where.replace('.Events.', '-')}")[:64]
-        self._p.client("events").put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(props["Pattern"]),
-                                          State=props.get("State", "ENABLED"))
-        self.add_rule_target(pool, name, bus, props.get("Input"))
-
-    _event_CloudWatchEvent = _event_EventBridgeRule
 
     def add_rule_target(self, pool: FunctionPool, rule: str, bus: str, input_json: str | None = None) -> None:
         """EventBridge -> function: moto matches the pattern and fills an internal queue with the envelope."""
@@ -176,18 +113,6 @@ class TriggerWiring:
 
         self._poll(queue_url, handle, label)
 
-    def _event_Schedule(self, pool: FunctionPool, where: str, props: dict[str, Any]) -> None:
-        if props.get("Enabled") is False or props.get("State") == "DISABLED":
-            self._diag.unsupported(where, "Enabled", "the schedule is disabled in the template; it never fires")
-            return
-        expression = props.get("Schedule") or props["ScheduleExpression"]
-        if props.get("ScheduleExpressionTimezone", "UTC") not in ("UTC", "Etc/UTC"):
-            self._diag.unsupported(where, "ScheduleExpressionTimezone", "schedules run in UTC locally")
-        rule_arn = self._p.arn("events", f"rule/{self._p.stack_name}-{where.split('.')[-1]}")
-        self.add_schedule(pool, expression, rule_arn, props.get("Input"))
-
-    _event_ScheduleV2 = _event_Schedule
-
     def add_schedule(self, pool: FunctionPool, expression: str, rule_arn: str, input_json: str | None) -> None:
         self.add_scheduled(expression, rule_arn, input_json, lambda event: self._invoker.submit(pool, event))
         self.summary.add(pool.spec.name, f"Schedule {expression}")
@@ -201,46 +126,69 @@ class TriggerWiring:
 
         self._scheduler.add(next_fire_function(expression, self._time_scale), fire)
 
-    def _event_CloudWatchLogs(self, pool: FunctionPool, where: str, props: dict[str, Any]) -> None:
-        self.add_log_subscription(pool, where, props["LogGroupName"], props.get("FilterPattern", ""))
-
     def add_log_subscription(self, pool: FunctionPool, name: str, group: str, pattern: str) -> None:
         self._router.add(Subscription(name=name, group=group, matches=compile_pattern(pattern),
                                       deliver=lambda payload: self._invoker.submit(pool, payload),
                                       destination_group=pool.spec.log_group))
         self.summary.add(pool.spec.name, f"Logs {group} filter {pattern!r}")
 
-    # -- standalone resources -----------------------------------------------------------------------
+    # -- CloudFormation resources ------------------------------------------------------------------
     def wire_resource(self, logical_id: str, rtype: str, props: dict[str, Any]) -> None:
+        """Wire one (resolved) CloudFormation resource that delivers to functions; other types pass."""
+        wire = self._WIRERS.get(rtype)
+        if wire is None:
+            return
         try:
-            if rtype == "AWS::SNS::Subscription" and props.get("Protocol") == "lambda":
-                pool = self._function(logical_id, "Endpoint", props.get("Endpoint"))
-                if pool:
-                    self.subscribe_topic(pool, props["TopicArn"], props.get("FilterPolicy"),
-                                         props.get("FilterPolicyScope"))
-            elif rtype == "AWS::SNS::Topic":
-                for sub in props.get("Subscription") or []:
-                    pool = self._function(logical_id, "Subscription", sub.get("Endpoint"))
-                    if sub.get("Protocol") == "lambda" and pool:
-                        self.subscribe_topic(pool, self._resources[logical_id].ref)
-            elif rtype == "AWS::Events::Rule":
-                self._wire_rule(logical_id, props)
-            elif rtype == "AWS::Lambda::EventSourceMapping":
-                self._wire_mapping(logical_id, props)
-            elif rtype == "AWS::Logs::SubscriptionFilter":
-                pool = self._function(logical_id, "DestinationArn", props.get("DestinationArn"))
-                if pool:
-                    self.add_log_subscription(pool, logical_id, props["LogGroupName"], props.get("FilterPattern", ""))
+            wire(self, logical_id, props)
         except (KeyError, ScheduleError, UnsupportedPattern) as exc:
             self._diag.unsupported(logical_id, "Properties", f"{exc}; this trigger never fires")
+
+    def finish(self) -> None:
+        """Called once every resource is wired: what needs them all (API stages) is added now."""
+        self.apis.state_machines = self.state_machines
+        self.apis.finish()
+
+    def _wire_subscription(self, logical_id: str, props: dict[str, Any]) -> None:
+        if props.get("Protocol") != "lambda":
+            return  # other protocols are subscribed in moto by provisioning.py
+        pool = self._function(logical_id, "Endpoint", props.get("Endpoint"))
+        if pool:
+            self.subscribe_topic(pool, props["TopicArn"], props.get("FilterPolicy"), props.get("FilterPolicyScope"))
+
+    def _wire_topic(self, logical_id: str, props: dict[str, Any]) -> None:
+        for sub in props.get("Subscription") or []:
+            if sub.get("Protocol") == "lambda":
+                pool = self._function(logical_id, "Subscription", sub.get("Endpoint"))
+                if pool:
+                    self.subscribe_topic(pool, self._resources[logical_id].ref)
+
+    def _wire_log_filter(self, logical_id: str, props: dict[str, Any]) -> None:
+        pool = self._function(logical_id, "DestinationArn", props.get("DestinationArn"))
+        if pool:
+            self.add_log_subscription(pool, logical_id, props["LogGroupName"], props.get("FilterPattern", ""))
+
+    def _wire_api(self, logical_id: str, props: dict[str, Any]) -> None:
+        info = self._resources[logical_id]
+        self.apis.add_api(logical_id, info.type, str(info.ref), props)
+
+    def _wire_stage(self, logical_id: str, props: dict[str, Any]) -> None:
+        self.apis.add_stage(logical_id, props)
 
     def _wire_rule(self, logical_id: str, props: dict[str, Any]) -> None:
         rule = self._resources.get(logical_id)
         if rule is None:
             return
+        if props.get("State") == "DISABLED":
+            what = "schedule" if "ScheduleExpression" in props else "rule"
+            self._diag.unsupported(logical_id, "State", f"the {what} is disabled in the template; it never fires")
+            return
         bus = str(props.get("EventBusName") or "default").rsplit("/", 1)[-1]
-        for target in props.get("Targets") or []:
+        for index, target in enumerate(props.get("Targets") or []):
             arn = str(target.get("Arn", ""))
+            if ":lambda:" in arn:
+                for key in ("InputPath", "InputTransformer", "RetryPolicy", "DeadLetterConfig"):
+                    if key in target:
+                        self._diag.unsupported(logical_id, f"Targets[{index}].{key}", "ignored locally")
             if "ScheduleExpression" in props:
                 self._wire_scheduled_target(logical_id, props["ScheduleExpression"], rule, target)
             elif ":lambda:" in arn:
@@ -279,8 +227,14 @@ class TriggerWiring:
         if pool is None:
             return
         if ":sqs:" not in source:
-            self._diag.unsupported(logical_id, "EventSourceArn", f"{source}: only SQS mappings are emulated")
+            self._diag.unsupported(logical_id, "EventSourceArn", f"{source}: only SQS mappings are emulated; "
+                                   "this trigger never fires")
             return
+        if props.get("Enabled") is False:
+            self._diag.unsupported(logical_id, "Enabled", "the mapping is disabled in the template; not polled")
+            return
+        if "FilterCriteria" in props:
+            self._diag.unsupported(logical_id, "FilterCriteria", "not applied locally; every message is delivered")
         self.add_sqs_mapping(pool, source, int(props.get("BatchSize", 10)),
                              float(props.get("MaximumBatchingWindowInSeconds", 0)),
                              "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []))
@@ -294,6 +248,18 @@ class TriggerWiring:
             self._diag.unsupported(logical_id, prop, f"{text or 'nothing'} is not a function of this template; "
                                    "not delivered")
         return pool
+
+    _WIRERS = {
+        "AWS::SNS::Subscription": _wire_subscription,
+        "AWS::SNS::Topic": _wire_topic,
+        "AWS::Events::Rule": _wire_rule,
+        "AWS::Lambda::EventSourceMapping": _wire_mapping,
+        "AWS::Logs::SubscriptionFilter": _wire_log_filter,
+        REST_API: _wire_api,
+        HTTP_API: _wire_api,
+        STAGE_TYPES[0]: _wire_stage,
+        STAGE_TYPES[1]: _wire_stage,
+    }
 
     def _internal_queue(self, label: str) -> tuple[str, str]:
         index = sum(1 for p in self.pollers) + 1

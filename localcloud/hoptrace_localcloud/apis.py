@@ -1,0 +1,100 @@
+"""Emulates `AWS::ApiGateway::RestApi` and `AWS::ApiGatewayV2::Api` from their OpenAPI `Body` (what SAM
+generates for `Api`/`HttpApi` events and `DefinitionBody`): each operation becomes a route of the local API
+server; stage names come from the `Stage` resources."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .apiserver import ApiServer, Route
+from .diagnostics import Diagnostics
+from .openapi import Definition, Operation, read_definition
+from .pool import FunctionPool
+
+REST_API = "AWS::ApiGateway::RestApi"
+HTTP_API = "AWS::ApiGatewayV2::Api"
+STAGE_TYPES = ("AWS::ApiGateway::Stage", "AWS::ApiGatewayV2::Stage")
+_STATE_MACHINE_ARN = re.compile(r'stateMachineArn\\?"\s*:\s*\\?"(arn:[^"\\]+)')
+
+
+@dataclass
+class _Api:
+    logical_id: str
+    kind: str  # "rest" or "http"
+    ref: str
+    props: dict[str, Any]
+    stages: list[str] = field(default_factory=list)
+
+
+class ApiWiring:
+    """Collects APIs and stages while resources are wired, then adds every route at `finish()`."""
+
+    def __init__(self, server: ApiServer, diagnostics: Diagnostics,
+                 function_by_arn: Callable[[str], FunctionPool | None], note: Callable[[str, str], None]) -> None:
+        self._server = server
+        self._diag = diagnostics
+        self._function = function_by_arn
+        self._note = note
+        self._apis: dict[str, _Api] = {}
+        self._stages: dict[str, list[str]] = {}
+        self.state_machines: Any = None  # statemachines.StateMachines, for `states:action/StartExecution`
+
+    def add_api(self, logical_id: str, rtype: str, ref: str, props: dict[str, Any]) -> None:
+        self._apis[logical_id] = _Api(logical_id, "rest" if rtype == REST_API else "http", ref, props)
+
+    def add_stage(self, logical_id: str, props: dict[str, Any]) -> None:
+        api = str(props.get("RestApiId") or props.get("ApiId") or "")
+        if "StageName" in props:
+            self._stages.setdefault(api, []).append(str(props["StageName"]))
+
+    def finish(self) -> None:
+        for api in self._apis.values():
+            stages = self._stages.get(api.ref) or (["Prod"] if api.kind == "rest" else ["$default"])
+            self._wire(api, stages[0])
+
+    def _wire(self, api: _Api, stage: str) -> None:
+        body = api.props.get("Body")
+        if body is None:
+            key = "BodyS3Location" if "BodyS3Location" in api.props else "Body"
+            self._diag.unsupported(api.logical_id, key, "no inline OpenAPI body; only routes of an OpenAPI body "
+                                   "(DefinitionBody / a local DefinitionUri) are served")
+            return
+        definition = read_definition(body)
+        for operation in definition.operations:
+            self._route(api, stage, definition, operation)
+
+    def _route(self, api: _Api, stage: str, definition: Definition, op: Operation) -> None:
+        where = f"{api.logical_id}.Body.{op.where}"
+        kind = str(op.integration.get("type", "")).lower()
+        arn = op.function_arn
+        if kind == "aws_proxy" and arn:
+            pool = self._function(arn)
+            if pool is None:
+                self._diag.unsupported(where, "x-amazon-apigateway-integration",
+                                       f"{arn} is not a function that runs locally; the route answers 404")
+                return
+            payload = api.kind
+            if api.kind == "http" and str(op.integration.get("payloadFormatVersion", "2.0")) == "1.0":
+                payload = "rest"
+            self._server.add_route(Route(op.method, op.path, payload, pool.invoke, pool.spec.name, stage=stage,
+                                         api_id=api.ref))
+            label = "Api" if api.kind == "rest" else "HttpApi"
+            self._note(pool.spec.name, f"{label} {op.method} {op.path}")
+            return
+        uri = str(op.integration.get("uri", ""))
+        if kind == "aws" and uri.endswith(":states:action/StartExecution") and self.state_machines is not None:
+            machine = _STATE_MACHINE_ARN.search(json.dumps(op.integration.get("requestTemplates") or {}))
+            if machine:
+                arn = machine.group(1)
+                self._server.add_route(Route(op.method, op.path, "rest", self.state_machines.api_invoke(arn), arn,
+                                             stage=stage, api_id=api.ref))
+                self._note(arn.rsplit(":", 1)[-1], f"Api {op.method} {op.path}")
+                return
+        self._diag.unsupported(where, "x-amazon-apigateway-integration",
+                               f"integration type {kind or 'none'!r} ({uri or 'no uri'}) is not emulated; "
+                               "the route answers 404")
+
