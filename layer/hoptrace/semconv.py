@@ -96,3 +96,14 @@ OUTPUT_DROPPED_EVENTS = "hoptrace.output.dropped_events"
 OUTPUT_CUT_ATTRIBUTES = "hoptrace.output.cut_attributes"
 OUTPUT_DROPPED_SPANS = "hoptrace.output.dropped_spans"
 OUTPUT_DROPPED_BYTES = "hoptrace.output.dropped_bytes"
+
+# Step Functions (OpenTelemetry's aws.step_functions.* where it has a name)
+SFN_STATE_MACHINE_ARN = "aws.step_functions.state_machine.arn"
+SFN_EXECUTION_ARN = "hoptrace.sfn.execution_arn"
+SFN_EXECUTION_STATUS = "hoptrace.sfn.execution_status"
+SFN_STATE_NAME = "hoptrace.sfn.state"
+SFN_STATE_TYPE = "hoptrace.sfn.state_type"
+SFN_RETRY_COUNT = "hoptrace.sfn.retry_count"
+SFN_RESOURCE = "hoptrace.sfn.resource"
+SFN_ERROR = "hoptrace.sfn.error"
+SFN_COMPENSATION = "hoptrace.sfn.compensation"  # a state reached through a Catch

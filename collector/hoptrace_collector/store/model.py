@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-SpanSource = Literal["layer", "otlp", "platform"]
+SpanSource = Literal["layer", "otlp", "platform", "history"]
 #: The largest integer any store column holds (SQLite INTEGER is signed 64-bit): times in ns up to year 2262.
 #: JSON and OTLP's fixed64 allow larger numbers, so ingest checks them against this before they reach a store.
 MAX_INT64 = 2**63 - 1

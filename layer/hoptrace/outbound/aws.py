@@ -15,7 +15,7 @@ from botocore.client import BaseClient
 from opentelemetry import trace
 
 from hoptrace import health
-from hoptrace.outbound import dynamodb, events, kinesis, lmbd, s3, sns, sqs
+from hoptrace.outbound import dynamodb, events, kinesis, lmbd, s3, sns, sqs, stepfunctions
 from hoptrace.propagation import format_traceparent, format_xray
 from hoptrace.tracing import Tracing
 
@@ -28,10 +28,12 @@ INJECTORS: dict[tuple[str, str], Injector] = {
     ("sns", "PublishBatch"): sns.publish_batch,
     ("events", "PutEvents"): events.put_events,
     ("lambda", "Invoke"): lmbd.invoke,
+    ("stepfunctions", "StartExecution"): stepfunctions.start_execution,
+    ("stepfunctions", "StartSyncExecution"): stepfunctions.start_sync_execution,
 }
 # Per-service attribute recorders: `request_attributes(operation, params)` before the call and
 # `response_attributes(operation, params, response)` after it, set on the call's client span.
-RECORDERS: dict[str, Any] = {"s3": s3, "dynamodb": dynamodb, "kinesis": kinesis}
+RECORDERS: dict[str, Any] = {"s3": s3, "dynamodb": dynamodb, "kinesis": kinesis, "stepfunctions": stepfunctions}
 _installed = False
 
 

@@ -50,6 +50,7 @@ from hoptrace.triggers import (
     ses,
     sns,
     sqs,
+    stepfunctions,
     vpc_lattice,
 )
 from hoptrace.triggers.model import Invocation, Record
@@ -61,6 +62,8 @@ TRIGGERS = (
     s3_eventbridge, cloudwatch_alarm, schedule, eventbridge, cloudwatch_logs,
     cognito, cloudformation, secrets_manager, aws_config, codepipeline, codedeploy,
     appsync, lex, connect, bedrock_agent, iot,
+    # Last: a Step Functions task input is any object carrying the context object, so every envelope goes first.
+    stepfunctions,
 )
 
 __all__ = ["TRIGGERS", "Invocation", "Record", "detect"]
