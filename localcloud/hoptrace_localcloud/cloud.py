@@ -231,7 +231,6 @@ class LocalCloud:
                     lid, res["Properties"], scope, self.diagnostics)
                 wiring.wire_resource(lid, res["Type"], props)
         wiring.finish()
-        state_machines.wire_sam_events(wiring, self._api, self.resources)
         self.summary = wiring.summary
         self._pollers = wiring.pollers
         self._api.start()

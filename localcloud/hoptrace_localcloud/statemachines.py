@@ -1,7 +1,6 @@
 """`AWS::StepFunctions::StateMachine`: the definition (inline, string, or a local file by S3 location) with its
-substitutions, registered with the local Step Functions service; EventBridge rules and API routes that start
-executions. `AWS::Serverless::StateMachine` is turned into that CFN type here until templates are read
-through samtranslator (issue 22), which produces the same resource and deletes `sam_state_machine`.
+substitutions, registered with the local Step Functions service; EventBridge rules, schedules and API routes
+that start executions. (`AWS::Serverless::StateMachine` reaches here as samtranslator's CFN resource.)
 """
 
 from __future__ import annotations
@@ -18,28 +17,8 @@ from .stepfunctions.definition import DefinitionError
 from .stepfunctions.service import ApiError, StepFunctionsService
 
 CFN_TYPE = "AWS::StepFunctions::StateMachine"
-SAM_TYPE = "AWS::Serverless::StateMachine"
-TYPES = (CFN_TYPE, SAM_TYPE)
+TYPES = (CFN_TYPE,)
 _SUBSTITUTION = re.compile(r"\$\{([\w.:-]+)\}")
-
-
-def sam_state_machine(props: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The CFN properties SAM generates for a `AWS::Serverless::StateMachine`, and its `Events`."""
-    cfn: dict[str, Any] = {}
-    if "Name" in props:
-        cfn["StateMachineName"] = props["Name"]
-    if "Definition" in props:
-        cfn["Definition"] = props["Definition"]
-    if "DefinitionUri" in props:
-        uri = props["DefinitionUri"]
-        cfn["DefinitionS3Location"] = {"Bucket": "", "Key": uri} if isinstance(uri, str) else uri
-    for source, target in (("DefinitionSubstitutions", "DefinitionSubstitutions"), ("Role", "RoleArn"),
-                           ("Type", "StateMachineType"), ("Logging", "LoggingConfiguration")):
-        if source in props:
-            cfn[target] = props[source]
-    if "Tracing" in props:
-        cfn["TracingConfiguration"] = props["Tracing"]
-    return cfn, props.get("Events") or {}
 
 
 class StateMachines:
@@ -52,12 +31,8 @@ class StateMachines:
         self._base = base_dir
         self._stack = stack_name
         self._client = client
-        self.events: dict[str, dict[str, Any]] = {}  # SAM Events per state machine, wired with the triggers
 
     def create(self, logical_id: str, rtype: str, props: dict[str, Any]) -> ResourceInfo | None:
-        if rtype == SAM_TYPE:
-            props, events = sam_state_machine(props)
-            self.events[logical_id] = events
         try:
             definition = self._definition(logical_id, props)
         except (DefinitionError, OSError, ValueError) as exc:
@@ -129,36 +104,6 @@ class StateMachines:
                              lambda event: self.start_from_event(machine_arn, json.dumps(event)))
         wiring.summary.add(machine_arn.rsplit(":", 1)[-1], f"Schedule {expression}")
 
-    def wire_sam_events(self, wiring: Any, api: Any, resources: dict[str, ResourceInfo]) -> None:
-        """The SAM `Events` of each `AWS::Serverless::StateMachine` (samtranslator turns them into rules and
-        API methods; until the local cloud reads templates through it, they are wired here)."""
-        from .apiserver import Route
-
-        for logical_id, events in self.events.items():
-            info = resources.get(logical_id)
-            if info is None:
-                continue
-            for event_id, event in events.items():
-                kind, props = event.get("Type"), event.get("Properties") or {}
-                where = f"{logical_id}.Events.{event_id}"
-                if kind in ("EventBridgeRule", "CloudWatchEvent"):
-                    bus = str(props.get("EventBusName") or "default").rsplit("/", 1)[-1]
-                    rule = str(props.get("RuleName") or rule_name(self._stack, logical_id, event_id))
-                    self._client("events").put_rule(Name=rule, EventBusName=bus,
-                                                    EventPattern=json.dumps(props.get("Pattern") or {}))
-                    self.add_rule_target(wiring, rule, bus, info.ref, props.get("Input"))
-                elif kind in ("Schedule", "ScheduleV2"):
-                    rule_arn = (f"arn:aws:events:{self.service.region}:{self.service.account_id}:rule/"
-                                f"{rule_name(self._stack, logical_id, event_id)}")
-                    self.add_schedule(wiring, props.get("Schedule") or props["ScheduleExpression"], rule_arn,
-                                      info.ref, props.get("Input"))
-                elif kind == "Api":
-                    method, path = str(props.get("Method", "post")).upper(), str(props.get("Path", "/"))
-                    api.add_route(Route(method, path, "rest", self.api_invoke(info.ref), info.ref))
-                    wiring.summary.add(info.attributes["Name"], f"Api {method} {path}")
-                else:
-                    self._diag.unsupported(where, "Type", f"{kind} events of state machines are not emulated")
-
     def start_from_event(self, machine_arn: str, body: str, trace_header: str | None = None) -> None:
         try:
             self.service.start(machine_arn, input_text=body, trace_header=trace_header)
@@ -183,10 +128,6 @@ class StateMachines:
                                                                   "startDate": execution.start})})
 
         return invoke
-
-
-def rule_name(stack: str, logical_id: str, event_id: str) -> str:
-    return f"{stack}-{logical_id}-{event_id}"[:64]
 
 
 def _as_json_text(text: str, path: Path) -> str:
