@@ -32,7 +32,13 @@ PLATFORM_OUTCOME = "hoptrace.platform.outcome"
 
 HTTP_TRIGGERS = {"apigateway": "API Gateway", "apigateway_http": "API Gateway", "function_url": "Function URL",
                  "alb": "ALB"}
-MESSAGE_TRIGGERS = {"sqs": "SQS", "sns": "SNS", "eventbridge": "EventBridge"}
+MESSAGE_TRIGGERS = {"sqs": "SQS", "sns": "SNS", "eventbridge": "EventBridge", "s3": "S3", "s3_eventbridge": "S3",
+                    "dynamodb": "DynamoDB Streams", "kinesis": "Kinesis", "firehose": "Firehose", "kafka": "Kafka",
+                    "activemq": "ActiveMQ", "rabbitmq": "RabbitMQ", "ses": "SES"}
+# A batch record's hop by its messaging system (SQS records also say what fed the queue).
+RECORD_SYSTEMS = {"aws_s3": "S3", "aws_dynamodb": "DynamoDB Streams", "aws_kinesis": "Kinesis",
+                  "aws_firehose": "Firehose", "kafka": "Kafka", "activemq": "ActiveMQ", "rabbitmq": "RabbitMQ",
+                  "aws_ses": "SES", "aws_sns": "SNS"}
 OTHER_TRIGGERS = {"invoke": "Invoke", "schedule": "Schedule", "cloudwatch_logs": "Logs"}
 ASYNC_TRIGGERS = frozenset({"sns", "eventbridge", "invoke", "schedule", "cloudwatch_logs"})
 INVOCATION_KINDS = frozenset({"server", "consumer"})
@@ -67,6 +73,9 @@ KIND_LABELS = {"topic": "SNS", "queue": "SQS", "bus": "EventBridge", "table": "D
                "api": "API", "schedule": "schedule", "service": "AWS"}
 
 
+_UPSTREAMS = {"sns": "SNS", "eventbridge": "EventBridge", "s3": "S3"}
+
+
 def last_part(name: Any, separator: str = ":") -> str:
     """`arn:aws:sns:…:order-events` → `order-events`, `https://…/123/payments` → `payments` (with '/')."""
     return str(name).rstrip(separator).rsplit(separator, 1)[-1] if name else ""
@@ -99,8 +108,9 @@ def inbound(span: SpanRecord) -> Hop | None:
     a = span.attributes
     if is_record(span):
         upstream = str(a.get(UPSTREAM, ""))
-        kind = "SNS → SQS" if upstream.startswith("sns:") else (
-            "EventBridge → SQS" if upstream.startswith("eventbridge:") else "SQS")
+        kind = RECORD_SYSTEMS.get(str(a.get(semconv.MESSAGING_SYSTEM, "")), "SQS")
+        if kind == "SQS" and upstream:
+            kind = f"{_UPSTREAMS.get(upstream.split(':', 1)[0], 'SQS')} → SQS"
         return Hop(kind, str(a.get(semconv.MESSAGING_DESTINATION, "")), _float(a.get(semconv.QUEUE_WAIT_MS)))
     if not is_invocation(span):
         return None

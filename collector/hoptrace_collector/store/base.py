@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from hoptrace_collector.store.links import LinkKey
 from hoptrace_collector.store.model import (
     DlqMessage,
     FunctionStats,
@@ -61,6 +62,9 @@ class Store(Protocol):
 
     def functions(self) -> list[str]:
         """Every function (or service) that has spans."""
+
+    def link_rows(self, keys: Sequence[str]) -> list[LinkKey]:
+        """Both sides (producer and consumer rows) of each link key; see `store.links`."""
 
     def delete_older_than(self, cutoff_ns: int) -> int:
         """Retention: remove everything that started before the cutoff; returns rows removed."""

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from hoptrace_collector.store import rules
+from hoptrace_collector.store import links, links_dynamodb, rules
 from hoptrace_collector.store.base import StoreError, UnstorableError
 from hoptrace_collector.store.dynamodb_io import DynamoCalls
 from hoptrace_collector.store.dynamodb_items import (
@@ -160,6 +160,7 @@ class DynamoStore:
                 puts.append(request_link_item(span.request_id, span.trace_id, span.start_ns, self.ttl_days))
         for function, day_number in sorted({(s.function, day(s.start_ns)) for s in standing}):
             self.registry.note(SPANS, function, day_number)
+        puts.extend(links_dynamodb.items(links.link_keys(standing), self.ttl_days))
         self.io.batch_write(puts)
         self._merge_summaries(standing)
         return written, len(spans) - written
@@ -343,6 +344,10 @@ class DynamoStore:
 
     def functions(self) -> list[str]:
         return sorted(self.registry.entries(SPANS))
+
+    def link_rows(self, keys: Sequence[str]) -> list[links.LinkKey]:
+        """Both sides of each producer -> consumer link key (see `links`)."""
+        return links_dynamodb.rows(self.io, keys)
 
     def delete_older_than(self, cutoff_ns: int) -> int:
         """Explicit retention by a full table scan; in production the `expires` TTL does this for free."""

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from hoptrace_collector.store import rules
+from hoptrace_collector.store import links, links_sqlite, rules
 from hoptrace_collector.store.base import StoreError, UnstorableError
 from hoptrace_collector.store.model import (
     DlqMessage,
@@ -126,7 +126,7 @@ class SqliteStore:
     def _create_schema(self) -> None:
         with self._lock:
             try:  # executescript commits any open transaction first, so the script carries its own
-                self._conn.executescript("BEGIN IMMEDIATE;" + TABLES + "COMMIT;")
+                self._conn.executescript("BEGIN IMMEDIATE;" + TABLES + links_sqlite.TABLE + "COMMIT;")
             except BaseException:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
@@ -148,6 +148,7 @@ class SqliteStore:
         try:
             with self._transaction():
                 written, unchanged = self._write_spans(spans)
+                links_sqlite.write(self._conn, links.link_keys(spans))
                 invocations_written = self._merge_rows(
                     invocations, "invocations", INVOCATION_COLUMNS, ("function", "request_id"),
                     _UPSERT_INVOCATION, rules.merge_invocation, InvocationRecord)
@@ -321,6 +322,11 @@ class SqliteStore:
     def functions(self) -> list[str]:
         return [row[0] for row in self._query("SELECT name FROM functions ORDER BY name", ())]
 
+    def link_rows(self, keys: Sequence[str]) -> list[links.LinkKey]:
+        """Both sides of each producer -> consumer link key (see `links`)."""
+        with self._lock:
+            return links_sqlite.rows(self._conn, keys)
+
     def delete_older_than(self, cutoff_ns: int) -> int:
         try:
             with self._transaction():
@@ -335,6 +341,7 @@ class SqliteStore:
         removed = conn.execute("DELETE FROM spans WHERE start_ns < ?", (cutoff_ns,)).rowcount
         removed += conn.execute("DELETE FROM invocations WHERE time_ns < ?", (cutoff_ns,)).rowcount
         removed += conn.execute("DELETE FROM dlq WHERE first_seen_ns < ?", (cutoff_ns,)).rowcount
+        removed += links_sqlite.delete_older_than(conn, cutoff_ns)
         for start in range(0, len(touched), _LOOKUP_CHUNK):
             chunk = touched[start:start + _LOOKUP_CHUNK]
             marks = ",".join("?" * len(chunk))

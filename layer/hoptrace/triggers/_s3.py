@@ -28,7 +28,8 @@ def object_attributes(bucket: Any, raw_key: Any, etag: Any, version: Any, event_
                       event_time: Any) -> dict[str, Any]:
     """Span attributes and the consumed link for one S3 object event."""
     object_key = unquote_plus(raw_key) if isinstance(raw_key, str) else None
-    attributes: dict[str, Any] = {semconv.FAAS_DOCUMENT_OPERATION: operation(event_name)}
+    attributes: dict[str, Any] = {semconv.FAAS_DOCUMENT_OPERATION: operation(event_name),
+                                  semconv.MESSAGING_SYSTEM: "aws_s3", semconv.MESSAGING_OPERATION: "process"}
     for name, value in ((semconv.AWS_S3_BUCKET, bucket), (semconv.FAAS_DOCUMENT_COLLECTION, bucket),
                         (semconv.AWS_S3_KEY, object_key), (semconv.FAAS_DOCUMENT_NAME, object_key),
                         (semconv.S3_ETAG, etag), (semconv.S3_VERSION_ID, version),
@@ -74,7 +75,7 @@ def merge_upstream(attributes: dict[str, Any], body: Any) -> None:
         return
     first = found[0]
     attributes[semconv.UPSTREAM] = "s3:" + str(first.get(semconv.AWS_S3_BUCKET, "unknown"))
-    for name in (semconv.AWS_S3_BUCKET, semconv.AWS_S3_KEY, semconv.S3_EVENT_NAME):
+    for name in (semconv.AWS_S3_BUCKET, semconv.AWS_S3_KEY, semconv.S3_EVENT_NAME, semconv.S3_ETAG):
         if name in first:
             attributes[name] = first[name]
     consumed = [k for a in found for k in a.get(semconv.LINK_CONSUMED, ())]

@@ -31,6 +31,7 @@ def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
         sequencer = raw["s3"].get("object", {}).get("sequencer") if isinstance(raw["s3"].get("object"), dict) else None
         message_id = str(sequencer or index)
         attributes[semconv.MESSAGING_MESSAGE_ID] = message_id
+        attributes[semconv.MESSAGING_DESTINATION] = bucket
         records.append(Record(f"process {bucket}", message_id, None, attributes))
     bucket = records[0].attributes.get(semconv.AWS_S3_BUCKET, "unknown") if records else "unknown"
     invocation = batch_invocation(NAME, "aws_s3", bucket, records, faas_trigger="datasource")
