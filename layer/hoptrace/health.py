@@ -10,6 +10,8 @@ from __future__ import annotations
 import sys
 from collections import Counter
 
+from hoptrace.redaction import redact_text
+
 _COUNTS: Counter[str] = Counter()
 _REPORTED: set[str] = set()
 
@@ -18,7 +20,7 @@ def swallow(where: str, error: BaseException | None = None) -> None:
     _COUNTS[where] += 1
     if where not in _REPORTED:
         _REPORTED.add(where)
-        detail = f" ({type(error).__name__}: {error})" if error is not None else ""
+        detail = f" ({type(error).__name__}: {redact_text(str(error))})" if error is not None else ""
         try:
             print(f"hoptrace: internal error in {where}{detail}; the handler is unaffected", file=sys.stderr)
         except Exception:  # stderr itself may be closed: nothing more to do

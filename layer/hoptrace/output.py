@@ -10,7 +10,8 @@ times, status) is kept; what goes, biggest spans first, step by step until the o
 1. events past the first `KEEP_EVENTS`;
 2. long attribute values (span, event and link attributes cut to `CUT_CHARS`);
 3. every remaining event;
-4. last, whole child spans (never a root or an invocation's own span).
+4. attribute values cut harder (`CUT_HARD_CHARS`);
+5. last, whole child spans, biggest first (never a root or an invocation's own span).
 
 Each span that lost something says so (`hoptrace.output.*` attributes), and the line's `health`
 counts it (`output.capped`, `output.dropped_events`, `output.cut_attributes`, `output.dropped_spans`).
@@ -29,6 +30,7 @@ from hoptrace.scrub import scrub
 
 KEEP_EVENTS = 8
 CUT_CHARS = 256
+CUT_HARD_CHARS = 32
 DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024
 
 
@@ -64,7 +66,8 @@ def cap(spans: list[dict[str, Any]], texts: list[str], max_bytes: int,
     counts["output.capped"] += 1
     total = sum(map(len, texts))
     order = sorted(range(len(spans)), key=lambda i: -len(texts[i]))
-    steps: tuple[Callable[[dict[str, Any]], tuple[str, int]], ...] = (_trim_events, _cut_attributes, _drop_events)
+    steps: tuple[Callable[[dict[str, Any]], tuple[str, int]], ...] = (
+        _trim_events, _cut_attributes, _drop_events, _cut_attributes_hard)
     for step in steps:
         for index in order:
             if total <= max_bytes:
@@ -128,23 +131,27 @@ def _drop_events(span: dict[str, Any]) -> tuple[str, int]:
     return "dropped_events", len(events)
 
 
-def _cut_attributes(span: dict[str, Any]) -> tuple[str, int]:
-    cut = _cut(span.get("attributes"))
+def _cut_attributes(span: dict[str, Any], chars: int = CUT_CHARS) -> tuple[str, int]:
+    cut = _cut(span.get("attributes"), chars)
     for key in ("events", "links"):
         for item in span.get(key) or ():
-            cut += _cut(item.get("attributes"))
+            cut += _cut(item.get("attributes"), chars)
     return "cut_attributes", cut
 
 
-def _cut(attributes: Any) -> int:
+def _cut_attributes_hard(span: dict[str, Any]) -> tuple[str, int]:
+    return _cut_attributes(span, CUT_HARD_CHARS)
+
+
+def _cut(attributes: Any, chars: int) -> int:
     if not isinstance(attributes, dict):
         return 0
     cut = 0
     for name, value in attributes.items():
-        if isinstance(value, str) and len(value) > CUT_CHARS:
-            attributes[name] = value[:CUT_CHARS] + "...[cut]"
+        if isinstance(value, str) and len(value) > chars + 8:
+            attributes[name] = value[:chars] + "...[cut]"
             cut += 1
-        elif isinstance(value, list) and len(str(value)) > CUT_CHARS:
-            attributes[name] = [v[:CUT_CHARS] if isinstance(v, str) else v for v in value[:8]]
+        elif isinstance(value, list) and len(str(value)) > chars + 8:
+            attributes[name] = [v[:chars] if isinstance(v, str) else v for v in value[:8]]
             cut += 1
     return cut

@@ -35,6 +35,7 @@ from hoptrace.envparse import env_names
 REDACTED = "[REDACTED]"
 _MAX_DEPTH = 12
 _QUERY_KEYS = frozenset({"rawquerystring", "querystring"})  # query strings inside captured events
+_QUERY_PARAMETERS = frozenset({"querystringparameters", "multivaluequerystringparameters"})
 _SEP = r"[-_.\s]?"  # how the words of a family may be joined in raw text: api_key, api-key, apiKey, "api key"
 
 # Families, as regex fragments over lowercased text; "_" marks where a separator may stand.
@@ -256,8 +257,12 @@ class Rules:
         if isinstance(key, str):
             if self.sensitive(key) and not isinstance(value, bool) and value is not None:
                 return REDACTED
-            if key.lower() in _QUERY_KEYS and isinstance(value, str):
+            lowered = key.lower()
+            if lowered in _QUERY_KEYS and isinstance(value, str):
                 return self.query(value)
+            if lowered in _QUERY_PARAMETERS and isinstance(value, dict):  # `key=` is sensitive as a parameter
+                return {k: REDACTED if isinstance(k, str) and self.sensitive(k, pair=True) and v is not None
+                        else self.structure(v, depth + 2) for k, v in value.items()}
         return self.structure(value, depth + 1)
 
     def _string(self, value: str, depth: int) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -155,3 +156,182 @@ def _stored_invocations(db: Path, function: str) -> bool:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10) as conn:
         return conn.execute("SELECT COUNT(*) FROM spans WHERE function = ? AND invocation = 1",
                             (function,)).fetchone()[0] > 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The corpus: one secret per placement where a name/value pair can travel, with the default settings (payload
+# capture off) — query parameters, free text in exception messages and status messages, span and event
+# attributes of the user's own OpenTelemetry spans, URL userinfo, a log line — and, with capture on, headers and
+# body keys of every family. Every byte hoptrace writes is searched: the store file and its WAL, the lines
+# hoptrace writes in every function's log (the layer's and the collector's), and what was sent over OTLP (the
+# layer's own export and the collector's forward).
+# ---------------------------------------------------------------------------------------------------------------
+
+CORPUS_QUERY = ("key", "access_token", "client_secret", "X-Amz-Signature", "sig", "password", "apiKey",
+                "refresh_token", "session", "x-auth-token")
+CORPUS_TEXT = ("attr_db_password", "attr_api_key", "attr_session_id", "attr_cookie_text", "attr_header_api_key",
+               "attr_bearer", "attr_redis_userinfo", "attr_jwt", "attr_client_secret", "attr_stripe_secret_key",
+               "attr_list_token", "attr_aws_secret", "attr_connection_string", "event_password_text", "event_api_key",
+               "event_credential", "recorded_exception_userinfo",
+               "status_refresh_token", "log_token", "raise_password", "raise_token_colon", "raise_dict_secret",
+               "raise_userinfo", "raise_json_access_token", "raise_pem")
+CORPUS_CAPTURED = ("hdr_x_auth_token", "hdr_x_amz_security_token", "hdr_x_csrf_token", "hdr_proxy_authorization",
+                   "body_client_secret", "body_access_token", "body_refresh_token", "body_private_key",
+                   "body_db_password", "body_session_id", "body_api_key_caps", "body_credentials_user",
+                   "body_deep_auth", "body_json_in_string", "resp_set_cookie", "resp_access_token")
+CORPUS = {name: f"CORPUS{index:02d}X{name.replace('_', '').replace('-', '')[:10].upper()}Q9"
+          for index, name in enumerate((*CORPUS_QUERY, *CORPUS_TEXT, *CORPUS_CAPTURED))}
+LEAKY = f"""
+import json, logging
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
+S = {CORPUS!r}
+
+def handler(event, context):
+    tracer = trace.get_tracer("shop")
+    with tracer.start_as_current_span("charge", attributes={{
+            "db.password": S["attr_db_password"], "app.api_key": S["attr_api_key"],
+            "user.session.id": S["attr_session_id"], "note": "sent cookie=" + S["attr_cookie_text"],
+            "http.request.header.x-api-key": S["attr_header_api_key"],
+            "upstream.auth": "Bearer " + S["attr_bearer"],
+            "cache.url": "redis://:" + S["attr_redis_userinfo"] + "@cache:6379/0",
+            "jwt": S["attr_jwt"], "oauth.client.secret": S["attr_client_secret"],
+            "stripe_secret_key": S["attr_stripe_secret_key"],
+            "retries": ["token=" + S["attr_list_token"], "ok"], "AWS_SECRET_ACCESS_KEY": S["attr_aws_secret"],
+            "db.connection_string": "Server=db;User Id=app;Password=" + S["attr_connection_string"] + ";"}}) as span:
+        span.add_event("login", {{"note": "password=" + S["event_password_text"], "api-key": S["event_api_key"],
+                                  "credential": S["event_credential"]}})
+        try:
+            raise ConnectionError("cannot reach postgres://app:" + S["recorded_exception_userinfo"] + "@db:5432/shop")
+        except ConnectionError as error:
+            span.record_exception(error)
+        span.set_status(Status(StatusCode.ERROR, "refresh failed refresh_token=" + S["status_refresh_token"]))
+    logging.getLogger().warning("retrying with token=%s", S["log_token"])
+    if (event.get("queryStringParameters") or {{}}).get("fail"):
+        raise ValueError("login failed password=" + S["raise_password"] + " token: " + S["raise_token_colon"]
+                         + " " + repr({{"client_secret": S["raise_dict_secret"]}})
+                         + " via https://svc:" + S["raise_userinfo"] + "@auth.internal/login "
+                         + json.dumps({{"access_token": S["raise_json_access_token"]}})
+                         + " -----BEGIN PRIVATE KEY-----" + S["raise_pem"] + "-----END PRIVATE KEY-----")
+    return {{"statusCode": 200, "headers": {{"Set-Cookie": "sid=" + S["resp_set_cookie"] + "; HttpOnly"}},
+             "body": json.dumps({{"access_token": S["resp_access_token"]}})}}
+"""
+
+
+class Sink:
+    """An OTLP/HTTP endpoint on 127.0.0.1 that keeps every body it is sent."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        bodies: list[bytes] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                bodies.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.bodies = bodies
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@dataclass(frozen=True)
+class Written:
+    store: bytes
+    ours: bytes  # the lines hoptrace wrote in every log: span lines, the layer's notes, the collector's lines
+    otlp: bytes
+
+    def leaks(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for name, secret in CORPUS.items():
+            for where, blob in (("store", self.store), ("logs", self.ours), ("otlp", self.otlp)):
+                if any(form in blob for form in _forms(secret)):
+                    found.setdefault(name, []).append(where)
+        return found
+
+
+def _ours(line: str) -> bool:
+    return line.startswith(("HOPTRACE", "hoptrace")) or "hoptrace-collector" in line[:80]
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Written]:
+    root = tmp_path_factory.mktemp("corpus")
+    db = root / "spans.db"
+    sink = Sink()
+    query = "&".join(f"{name}={CORPUS[name]}" for name in CORPUS_QUERY)
+    resources: dict[str, Any] = {
+        "Leaky": traced_function("leaky", "leaky/", "app.handler", {"HOPTRACE_OTLP_ENDPOINT": sink.url}, Events={
+            "Get": {"Type": "HttpApi", "Properties": {"Path": "/leaky", "Method": "get"}}}),
+        "Captured": traced_function("captured", "leaky/", "app.handler", {"HOPTRACE_CAPTURE_PAYLOAD": "true"}, Events={
+            "Post": {"Type": "HttpApi", "Properties": {"Path": "/captured", "Method": "post"}}}),
+        "LeakyLogs": log_group("leaky"), "CapturedLogs": log_group("captured"),
+        "Collector": collector_function("collector", f"sqlite:///{db}", ["LeakyLogs", "CapturedLogs"],
+                                        env={"HOPTRACE_FORWARD_OTLP": sink.url}),
+    }
+    template = write_app(root, resources, {"leaky/app.py": LEAKY})
+    body = json.dumps({"client_secret": CORPUS["body_client_secret"], "access_token": CORPUS["body_access_token"],
+                       "refresh_token": CORPUS["body_refresh_token"], "privateKey": CORPUS["body_private_key"],
+                       "db_password": CORPUS["body_db_password"], "sessionId": CORPUS["body_session_id"],
+                       "API-KEY": CORPUS["body_api_key_caps"],
+                       "credentials": {"user": CORPUS["body_credentials_user"]},
+                       "items": [{"meta": [{"auth": CORPUS["body_deep_auth"]}]}],
+                       "note": json.dumps({"apiKey": CORPUS["body_json_in_string"]})}).encode()
+    try:
+        with LocalCloud(template, log_batch_interval=0.3, sqs_wait_seconds=1, idle_timeout=120) as cloud:
+            # GIVEN a secret in every placement / WHEN the traced functions run (once failing, once capturing)
+            for path in (f"/leaky?{query}", f"/leaky?fail=1&{query}"):
+                try:
+                    urllib.request.urlopen(f"{cloud.api_url}{path}", timeout=30).close()
+                except urllib.error.HTTPError as error:
+                    assert error.code == 500 and "fail" in path
+            request = urllib.request.Request(f"{cloud.api_url}/captured?{query}", data=body, method="POST", headers={
+                "Content-Type": "application/json", "X-Auth-Token": CORPUS["hdr_x_auth_token"],
+                "X-Amz-Security-Token": CORPUS["hdr_x_amz_security_token"],
+                "X-CSRF-Token": CORPUS["hdr_x_csrf_token"],
+                "Proxy-Authorization": "Basic " + CORPUS["hdr_proxy_authorization"]})
+            urllib.request.urlopen(request, timeout=30).close()
+            # AND the collector has stored (and forwarded) all three invocations
+            wait_for(lambda: _count(db, "leaky") >= 2 and _count(db, "captured") >= 1, 60, "every invocation stored")
+            wait_for(lambda: len(sink.bodies) >= 3, 30, "the layer's and the collector's OTLP posts")
+            store = b"".join(p.read_bytes() for p in (db, db.with_name(db.name + "-wal")) if p.exists())
+            ours = "\n".join(line for name in ("Leaky", "Captured", "Collector") for line in cloud.log_lines(name)
+                             if _ours(line)).encode()
+            yield Written(store, ours, b"\n".join(sink.bodies))
+    finally:
+        sink.close()
+
+
+def _count(db: Path, function: str) -> int:
+    import sqlite3
+
+    if not db.exists():
+        return 0
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10) as conn:
+        return conn.execute("SELECT COUNT(DISTINCT request_id) FROM spans WHERE function = ?",
+                            (function,)).fetchone()[0]
+
+
+def test_the_corpus_has_at_least_fifty_placements() -> None:
+    assert len(CORPUS) >= 50 and len(set(CORPUS.values())) == len(CORPUS)
+
+
+def test_no_secret_of_the_corpus_is_in_any_byte_hoptrace_wrote(written: Written) -> None:
+    # THEN the places were really written (a leak would have been seen) …
+    assert b"[REDACTED]" in written.store and b"[REDACTED]" in written.otlp and b"HOPTRACE " in written.ours
+    assert b"cannot reach postgres://app:" in written.store  # the message survived, only its secret went
+    # … and not one secret, as is or base64-encoded, is in the store, our log lines or the OTLP bodies
+    assert not written.leaks()

@@ -13,6 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from hoptrace.redaction import redact_text
+
 LOG_PREFIX = "hoptrace-collector "
 MAX_SAMPLES = 10
 
@@ -36,5 +38,5 @@ class Problems:
 
 def log_line(event: str, stream: TextIO | None = None, **fields: Any) -> None:
     """One structured line in the collector's own log (JSON after a fixed, non-HOPTRACE prefix)."""
-    text = LOG_PREFIX + json.dumps({"event": event, **fields}, separators=(",", ":"), default=str)
+    text = LOG_PREFIX + redact_text(json.dumps({"event": event, **fields}, separators=(",", ":"), default=str))
     print(text, file=stream or sys.stdout, flush=True)
