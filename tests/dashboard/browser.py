@@ -11,11 +11,13 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -27,6 +29,9 @@ FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-u
          "--disable-default-apps", "--lang=en-GB", "--hide-scrollbars")
 EXCEPTION_BOX = '[data-testid="stException"]'
 RUNNING = '[data-testid="stStatusWidget"]'
+CHART = "[data-testid='stVegaLiteChart']"
+CHART_DRAWN = f"{CHART} canvas, {CHART} svg"
+T = TypeVar("T")
 
 
 def missing() -> str | None:
@@ -52,16 +57,42 @@ def chromium(width: int = 1500, height: int = 1000) -> Iterator[WebDriver]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def wait_for_text(driver: WebDriver, text: str, timeout: float = 30.0) -> None:
-    """Wait until the page shows `text` and Streamlit has finished running the script."""
+def wait_until(driver: WebDriver, condition: Callable[[WebDriver], T], what: str, timeout: float = 60.0) -> T:
+    """Poll `condition` until it returns something truthy and return that. A page Streamlit is re-rendering may
+    replace elements while they are read (stale): that counts as "not yet", never as a failure."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = driver.find_element(By.TAG_NAME, "body").text
-        if text in body and not driver.find_elements(By.CSS_SELECTOR, RUNNING):
-            time.sleep(0.5)  # charts draw after the script run ends
-            return
-        time.sleep(0.25)
-    raise TimeoutError(f"the page never showed {text!r}; it shows:\n{driver.find_element(By.TAG_NAME, 'body').text}")
+    while True:
+        try:
+            value = condition(driver)
+        except (StaleElementReferenceException, NoSuchElementException):
+            value = None
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {timeout:.0f} s for {what}; the page shows:\n"
+                               f"{driver.find_element(By.TAG_NAME, 'body').text}")
+        time.sleep(0.2)
+
+
+def idle(driver: WebDriver) -> bool:
+    """Streamlit has finished running the page's script."""
+    return not driver.find_elements(By.CSS_SELECTOR, RUNNING)
+
+
+def wait_for_text(driver: WebDriver, text: str, timeout: float = 60.0) -> None:
+    """Wait until the page shows `text` and Streamlit has finished running the script."""
+    wait_until(driver, lambda d: text in d.find_element(By.TAG_NAME, "body").text and idle(d), repr(text), timeout)
+
+
+def charts_drawn(driver: WebDriver) -> bool:
+    """Every chart on the page has drawn (true on a page without charts)."""
+    return all(chart.find_elements(By.CSS_SELECTOR, "canvas, svg")
+               for chart in driver.find_elements(By.CSS_SELECTOR, CHART))
+
+
+def wait_for_charts(driver: WebDriver, timeout: float = 60.0) -> list[Any]:
+    """Charts draw after the script run ends: wait until at least one has drawn its canvas or SVG."""
+    return wait_until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, CHART_DRAWN), "a drawn chart", timeout)
 
 
 def exceptions(driver: WebDriver) -> list[str]:
@@ -73,7 +104,9 @@ def full_page_screenshot(driver: WebDriver, path: Path, width: int = 1500, max_h
     height = driver.execute_script(
         "const main = document.querySelector('[data-testid=\"stMain\"]');"
         "return Math.max(main ? main.scrollHeight : 0, document.body.scrollHeight);")
-    driver.set_window_size(width, min(max(int(height) + 60, 800), max_height))
-    time.sleep(1.0)
+    target = min(max(int(height) + 60, 800), max_height)
+    driver.set_window_size(width, target)
+    wait_until(driver, lambda d: d.get_window_size()["height"] == target and idle(d), "the resized window")
+    wait_until(driver, charts_drawn, "every chart drawn")
     path.parent.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(path))
