@@ -9,7 +9,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -106,9 +105,11 @@ def test_cli_prints_routes_and_stops_everything_on_sigint(tmp_path):
         assert http(f"{api_url}/hello")[0] == 200
         children = _children(process.pid)
         assert children  # moto + a worker
-        time.sleep(0.3)
+        # (SIGINT once the live log has shown the request's REPORT line, however long that takes)
+        report = next((line for line in iter(process.stdout.readline, "") if "REPORT" in line), "")
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=20)
+        output = report + output
     finally:
         if process.poll() is None:
             process.kill()

@@ -26,6 +26,17 @@ def _wait_for_item(cloud, order_id: str, timeout: float = 15.0) -> dict:
     raise AssertionError(f"order {order_id} never reached the notifications table")
 
 
+def _wait_lines(cloud, logical_id: str, predicate, count: int, timeout: float = 15.0) -> list[str]:
+    """The function's log lines matching `predicate` once there are `count` of them (or what there is at the
+    deadline): a function's log trails its reply, so a line is waited for, never read once."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = [line for line in cloud.log_lines(logical_id) if predicate(line)]
+        if len(lines) >= count or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.1)
+
+
 def test_http_to_sns_to_sqs_to_eventbridge_to_function(pipeline_cloud):
     # GIVEN the application running locally
     # WHEN an order is posted to the REST API
@@ -38,9 +49,9 @@ def test_http_to_sns_to_sqs_to_eventbridge_to_function(pipeline_cloud):
     assert item["kind"] == {"S": "order"}  # the SNS message attribute survived the SQS envelope
     assert pipeline_cloud.wait_for_log("NotifyFunction", "NOTIFY order-e2e OrderAccepted")
     # AND each function's log carries the platform lines
+    assert pipeline_cloud.wait_for_log("WorkerFunction", "\tInit Duration: ").message.startswith("REPORT RequestId: ")
     worker_lines = pipeline_cloud.log_lines("WorkerFunction")
     assert any(line.startswith("START RequestId: ") and line.endswith("Version: $LATEST") for line in worker_lines)
-    assert any(line.startswith("REPORT RequestId: ") and "\tInit Duration: " in line for line in worker_lines)
 
 
 def test_rest_and_http_api_shapes_map_back(pipeline_cloud):
@@ -66,7 +77,7 @@ def test_poison_message_ends_in_dlq_after_max_receive_count(pipeline_cloud):
     # THEN it lands in the DLQ, after exactly two receives by the worker
     message = receive_one(pipeline_cloud, "OrdersDLQ", timeout=20)
     assert json.loads(json.loads(message["Body"])["Message"])["id"] == "bad"
-    poison_lines = [line for line in pipeline_cloud.log_lines("WorkerFunction") if line.startswith("POISON")]
+    poison_lines = _wait_lines(pipeline_cloud, "WorkerFunction", lambda line: line.startswith("POISON"), 2)
     assert [line.rsplit(" ", 1)[1] for line in poison_lines] == ["1", "2"]
 
 
@@ -81,8 +92,9 @@ def test_burst_of_concurrent_requests_scales_out_with_cold_starts(pipeline_cloud
     assert all(status == 200 for status, _, _ in results)
     assert len({body for _, _, body in results}) > 1
     assert pool.cold_starts - before > 1
-    reports = [line for line in pipeline_cloud.log_lines("SlowFunction") if line.startswith("REPORT")]
-    assert sum("Init Duration" in line for line in reports) > 1
+    colds = _wait_lines(pipeline_cloud, "SlowFunction", lambda line: line.startswith("REPORT") and
+                        "Init Duration" in line, 2)
+    assert len(colds) > 1
 
 
 def test_function_is_killed_at_its_timeout(pipeline_cloud):
@@ -95,11 +107,10 @@ def test_function_is_killed_at_its_timeout(pipeline_cloud):
     status, _, _ = http(f"{pipeline_cloud.api_url}/slow?sleep=5")
     # THEN the API answers 502 after about a second and the platform wrote the timeout line
     assert status == 502
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 4.5  # not the handler's 5 s (a busy machine may add some)
     line = pipeline_cloud.wait_for_log("SlowFunction", "Task timed out after 1.00 seconds")
     assert line.message.split(" ")[1].count("-") == 4  # "<time> <request id> Task timed out ..."
-    reports = [entry for entry in pipeline_cloud.log_lines("SlowFunction") if entry.startswith("REPORT")]
-    assert any("Status: timeout" in entry for entry in reports)
+    assert pipeline_cloud.wait_for_log("SlowFunction", "Status: timeout").message.startswith("REPORT")
     # AND the worker that timed out was killed, the others stay warm
     gone = before - set(pool.worker_pids())
     assert len(gone) == 1
@@ -162,7 +173,7 @@ def test_async_invocation_retries_then_goes_to_dlq_and_on_failure_destination(pi
     assert record["requestContext"]["requestId"] == attributes["RequestID"]["StringValue"]
     assert record["requestPayload"] == {"n": 99}
     assert record["responsePayload"]["errorType"] == "RuntimeError"
-    attempts = [line for line in pipeline_cloud.log_lines("FailingFunction") if line == "ATTEMPT 99"]
+    attempts = _wait_lines(pipeline_cloud, "FailingFunction", lambda line: line == "ATTEMPT 99", 2)
     assert len(attempts) == 2
 
 
