@@ -19,12 +19,14 @@ returned for the line's `health`.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from typing import Any
 
 from hoptrace.redaction import RULES, Rules, capture
 
 MAX_LIST_ITEMS = 128
+_SURROGATE = re.compile("[\ud800-\udfff]")  # one U+FFFD per lone surrogate
 _NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
 
 
@@ -35,7 +37,7 @@ def encodable(text: str) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        return _SURROGATE.sub("\ufffd", text)
     return text
 
 
