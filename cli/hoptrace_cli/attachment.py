@@ -22,8 +22,9 @@ EXEC_WRAPPER = "/opt/hoptrace-exec-wrapper"
 HANDLER_VARIABLE = "HOPTRACE_HANDLER"
 WRAPPER_VARIABLE = "AWS_LAMBDA_EXEC_WRAPPER"
 FILTER_NAME = "hoptrace"
-# Span lines, and the platform lines that let the collector mark timeouts and crashes as failed spans.
-FILTER_PATTERN = '?"HOPTRACE" ?"REPORT RequestId" ?"Task timed out" ?"Runtime exited" ?"Runtime.ExitError"'
+# Every line: span lines, the platform lines that mark cold starts, timeouts and crashes, and the application's
+# own log lines, which the collector stores with their invocation (START/END place `print` output).
+FILTER_PATTERN = ""
 MAX_LAYERS = 5  # Lambda's limit per function
 MAX_FILTERS = 2  # CloudWatch Logs' limit of subscription filters per log group
 MAX_ENVIRONMENT_BYTES = 4096  # Lambda's limit for all environment variables together

@@ -10,7 +10,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from hoptrace.envparse import env_bool, env_number
+from hoptrace.config import DEFAULT_REDACTED_KEYS
+from hoptrace.envparse import env_bool, env_names, env_number
 
 DEFAULT_STORE = "sqlite:////tmp/hoptrace/spans.db"
 
@@ -25,6 +26,9 @@ class CollectorConfig:
     forward_timeout_s: float = 2.0
     dlq_urls: tuple[str, ...] = ()
     own_log_group: str | None = None
+    max_log_lines: int = 200
+    max_log_line_chars: int = 8192
+    redacted_keys: frozenset[str] = DEFAULT_REDACTED_KEYS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CollectorConfig:
@@ -38,4 +42,7 @@ class CollectorConfig:
             forward_timeout_s=env_number(env, "HOPTRACE_FORWARD_TIMEOUT", 2.0, 0.05, 60.0),
             dlq_urls=tuple(u.strip() for u in env.get("HOPTRACE_DLQ_URLS", "").split(",") if u.strip()),
             own_log_group=env.get("AWS_LAMBDA_LOG_GROUP_NAME") or None,
+            max_log_lines=int(env_number(env, "HOPTRACE_MAX_LOG_LINES", 200, 0, 100_000)),
+            max_log_line_chars=int(env_number(env, "HOPTRACE_MAX_LOG_LINE_CHARS", 8192, 64, 262_144)),
+            redacted_keys=DEFAULT_REDACTED_KEYS | env_names(env, "HOPTRACE_REDACT_KEYS"),
         )

@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 from hoptrace_collector.config import CollectorConfig
+from hoptrace_collector.ingest.applog import LogLimits
 from hoptrace_collector.ingest.batch import Ingestor
 from hoptrace_collector.ingest.parts import PartBuffer
 from hoptrace_collector.ingest.records import Limits
@@ -31,7 +32,9 @@ def ingestor(config: CollectorConfig | None = None) -> Ingestor:
 
             _INGESTOR = Ingestor(open_store(config.store_url), PartBuffer(config.part_max_age_s),
                                  Limits(max_attribute_chars=config.max_attribute_length),
-                                 own_log_group=config.own_log_group, forward=forwarder(config))
+                                 own_log_group=config.own_log_group, forward=forwarder(config),
+                                 log_limits=LogLimits(config.max_log_lines, config.max_log_line_chars),
+                                 redacted_keys=config.redacted_keys)
         return _INGESTOR
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from hoptrace import semconv
 from hoptrace_collector.store import FunctionStats, SpanRecord, Store, TraceFilter, TraceSummary
-from hoptrace_dashboard import flow, hops, linked
+from hoptrace_dashboard import flow, hops, linked, tracelogs
 
 MS = 1_000_000
 WHOLE_RANGE_BUCKET_S = 4_000_000_000  # one bucket from the epoch to beyond 2100: per-function totals for a range
@@ -132,6 +132,11 @@ def slowest_traces(store: Store, since_ns: int, until_ns: int, n: int = 10, limi
 def trace_spans(store: Store, trace_id: str) -> list[SpanRecord]:
     """The trace's spans and those of the traces its S3/DynamoDB/Kinesis writes and reads link to."""
     return linked.joined_spans(store, trace_id)
+
+
+def trace_logs(store: Store, trace_id: str) -> tracelogs.TraceLogs:
+    """The application log lines of every invocation the trace ran in (see tracelogs.py)."""
+    return tracelogs.trace_logs(store, trace_spans(store, trace_id))
 
 
 def _spans_frame(spans: Iterable[SpanRecord]) -> pd.DataFrame:

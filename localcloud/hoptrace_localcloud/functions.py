@@ -4,11 +4,12 @@ needs to start: code directory, handler, layers' python dirs, exec wrapper, the 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .diagnostics import Diagnostics
+from .platformlog import LogSettings, settings_from
 
 PYTHON_TAG = f"python{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -38,10 +39,12 @@ class FunctionSpec:
     max_retry_attempts: int = 2
     dead_letter_arn: str | None = None
     on_failure_arn: str | None = None
+    log_settings: LogSettings = field(default_factory=LogSettings)
+    custom_log_group: str | None = None  # LoggingConfig.LogGroup
 
     @property
     def log_group(self) -> str:
-        return f"/aws/lambda/{self.name}"
+        return self.custom_log_group or f"/aws/lambda/{self.name}"
 
 
 def layer_spec(arn: str, content_dir: Path, metadata: dict[str, Any] | None) -> LayerSpec:
@@ -88,6 +91,11 @@ def function_spec(logical_id: str, props: dict[str, Any], name: str, arn: str, c
             diagnostics.unsupported(logical_id, key, "ignored locally")
     if str((props.get("TracingConfig") or {}).get("Mode", "")).lower() == "active":
         diagnostics.unsupported(logical_id, "Tracing", "active X-Ray tracing is not emulated (Sampled=0)")
+    logging_config = props.get("LoggingConfig")
+    log_settings, problems = settings_from(logging_config)
+    for problem in problems:
+        diagnostics.unsupported(logical_id, "LoggingConfig", problem)
+    custom_group = logging_config.get("LogGroup") if isinstance(logging_config, dict) else None
     invoke_config = invoke_config or {}
     return FunctionSpec(
         logical_id=logical_id,
@@ -104,6 +112,8 @@ def function_spec(logical_id: str, props: dict[str, Any], name: str, arn: str, c
         max_retry_attempts=int(invoke_config.get("MaximumRetryAttempts", 2)),
         dead_letter_arn=(props.get("DeadLetterConfig") or {}).get("TargetArn"),
         on_failure_arn=((invoke_config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination"),
+        log_settings=log_settings,
+        custom_log_group=str(custom_group) if custom_group else None,
     )
 
 

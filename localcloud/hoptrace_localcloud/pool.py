@@ -3,7 +3,6 @@ lines (START/END/REPORT, Task timed out) Lambda writes around each invocation.""
 
 from __future__ import annotations
 
-import math
 import secrets
 import threading
 import time
@@ -13,6 +12,7 @@ from typing import Any
 
 from .functions import FunctionSpec
 from .logstore import LogStore
+from .platformlog import PlatformLog
 from .workers import InitError, Outcome, Worker, lambda_environment, log_stream_name
 
 _INIT_TIMEOUT = 10.0  # Lambda's init phase limit
@@ -42,16 +42,22 @@ def _error_type(outcome: Outcome) -> str:
     return "Runtime.OutOfMemory" if outcome.out_of_memory else "Runtime.ExitError"
 
 
+def _status(outcome: Outcome, error: dict[str, Any] | None) -> tuple[str, str | None]:
+    """The platform's status of an invocation (success, error, timeout, failure) and its error type."""
+    if outcome.timed_out:
+        return "timeout", None
+    if outcome.crashed:
+        return "failure", _error_type(outcome)
+    if error is not None:
+        return "error", str(error.get("errorType") or "Unhandled")
+    return "success", None
+
+
 def _exit_reason(worker: Worker) -> str:
     code = worker.process.poll()
     if code is not None and code < 0:
         return "signal: killed" if code == -9 else f"signal: {abs(code)}"
     return f"exit status {code}"
-
-
-def _iso_now() -> str:
-    now = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
 
 
 class FunctionPool:
@@ -70,9 +76,11 @@ class FunctionPool:
         self._changed = threading.Condition()
         self._closed = False
         self.cold_starts = 0
+        self._platform = PlatformLog(spec.log_settings)
 
-    def _log(self, worker: Worker, line: str) -> None:
-        self._logs.append(self.spec.log_group, worker.stream, line)
+    def _log(self, worker: Worker, line: str | None) -> None:
+        if line is not None:
+            self._logs.append(self.spec.log_group, worker.stream, line)
 
     def _acquire(self) -> Worker | None:
         """A warm worker, or None when the caller may start a new one (a cold start)."""
@@ -107,6 +115,7 @@ class FunctionPool:
         worker: Worker | None = None
         try:
             worker = Worker(self.spec, env, stream, self._log)
+            self._log(worker, self._platform.init_start())
             worker.wait_ready(_INIT_TIMEOUT)
         except OSError as exc:
             raise InitError({"errorType": "Runtime.InvalidEntrypoint",
@@ -133,7 +142,7 @@ class FunctionPool:
                                   f"Status: error\tError Type: {exc.error.get('errorType')}")
                 return Invocation(request_id, error=exc.error, cold_start=True)
         timeout = self.spec.timeout
-        self._log(worker, f"START RequestId: {request_id} Version: $LATEST")
+        self._log(worker, self._platform.start(request_id))
         started = time.perf_counter()
         request = {
             "id": request_id, "event": event, "arn": self.spec.arn, "client_context": client_context,
@@ -143,36 +152,28 @@ class FunctionPool:
         outcome = worker.invoke(request, timeout, self.spec.memory_mb if self._enforce_memory else None)
         duration_ms = (time.perf_counter() - started) * 1000
         error = self._error_of(outcome, worker, request_id)
-        self._log(worker, f"END RequestId: {request_id}")
-        self._log(worker, self._report(request_id, duration_ms, outcome, init_ms))
+        if outcome.timed_out:
+            duration_ms = self.spec.timeout * 1000
+        status, error_type = _status(outcome, error)
+        self._log(worker, self._platform.end(request_id, status, duration_ms, error_type))
+        self._log(worker, self._platform.report(request_id, status, duration_ms,
+                                                self.spec.memory_mb, outcome.max_memory_mb, init_ms, error_type))
         self._release(worker, reuse=not (outcome.timed_out or outcome.crashed))
         return Invocation(request_id, outcome.payload, error, cold_start=init_ms is not None, duration_ms=duration_ms)
 
     def _error_of(self, outcome: Outcome, worker: Worker, request_id: str) -> dict[str, Any] | None:
         if outcome.timed_out:
             message = f"Task timed out after {self.spec.timeout:.2f} seconds"
-            self._log(worker, f"{_iso_now()} {request_id} {message}")
+            self._log(worker, self._platform.timeout(request_id, self.spec.timeout))
             return {"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {request_id} Error: {message}"}
         if outcome.crashed:
             # What Lambda logs when the runtime process dies mid-invocation (exit, crash, out of memory).
             message = f"RequestId: {request_id} Error: Runtime exited with error: {_exit_reason(worker)}"
-            self._log(worker, message)
-            self._log(worker, _error_type(outcome))
+            if not self.spec.log_settings.json:  # the JSON format says it in runtimeDone and report
+                self._log(worker, message)
+                self._log(worker, _error_type(outcome))
             return {"errorType": "Runtime.ExitError", "errorMessage": message}
         return outcome.error
-
-    def _report(self, request_id: str, duration_ms: float, outcome: Outcome, init_ms: float | None) -> str:
-        duration = self.spec.timeout * 1000 if outcome.timed_out else duration_ms
-        line = (f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
-                f"Billed Duration: {max(1, math.ceil(duration))} ms\tMemory Size: {self.spec.memory_mb} MB\t"
-                f"Max Memory Used: {outcome.max_memory_mb} MB")
-        if init_ms is not None:
-            line += f"\tInit Duration: {init_ms:.2f} ms"
-        if outcome.timed_out:
-            line += "\tStatus: timeout"
-        elif outcome.crashed:
-            line += f"\tStatus: error\tError Type: {_error_type(outcome)}"
-        return line
 
     def reap_idle(self, idle_timeout: float) -> int:
         """Stop workers idle for longer than `idle_timeout` seconds; return how many were stopped."""

@@ -64,17 +64,60 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
-def _install_lambda_logging() -> _RequestIdFilter:
-    """Root logger handler with the Lambda runtime's line format (level WARNING until the user changes it)."""
+#: LoggingConfig.ApplicationLogLevel → Python level (Lambda's TRACE is below DEBUG, FATAL is CRITICAL).
+_LEVELS = {"TRACE": 5, "DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARN": logging.WARNING,
+           "ERROR": logging.ERROR, "FATAL": logging.CRITICAL}
+_RECORD_FIELDS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime",
+                                                                                         "aws_request_id"}
+
+
+def _iso(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(seconds % 1 * 1000):03d}Z"
+
+
+class _JsonFormatter(logging.Formatter):
+    """The JSON log format's application record, as the Lambda Python runtime writes it."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out = {"timestamp": _iso(record.created), "level": record.levelname, "message": record.getMessage(),
+               "logger": record.name, "requestId": getattr(record, "aws_request_id", "")}
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            out.update(errorType=type(error).__name__, errorMessage=str(error),
+                       stackTrace=traceback.format_list(traceback.extract_tb(error.__traceback__)))
+        out.update((k, v) for k, v in record.__dict__.items() if k not in _RECORD_FIELDS and k not in out)
+        return json.dumps(out, default=str, ensure_ascii=False)
+
+
+def _install_lambda_logging(json_format: bool, level: str) -> _RequestIdFilter:
+    """Root logger handler with the Lambda runtime's line format.
+
+    Text: `[LEVEL]\t<time>\t<request id>\t<message>`, level WARNING until the user changes it. JSON
+    (`AWS_LAMBDA_LOG_FORMAT=JSON`): one JSON record per line, the level from `AWS_LAMBDA_LOG_LEVEL`.
+    """
     handler = logging.StreamHandler(sys.stdout)
-    formatter = logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
-                                  "%Y-%m-%dT%H:%M:%S")
-    formatter.converter = time.gmtime
+    if json_format:
+        formatter: logging.Formatter = _JsonFormatter()
+        logging.getLogger().setLevel(_LEVELS.get(level, logging.INFO))
+    else:
+        formatter = logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
+                                      "%Y-%m-%dT%H:%M:%S")
+        formatter.converter = time.gmtime
     handler.setFormatter(formatter)
     request_filter = _RequestIdFilter()
     handler.addFilter(request_filter)
     logging.getLogger().addHandler(handler)
     return request_filter
+
+
+def _unhandled(error: dict, request_id: str, json_format: bool) -> str:
+    """What the runtime logs for an exception the handler let out (stderr)."""
+    if json_format:
+        return json.dumps({"timestamp": _iso(time.time()), "level": "ERROR", "errorType": error["errorType"],
+                           "errorMessage": error["errorMessage"], "requestId": request_id,
+                           "stackTrace": error["stackTrace"]}, default=str)
+    trace = "".join(error["stackTrace"]).replace("\n", "\r").rstrip("\r")
+    return f"[ERROR] {error['errorType']}: {error['errorMessage']}\rTraceback (most recent call last):\r{trace}"
 
 
 def _error(exc: BaseException, error_type: str | None = None) -> dict:
@@ -116,7 +159,8 @@ def main() -> None:
     requests = os.fdopen(read_fd, "r", encoding="utf-8")
     results = os.fdopen(write_fd, "w", encoding="utf-8")
     sys.path.insert(0, os.environ.get("LAMBDA_TASK_ROOT", os.getcwd()))
-    request_filter = _install_lambda_logging()
+    json_format = os.environ.get("AWS_LAMBDA_LOG_FORMAT") == "JSON"
+    request_filter = _install_lambda_logging(json_format, os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO"))
     try:
         handler = _load_handler(os.environ["_HANDLER"])
     except Exception as exc:
@@ -138,9 +182,7 @@ def main() -> None:
             payload = handler(request["event"], LambdaContext(request))
         except Exception as exc:
             message["error"] = _error(exc)
-            trace = "".join(message["error"]["stackTrace"]).replace("\n", "\r").rstrip("\r")
-            print(f"[ERROR] {message['error']['errorType']}: {exc}\rTraceback (most recent call last):\r{trace}",
-                  file=sys.stderr)
+            print(_unhandled(message["error"], request["id"], json_format), file=sys.stderr)
         else:
             try:
                 message["payload"] = json.loads(json.dumps(payload))

@@ -110,6 +110,8 @@ def lambda_environment(spec: FunctionSpec, stream: str, endpoint_url: str, regio
         "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group,
         "AWS_LAMBDA_LOG_STREAM_NAME": stream,
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        **({"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": spec.log_settings.application_level}
+           if spec.log_settings.json else {}),
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
         "_HANDLER": spec.handler,

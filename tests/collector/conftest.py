@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -42,3 +43,20 @@ def aws(moto_endpoint: str) -> Any:
     from hoptrace_localcloud.motoserver import client_factory
 
     return client_factory(moto_endpoint, "us-east-1")
+
+
+@pytest.fixture(params=["sqlite", "dynamodb"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        store = open_store(f"sqlite:///{tmp_path}/contract.db")
+    else:
+        from hoptrace_localcloud.motoserver import DUMMY_CREDENTIALS
+
+        endpoint = request.getfixturevalue("moto_endpoint")
+        monkeypatch = request.getfixturevalue("monkeypatch")
+        for name, value in DUMMY_CREDENTIALS.items():
+            monkeypatch.setenv(name, value)
+        store = open_store(f"dynamodb://contract-{uuid.uuid4().hex[:10]}?region=us-east-1"
+                           f"&endpoint_url={endpoint}&create=1")
+    yield store
+    store.close()

@@ -81,17 +81,17 @@ def slow(event, context):
 """
 
 
-def build(root: Path) -> Path:
+def build(root: Path, template_text: str = TEMPLATE, app: str = APP) -> Path:
     shutil.copytree(Path(hoptrace.__file__).parent, root / "layer" / "python" / "hoptrace",
                     ignore=shutil.ignore_patterns("__pycache__"))
     for package in (hoptrace, hoptrace_collector):  # the collector ships with the layer modules it reads
         shutil.copytree(Path(package.__file__).parent, root / "collector_layer" / "python" / package.__name__,
                         ignore=shutil.ignore_patterns("__pycache__"))
     (root / "orders").mkdir()
-    (root / "orders" / "app.py").write_text(APP)
+    (root / "orders" / "app.py").write_text(app)
     (root / "collector").mkdir()
     template = root / "template.yaml"
-    template.write_text(TEMPLATE)
+    template.write_text(template_text)
     return template
 
 

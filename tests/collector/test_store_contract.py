@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,28 +19,10 @@ from hoptrace_collector.store import (
     Store,
     TraceFilter,
     WriteResult,
-    open_store,
 )
 
 MS = 1_000_000
 NOW = (time.time_ns() // (60 * 10**9) - 30) * 60 * 10**9  # a whole minute, half an hour ago
-
-
-@pytest.fixture(params=["sqlite", "dynamodb"])
-def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        store = open_store(f"sqlite:///{tmp_path}/contract.db")
-    else:
-        from hoptrace_localcloud.motoserver import DUMMY_CREDENTIALS
-
-        endpoint = request.getfixturevalue("moto_endpoint")
-        monkeypatch = request.getfixturevalue("monkeypatch")
-        for name, value in DUMMY_CREDENTIALS.items():
-            monkeypatch.setenv(name, value)
-        store = open_store(f"dynamodb://contract-{uuid.uuid4().hex[:10]}?region=us-east-1"
-                           f"&endpoint_url={endpoint}&create=1")
-    yield store
-    store.close()
 
 
 def tid(n: int) -> str:

@@ -11,6 +11,7 @@ import pytest
 
 from hoptrace_cli.demo.traffic import Sent, read_log
 from hoptrace_collector.store import SpanRecord, open_store
+from hoptrace_dashboard.tracelogs import trace_logs
 
 pytestmark = pytest.mark.e2e
 
@@ -90,6 +91,10 @@ def test_poison_orders_reach_the_payments_dlq_with_their_trace(demo_run: tuple[P
     # AND the failed processing that put it there is in the same trace
     failed = [s for s in store.get_trace(dlq[0].trace_id) if s.function == "demo-payments" and s.status == "error"]
     assert len(failed) >= 3
+    # AND the cause the payments handler printed is stored with the invocations, tied to the failed record
+    logs = trace_logs(store, store.get_trace(dlq[0].trace_id))
+    causes = [line.message for span in failed for line in logs.cause(span)]
+    assert causes and all("cannot charge message" in c and "has amount -" in c for c in causes), causes
     # AND the summary says so
     assert "dead-letter queues" in stdout and "PaymentsDLQ" in stdout
 

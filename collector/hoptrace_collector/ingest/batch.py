@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hoptrace import wire
-from hoptrace_collector.ingest import platform
+from hoptrace.config import DEFAULT_REDACTED_KEYS
+from hoptrace_collector.ingest import applog, jsonlog, platform
 from hoptrace_collector.ingest.failures import Lookup, failure_span, stored_invocation_span
 from hoptrace_collector.ingest.parts import PartBuffer
 from hoptrace_collector.ingest.payload import LogBatch, PayloadError, decode_subscription
@@ -32,6 +33,7 @@ from hoptrace_collector.ingest.records import (
 )
 from hoptrace_collector.ingest.text import clean_json_escapes
 from hoptrace_collector.store.base import Store
+from hoptrace_collector.store.loglines import LogLine
 from hoptrace_collector.store.model import InvocationRecord, SpanRecord, WriteResult
 from hoptrace_collector.store.rules import PLATFORM_FAILURES, is_invocation_span
 
@@ -64,6 +66,9 @@ class Decoded:
     invocations: list[InvocationRecord] = field(default_factory=list)
     span_lines: int = 0
     failures: int = 0
+    logs: list[LogLine] = field(default_factory=list)
+    logs_unattributed: int = 0
+    logs_dropped: int = 0
 
 
 class Ingestor:
@@ -72,8 +77,12 @@ class Ingestor:
     def __init__(self, store: Store, parts: PartBuffer | None = None, limits: Limits = DEFAULT_LIMITS,
                  own_log_group: str | None = None,
                  forward: Callable[[list[SpanRecord]], dict[str, int]] | None = None,
-                 lookup: Lookup | None = None) -> None:
+                 lookup: Lookup | None = None, log_limits: applog.LogLimits = applog.DEFAULT_LOG_LIMITS,
+                 redacted_keys: frozenset[str] = DEFAULT_REDACTED_KEYS) -> None:
         self.store = store
+        self.log_limits = log_limits
+        self.redacted_keys = redacted_keys
+        self.open_invocations = applog.OpenInvocations()
         self.parts = parts or PartBuffer()
         self.limits = limits
         self.own_log_group = own_log_group
@@ -101,6 +110,7 @@ class Ingestor:
         try:
             result, quarantined = (write_isolating(self.store, decoded.spans, decoded.invocations)
                                    if decoded.spans or decoded.invocations else (WriteResult(0, 0), []))
+            logs_written = self.store.write_logs(decoded.logs) if decoded.logs else 0
         except Exception as exc:
             self.parts.rollback()
             # The reason travels in the line itself: a metric filter or a log search finds the cause, not
@@ -114,6 +124,9 @@ class Ingestor:
             log_line("quarantined", log_group=batch.log_group, log_stream=batch.log_stream, **item.where(),
                      error=item.error)
         summary.update(_counts(decoded, result))
+        if decoded.logs or decoded.logs_unattributed:
+            summary.update(log_lines=len(decoded.logs), log_lines_written=logs_written,
+                           log_lines_unattributed=decoded.logs_unattributed)
         if self.forward is not None and decoded.spans:
             summary["forwarded"] = self.forward(decoded.spans)
         return self._finish(summary, problems, batch.log_group, batch.log_stream)
@@ -123,6 +136,7 @@ class Ingestor:
         decoded = Decoded()
         function = function_of(batch.log_group)
         platform_lines: list[platform.PlatformLine] = []
+        stream: list[applog.AppLine | applog.Mark] = []  # application lines and platform marks, in order
         for event in batch.events:
             message = event.message
             text = span_text(message)
@@ -135,15 +149,41 @@ class Ingestor:
                     text = clean_json_escapes(text)
                 self._span_line(text, function, decoded, problems)
             elif not message.startswith(LOG_PREFIX):
-                line = platform.parse(message, event.timestamp_ms * 1_000_000)
+                time_ns = event.timestamp_ms * 1_000_000
+                line = platform.parse(message, time_ns)
+                if line is None and message.startswith("{"):
+                    parsed = jsonlog.parse(message, time_ns)
+                    if isinstance(parsed, jsonlog.AppRecord):
+                        stream.append(applog.AppLine(time_ns, event.id, parsed.message, parsed.level,
+                                                     parsed.request_id, parsed.trace_id, parsed.span_id))
+                        continue
+                    if parsed is jsonlog.IGNORED:
+                        continue
+                    line = parsed if isinstance(parsed, platform.PlatformLine) else None
                 if line is not None:
                     platform_lines.append(line)
+                    stream.append(applog.Mark(_MARKS.get(line.kind, "other"), line.request_id))
+                else:
+                    app_line = applog.parse_text(message, time_ns, event.id)
+                    if app_line is not None:
+                        stream.append(app_line)
+        if stream:
+            self._logs(stream, function, batch, decoded)
         for part_id, origin, seen, total in self.parts.expire():
             problems.add("incomplete_part", f"span line {part_id} from {origin.log_group} {origin.log_stream}: "
                          f"{seen} of {total} pieces arrived")
         if platform_lines:
             self._platform(platform_lines, function, batch, decoded)
         return decoded
+
+    def _logs(self, stream: list[applog.AppLine | applog.Mark], function: str, batch: LogBatch,
+              decoded: Decoded) -> None:
+        where = (batch.log_group, batch.log_stream)
+        pairs, still_open, unattributed = applog.attribute(stream, self.open_invocations.get(where))
+        self.open_invocations.set(where, still_open)
+        decoded.logs, decoded.logs_dropped = applog.to_log_lines(pairs, function, batch.log_stream, self.log_limits,
+                                                                 self.redacted_keys)
+        decoded.logs_unattributed = unattributed
 
     def _join(self, text: str, batch: LogBatch, problems: Problems) -> str | None:
         try:
@@ -200,6 +240,9 @@ class Ingestor:
             log_line("problems", log_group=log_group, log_stream=log_stream, problems=problems.as_dict(),
                      samples=problems.samples)
         return summary
+
+
+_MARKS = {"start": "start", "end": "end", "report": "end"}
 
 
 def _wire_kind(message: str) -> str:

@@ -10,6 +10,7 @@ for boto3.
 from __future__ import annotations
 
 from hoptrace_collector.store.base import Store, StoreError, UnstorableError
+from hoptrace_collector.store.loglines import LogLine
 from hoptrace_collector.store.model import (
     DlqMessage,
     FunctionStats,
@@ -23,7 +24,7 @@ from hoptrace_collector.store.model import (
 )
 
 __all__ = [
-    "DlqMessage", "FunctionStats", "InvocationRecord", "Outcome", "SpanRecord", "SpanSource", "Store",
+    "DlqMessage", "FunctionStats", "InvocationRecord", "LogLine", "Outcome", "SpanRecord", "SpanSource", "Store",
     "StoreError", "TraceFilter", "TraceSummary", "UnstorableError", "WriteResult", "open_store",
 ]
 

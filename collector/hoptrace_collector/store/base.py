@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from hoptrace_collector.store.links import LinkKey
+from hoptrace_collector.store.loglines import InvocationKey, LogLine
 from hoptrace_collector.store.model import (
     DlqMessage,
     FunctionStats,
@@ -38,6 +39,12 @@ class Store(Protocol):
     def write(self, spans: Sequence[SpanRecord] = (), invocations: Sequence[InvocationRecord] = (),
               dlq: Sequence[DlqMessage] = ()) -> WriteResult:
         """Store everything or raise StoreError. Idempotent: rewriting the same records changes nothing."""
+
+    def write_logs(self, lines: Sequence[LogLine]) -> int:
+        """Store application log lines (idempotent by function, request id and event id); returns lines taken."""
+
+    def invocation_logs(self, keys: Sequence[InvocationKey]) -> list[LogLine]:
+        """The log lines of these (function, request id) invocations, in time order."""
 
     def get_trace(self, trace_id: str) -> list[SpanRecord]:
         """Every span of the trace, ordered by start time."""

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from hoptrace_collector.store import links, links_dynamodb, rules
+from hoptrace_collector.store import dynamodb_logs, links, links_dynamodb, rules
 from hoptrace_collector.store.base import StoreError, UnstorableError
 from hoptrace_collector.store.dynamodb_io import DynamoCalls
 from hoptrace_collector.store.dynamodb_items import (
@@ -56,6 +56,7 @@ from hoptrace_collector.store.dynamodb_table import (
     summary_key,
     trace_partition,
 )
+from hoptrace_collector.store.loglines import InvocationKey, LogLine
 from hoptrace_collector.store.model import (
     DlqMessage,
     FunctionStats,
@@ -233,7 +234,15 @@ class DynamoStore:
         self.io.batch_write(puts)
         return len(puts)
 
+    def write_logs(self, lines: Sequence[LogLine]) -> int:
+        puts = dynamodb_logs.items(lines, self.ttl_days)
+        self.io.batch_write(puts)
+        return len(lines) if puts else 0
+
     # -- reading ---------------------------------------------------------------------------------------
+    def invocation_logs(self, keys: Sequence[InvocationKey]) -> list[LogLine]:
+        return dynamodb_logs.read(self.io, keys)
+
     def get_trace(self, trace_id: str) -> list[SpanRecord]:
         items = list(self.io.query(KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
                                    ExpressionAttributeValues={":p": {"S": "T#" + trace_id}, ":s": {"S": "S#"}}))

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from hoptrace_collector.store import links, links_sqlite, rules
+from hoptrace_collector.store import links, links_sqlite, rules, sqlite_logs
 from hoptrace_collector.store.base import StoreError, UnstorableError
+from hoptrace_collector.store.loglines import InvocationKey, LogLine
 from hoptrace_collector.store.model import (
     DlqMessage,
     FunctionStats,
@@ -132,6 +133,7 @@ class SqliteStore:
                     self._conn.execute("ROLLBACK")
                 raise
         with self._transaction():
+            sqlite_logs.create(self._conn)
             row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             if row is None:
                 self._conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
@@ -160,6 +162,13 @@ class SqliteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"sqlite store {self.path}: the batch was not stored ({exc})") from exc
         return WriteResult(written, unchanged, invocations_written, dlq_written)
+
+    def write_logs(self, lines: Sequence[LogLine]) -> int:
+        try:
+            with self._transaction():
+                return sqlite_logs.write(self._conn, lines)
+        except sqlite3.Error as exc:
+            raise StoreError(f"sqlite store {self.path}: the log lines were not stored ({exc})") from exc
 
     def _write_spans(self, spans: Sequence[SpanRecord]) -> tuple[int, int]:
         chosen = rules.winners(spans)
@@ -255,6 +264,13 @@ class SqliteStore:
         return len(rows)
 
     # -- reading ---------------------------------------------------------------------------------------
+    def invocation_logs(self, keys: Sequence[InvocationKey]) -> list[LogLine]:
+        try:
+            with self._lock:
+                return sqlite_logs.read(self._conn, keys)
+        except sqlite3.Error as exc:
+            raise StoreError(f"sqlite store {self.path}: query failed ({exc})") from exc
+
     def get_trace(self, trace_id: str) -> list[SpanRecord]:
         rows = self._query(f"SELECT {_SPAN_SELECT} FROM spans WHERE trace_id = ? ORDER BY start_ns, span_id",
                            (trace_id,))
@@ -342,6 +358,7 @@ class SqliteStore:
         removed += conn.execute("DELETE FROM invocations WHERE time_ns < ?", (cutoff_ns,)).rowcount
         removed += conn.execute("DELETE FROM dlq WHERE first_seen_ns < ?", (cutoff_ns,)).rowcount
         removed += links_sqlite.delete_older_than(conn, cutoff_ns)
+        removed += sqlite_logs.delete_older_than(conn, cutoff_ns)
         for start in range(0, len(touched), _LOOKUP_CHUNK):
             chunk = touched[start:start + _LOOKUP_CHUNK]
             marks = ",".join("?" * len(chunk))

@@ -1,0 +1,141 @@
+"""Application log lines end to end, per log format: functions in the local cloud write `logging` and `print`
+lines in Lambda's text or JSON format, the real collector function stores them with their invocation.
+
+Two invocations of one function run at the same time (two execution environments, two log
+streams, interleaved in time); each must get exactly its own lines.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from hoptrace_collector.store import Store, open_store
+from hoptrace_localcloud.cloud import LocalCloud
+from tests.collector.test_e2e_localcloud import build, wait_for
+
+pytestmark = pytest.mark.e2e
+
+FUNCTION = """
+  {name}Function:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: {lower}
+      CodeUri: orders/
+      Handler: hoptrace.handler.handler
+      Layers: [!Ref HoptraceLayer]
+      Environment: {{Variables: {{HOPTRACE_HANDLER: app.handler}}}}
+      {logging}
+  {name}Logs:
+    Type: AWS::Logs::LogGroup
+    Properties: {{LogGroupName: !Sub "/aws/lambda/${{{name}Function}}"}}
+"""
+SUBSCRIPTION = ("        {name}: {{Type: CloudWatchLogs, "
+                "Properties: {{LogGroupName: !Ref {name}Logs, FilterPattern: ''}}}}\n")
+FUNCTIONS = {
+    "Text": "",
+    "Json": "LoggingConfig: {LogFormat: JSON, ApplicationLogLevel: INFO}",
+    "Quiet": "LoggingConfig: {LogFormat: JSON, ApplicationLogLevel: ERROR, SystemLogLevel: WARN}",
+}
+APP = """
+import logging
+import os
+import time
+
+logger = logging.getLogger("shop")
+if os.environ.get("AWS_LAMBDA_LOG_FORMAT") != "JSON":
+    logger.setLevel(logging.INFO)  # text format: the root logger stays at WARNING, as on Lambda
+
+
+def handler(event, context):
+    tag = event["tag"]
+    print(f"print {tag} before")
+    logger.info("logging %s info", tag)
+    time.sleep(event.get("sleep", 0))
+    print(f"print {tag} after password=hunter2")
+    logger.error("logging %s error", tag)
+    return {"tag": tag}
+"""
+
+
+def template() -> str:
+    from tests.collector.test_e2e_localcloud import TEMPLATE
+
+    head = TEMPLATE.split("  OrdersFunction:")[0]
+    functions = "".join(FUNCTION.format(name=n, lower=n.lower(), logging=c) for n, c in FUNCTIONS.items())
+    return (head + functions + """  CollectorFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: collector/
+      Handler: hoptrace_collector.handler.handler
+      Layers: [!Ref CollectorLayer]
+      Environment: {Variables: {HOPTRACE_STORE: !Ref StoreUrl}}
+      Events:
+""" + "".join(SUBSCRIPTION.format(name=n) for n in FUNCTIONS))
+
+
+def lines_of(store: Store, function: str, request_id: str) -> list[tuple[str, str]]:
+    return [(x.level, x.message) for x in store.invocation_logs([(function, request_id)])]
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, dict[str, dict[str, str]], LocalCloud]:
+    root = tmp_path_factory.mktemp("logs")
+    store_url = f"sqlite:///{root}/spans.db"
+    with LocalCloud(build(root, template(), APP), parameters={"StoreUrl": store_url}, log_batch_interval=0.2,
+                    idle_timeout=60) as cloud:
+        requests: dict[str, dict[str, str]] = {}
+        for name in FUNCTIONS:
+            # two at once: two sandboxes, two streams, lines interleaved in time
+            with ThreadPoolExecutor(2) as pool:
+                done = list(pool.map(lambda tag, n=name: (tag, cloud.invoke(f"{n}Function", {"tag": tag,
+                                                                                              "sleep": 0.5})),
+                                     ("A", "B")))
+            assert all(not result.error for _, result in done), done
+            requests[name.lower()] = {tag: result.request_id for tag, result in done}
+        while not (root / "spans.db").exists():
+            time.sleep(0.1)
+        store = open_store(store_url)
+        expected = {"text": 4, "json": 4, "quiet": 1}
+        try:
+            wait_for(lambda: all(len(store.invocation_logs([(f, rid)])) >= expected[f]
+                                 for f, ids in requests.items() for rid in ids.values()), timeout=90)
+        except AssertionError as exc:
+            stored = {f: [lines_of(store, f, rid) for rid in ids.values()] for f, ids in requests.items()}
+            raise AssertionError(f"{exc}: stored {stored}; collector said "
+                                 f"{cloud.log_lines('CollectorFunction')[-10:]}") from None
+        time.sleep(0.5)
+        yield store, requests, cloud
+        store.close()
+
+
+@pytest.mark.parametrize("function", ["text", "json"])
+def test_each_invocation_gets_exactly_its_own_lines(ran, function: str) -> None:  # type: ignore[no-untyped-def]
+    store, requests, _ = ran
+    for tag, request_id in requests[function].items():
+        lines = lines_of(store, function, request_id)
+        # THEN its print and logging lines, in order, and none of the other invocation's
+        assert [m for _, m in lines] == [f"print {tag} before", f"logging {tag} info",
+                                         f"print {tag} after password=[REDACTED]", f"logging {tag} error"], lines
+        assert [level for level, _ in lines] == ["", "INFO", "", "ERROR"]
+        # AND the layer's span line is not a log line
+        assert not any(m.startswith("HOPTRACE") for _, m in lines)
+
+
+def test_json_format_platform_records_give_cold_starts_and_durations(ran) -> None:  # type: ignore[no-untyped-def]
+    store, requests, _ = ran
+    records = {r.request_id: r for r in store.invocations(function="json")}
+    assert set(records) == set(requests["json"].values())
+    assert all(r.init_ms is not None and r.duration_ms and r.duration_ms >= 500 for r in records.values())
+
+
+def test_json_levels_are_honoured_as_on_lambda(ran) -> None:  # type: ignore[no-untyped-def]
+    store, requests, cloud = ran
+    # ApplicationLogLevel ERROR drops the info record; SystemLogLevel WARN drops the platform records
+    for tag, request_id in requests["quiet"].items():
+        messages = [m for _, m in lines_of(store, "quiet", request_id)]
+        assert f"logging {tag} error" in messages and f"logging {tag} info" not in messages
+    assert store.invocations(function="quiet") == []
+    assert not any('"platform.' in line for line in cloud.log_lines("QuietFunction"))
