@@ -180,4 +180,4 @@ def test_hostile_lines_cost_only_themselves(ingestor: Ingestor, store: Store) ->
     texts = [m for _, m in messages(store, "r1")]
     # a platform record without a usable request id says nothing; every other line is kept as logged
     assert texts[:2] == ["{not json", '{"type": "platform.report", "record": 5}'] and texts[3] == "[1, 2]"
-    assert texts[-2:] == ["? odd \x00 text", "ok line"] and len(texts) == 6
+    assert texts[-2:] == ["\ufffd odd \x00 text", "ok line"] and len(texts) == 6
