@@ -35,6 +35,7 @@ class Config:
     otlp_timeout_s: float = 1.0
     trace_http: bool = True
     timeout_margin_ms: float = 200.0
+    log_correlation: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -57,6 +58,7 @@ class Config:
             otlp_timeout_s=env_number(env, "HOPTRACE_OTLP_TIMEOUT", 1.0, 0.05, 30.0),
             trace_http=env_bool(env, "HOPTRACE_TRACE_HTTP", True),
             timeout_margin_ms=env_number(env, "HOPTRACE_TIMEOUT_MARGIN_MS", 200.0, 0.0, 10_000.0),
+            log_correlation=env_bool(env, "HOPTRACE_LOG_CORRELATION", True),
         )
 
 

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from opentelemetry import trace as otel_trace
 
-from hoptrace import health, invocation, outbound, semconv, watchdog
+from hoptrace import health, invocation, logcorrelation, outbound, semconv, watchdog
 from hoptrace.config import CONFIG, Config
 from hoptrace.tracing import Tracing, build
 
@@ -38,6 +38,11 @@ def _setup(config: Config) -> Tracing | None:
             otel_trace.set_tracer_provider(tracing.provider)
     except Exception as error:
         health.swallow("setup.global_provider", error)
+    if config.log_correlation:
+        try:
+            logcorrelation.install()
+        except Exception as error:
+            health.swallow("logcorrelation.install", error)
     return tracing
 
 

@@ -139,3 +139,13 @@ def test_json_levels_are_honoured_as_on_lambda(ran) -> None:  # type: ignore[no-
         assert f"logging {tag} error" in messages and f"logging {tag} info" not in messages
     assert store.invocations(function="quiet") == []
     assert not any('"platform.' in line for line in cloud.log_lines("QuietFunction"))
+
+
+def test_json_logging_records_carry_the_span_they_were_logged_in(ran) -> None:  # type: ignore[no-untyped-def]
+    # the layer's logging correlation puts trace_id/span_id on each record; Lambda's JSON format writes them
+    store, requests, _ = ran
+    spans = {s.request_id: s for s in store.spans(function="json", limit=100) if s.request_id}
+    for request_id in requests["json"].values():
+        logged = [x for x in store.invocation_logs([("json", request_id)]) if x.level]
+        span = spans[request_id]
+        assert logged and all((x.trace_id, x.span_id) == (span.trace_id, span.span_id) for x in logged)
