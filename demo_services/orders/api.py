@@ -1,7 +1,9 @@
 """Orders API: place an order (POST /orders) and read it back (GET /orders/{id}).
 
 Plain user code: boto3 only. The order is stored before `OrderPlaced` is published, so every
-event a downstream service sees refers to an order that exists.
+event a downstream service sees refers to an order that exists. An order placed with
+`"checkout": "saga"` is fulfilled by the order saga state machine (reserve stock, charge, confirm;
+release the stock if the charge fails) instead of the event chain.
 """
 
 import json
@@ -14,7 +16,9 @@ import boto3
 
 TABLE = boto3.resource("dynamodb").Table(os.environ["ORDERS_TABLE"])
 SNS = boto3.client("sns")
+SFN = boto3.client("stepfunctions")
 TOPIC_ARN = os.environ["TOPIC_ARN"]
+SAGA_ARN = os.environ.get("ORDER_SAGA_ARN", "")
 ALLOW_TEST_CLIENT = os.environ.get("ALLOW_TEST_CLIENT") == "true"
 TEST_CLIENT_HEADER = "x-demo-test-client"
 
@@ -43,7 +47,14 @@ def place_order(event):
         "status": "placed",
         "created_at": int(time.time()),
     }
+    saga = body.get("checkout") == "saga" and SAGA_ARN
+    if saga:
+        order["payment_token"] = str(body.get("payment_token") or "tok_visa")
     TABLE.put_item(Item=order)
+    if saga:
+        SFN.start_execution(stateMachineArn=SAGA_ARN, name=f"order-{order['order_id']}",
+                            input=json.dumps(order, default=_json_number))
+        return response(201, {"order_id": order["order_id"], "status": "placed", "saga": True})
     SNS.publish(
         TopicArn=TOPIC_ARN,
         Message=json.dumps(order, default=str),

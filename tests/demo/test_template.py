@@ -39,7 +39,8 @@ def test_every_function_has_the_layer_and_every_service_log_group_reaches_the_co
     for props in functions.values():
         assert props["Layers"][0] == {"Ref": "HoptraceLayerArn"}
         assert props["Environment"]["Variables"]["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/hoptrace-exec-wrapper"
-    services = set(functions) - {"CollectorFunction", "DlqWatcherFunction", "AlertEvaluatorFunction"}
+    services = set(functions) - {"CollectorFunction", "DlqWatcherFunction", "AlertEvaluatorFunction",
+                                 "StepFunctionsCollectorFunction"}
     subscribed = {event["Properties"]["LogGroupName"]["Ref"]
                   for event in functions["CollectorFunction"]["Events"].values()}
     assert subscribed == {f"{lid.removesuffix('Function')}Logs" for lid in services}

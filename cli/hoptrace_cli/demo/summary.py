@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from hoptrace.semconv import SFN_COMPENSATION
 from hoptrace_collector.store import Store, TraceFilter
 
 from .traffic import TrafficStats
@@ -38,6 +39,7 @@ class DemoReport:
     dlq_with_trace: Counter = field(default_factory=Counter)
     queue_depths: dict[str, int] = field(default_factory=dict)  # what SQS itself says
     store_url: str = ""
+    sagas: Counter = field(default_factory=Counter)  # "confirmed" / "compensated" -> saga orders traced
 
 
 def stored_since(store: Store, since_ns: int) -> tuple[int, int]:
@@ -52,6 +54,15 @@ def missing_services(store: Store, trace_id: str) -> list[str]:
     return [name for name in FLOW if name not in services]
 
 
+def saga_outcome(store: Store, trace_id: str) -> str | None:
+    """"confirmed" or "compensated" once the order's trace holds its saga execution's states, else None."""
+    spans = store.get_trace(trace_id)
+    if not any(span.trigger == "stepfunctions" and span.source == "history" and span.parent_id is not None
+               and not span.pending and span.name.endswith(" execution") for span in spans):
+        return None
+    return "compensated" if any(span.attributes.get(SFN_COMPENSATION) for span in spans) else "confirmed"
+
+
 def build_report(store: Store, traffic: TrafficStats, since_ns: int, until_ns: int, seconds: float,
                  queue_depths: dict[str, int] | None = None) -> DemoReport:
     report = DemoReport(seconds, traffic, queue_depths=dict(queue_depths or {}), store_url=store.url)
@@ -62,6 +73,10 @@ def build_report(store: Store, traffic: TrafficStats, since_ns: int, until_ns: i
             report.incomplete.append(f"{sent.trace_id} (missing {', '.join(missing)})")
         else:
             report.complete += 1
+    for sent in traffic.sagas:
+        outcome = saga_outcome(store, sent.trace_id)
+        if outcome is not None:
+            report.sagas[outcome] += 1
     for row in store.function_stats(since_ns=since_ns, until_ns=until_ns, bucket_s=max(60, int(seconds) + 60)):
         line = report.functions.setdefault(row.function, FunctionLine())
         line.invocations += row.invocations
@@ -87,6 +102,10 @@ def render(report: DemoReport) -> str:
     ]
     for missing in report.incomplete[:5]:
         lines.append(f"                incomplete: {missing}")
+    if t.sagas:
+        lines.append(f"  order sagas   {sum(report.sagas.values())}/{len(t.sagas)} saga orders traced through their "
+                     f"state machine ({report.sagas['confirmed']} confirmed, {report.sagas['compensated']} "
+                     "compensated)")
     lines.append(f"  {'function':<34} {'invocations':>11} {'errors':>7} {'cold starts':>11} {'p95':>10}")
     for name, line in sorted(report.functions.items()):
         lines.append(f"  {name:<34} {line.invocations:>11} {line.errors:>7} {line.cold_starts:>11} "

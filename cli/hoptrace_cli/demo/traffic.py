@@ -31,7 +31,9 @@ BAD_BODIES = (
     json.dumps({"customer": "ada", "items": [{"sku": "book", "qty": 1}], "amount": -3}).encode(),
 )
 # The first requests of every run show each path once, so even a short run has all of them.
-TOUR = ("order", "bad", "poison", "order", "read")
+TOUR = ("order", "bad", "poison", "saga", "order", "saga_retry", "saga_declined", "read")
+# Saga orders pay with a provider test token (demo_services/payments/charge.py): charged, busy once, declined.
+SAGA_TOKENS = {"saga": "tok_visa", "saga_retry": "tok_providerBusy", "saga_declined": "tok_chargeDeclined"}
 FAILURE_STEP = 5  # poison orders sent at once during a failure burst
 
 
@@ -46,6 +48,7 @@ class TrafficProfile:
     seed: int | None = None
     failure_burst_at: float | None = None  # seconds into the run: send a burst of poison orders (alerts demo)
     failure_burst_size: int = 30
+    saga_rate: float = 0.15  # orders fulfilled by the order saga state machine (a tenth of them declined)
 
     def __post_init__(self) -> None:
         if self.rate <= 0:
@@ -54,17 +57,17 @@ class TrafficProfile:
             raise ValueError("failure-burst-at must be 0 or more seconds")
         if self.failure_burst_size < 1:
             raise ValueError("failure-burst-size must be at least 1")
-        for name in ("bad_request_rate", "poison_rate", "read_rate"):
+        for name in ("bad_request_rate", "poison_rate", "read_rate", "saga_rate"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name.replace('_', '-')} must be between 0 and 1")
-        if self.bad_request_rate + self.poison_rate + self.read_rate > 1:
-            raise ValueError("bad-request, poison and read rates must add up to at most 1")
+        if self.bad_request_rate + self.poison_rate + self.read_rate + self.saga_rate > 1:
+            raise ValueError("bad-request, poison, read and saga rates must add up to at most 1")
 
 
 @dataclass(frozen=True)
 class Sent:
     time: float
-    kind: str  # order | bad | poison | read
+    kind: str  # order | bad | poison | read | saga | saga_retry | saga_declined
     status: int  # HTTP status, 0 when the request failed before an answer
     latency_ms: float
     trace_id: str
@@ -79,6 +82,7 @@ class TrafficStats:
     by_status: Counter = field(default_factory=Counter)
     placed: list[Sent] = field(default_factory=list)  # 201s, normal orders
     poisoned: list[Sent] = field(default_factory=list)  # 201s, poison orders
+    sagas: list[Sent] = field(default_factory=list)  # 201s, orders fulfilled by the order saga
 
     @property
     def total(self) -> int:
@@ -137,6 +141,9 @@ class TrafficGenerator:
             return "poison"
         if roll < p.bad_request_rate + p.poison_rate + p.read_rate and self._order_ids:
             return "read"
+        if roll < p.bad_request_rate + p.poison_rate + p.read_rate + p.saga_rate:
+            second = self._random.random()
+            return "saga_declined" if second < 0.1 else "saga_retry" if second < 0.2 else "saga"
         return "order"
 
     def _send(self, kind: str) -> None:
@@ -172,6 +179,8 @@ class TrafficGenerator:
         if kind == "poison":
             order["amount"] = -order["amount"]
             headers[TEST_CLIENT_HEADER] = "poison"
+        if kind in SAGA_TOKENS:
+            order.update(checkout="saga", payment_token=SAGA_TOKENS[kind])
         return json.dumps(order).encode(), "/orders", "POST"
 
     def _record(self, sent: Sent) -> None:
@@ -181,7 +190,9 @@ class TrafficGenerator:
             self.stats.by_status[sent.status] += 1
             if sent.status == 201 and sent.order_id:
                 self._order_ids.append(sent.order_id)
-                (self.stats.poisoned if sent.kind == "poison" else self.stats.placed).append(sent)
+                target = self.stats.poisoned if sent.kind == "poison" else self.stats.sagas \
+                    if sent.kind in SAGA_TOKENS else self.stats.placed
+                target.append(sent)
 
 
 def read_log(path: Path) -> list[Sent]:
