@@ -79,6 +79,19 @@ def tree_order(spans: Sequence[SpanRecord]) -> list[tuple[SpanRecord, int]]:
     return ordered
 
 
+FAILED_STEP = "failed step"  # a Step Functions state that failed
+COMPENSATION = "compensation"  # a state run because an earlier one failed and was caught
+
+
+def saga_segment(span: SpanRecord, status: str) -> str | None:
+    """Step Functions states read as a saga at a glance: a failed step red, the compensation after it green."""
+    if semconv.SFN_STATE_NAME not in span.attributes or span.source != "history":
+        return None
+    if span.attributes.get(semconv.SFN_COMPENSATION) and status == "ok":
+        return COMPENSATION
+    return FAILED_STEP if status == "error" and span.attributes.get(semconv.SFN_STATE_TYPE) != "Fail" else None
+
+
 def build(spans: Sequence[SpanRecord]) -> Flow | None:
     """The flow of one trace's spans (as `Store.get_trace` returns them); None for an unknown trace."""
     if not spans:
@@ -101,7 +114,7 @@ def build(spans: Sequence[SpanRecord]) -> Flow | None:
                      f"{error_type}: {message}".strip(": ") if span.status == "error" else "",
                      hop.type if hop else "", hop.via if hop else "", hop.wait_ms if hop else None, span.cold_start,
                      is_init, hops.call_label(span)])
-        segment = "cold-start init" if is_init else span.service
+        segment = "cold-start init" if is_init else saga_segment(span, status) or span.service
         segments.append([row, label, span.span_id, segment, offset, finish, finish - offset, span.service,
                          status, hop.type if hop else "", span.status_message or hops.call_label(span)])
         if arrives and hop and hop.wait_ms:
