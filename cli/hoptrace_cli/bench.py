@@ -21,7 +21,8 @@ from hoptrace_cli import flags
 ROOT = Path(__file__).resolve().parents[2]
 SUITES = {"startup": "benchmarks.startup", "size": "benchmarks.layer_size",
           "collector": "benchmarks.collector_bench", "dashboard": "benchmarks.dashboard_bench",
-          "alerts": "benchmarks.alerts_bench", "soak": "benchmarks.soak"}
+          "alerts": "benchmarks.alerts_bench", "stepfunctions": "benchmarks.stepfunctions_bench",
+          "soak": "benchmarks.soak"}
 # Run only when named: the soak holds the demo for 10 minutes (`hoptrace bench soak`).
 OPT_IN = frozenset({"soak"})
 DEFAULT_SUITES = [name for name in SUITES if name not in OPT_IN]

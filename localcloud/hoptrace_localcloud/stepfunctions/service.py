@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import secrets
 import threading
 import time
@@ -102,6 +103,10 @@ class StepFunctionsService:
         self.machines: dict[str, StateMachine] = {}
         self.executions: dict[str, Execution] = {}
         self._lock = threading.Lock()
+        # Status-change events go out in order on one thread, off the executions' path (a PutEvents to moto
+        # costs milliseconds that StartExecution's caller should not wait for).
+        self._events: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        threading.Thread(target=self._send_events, name="sfn-status-events", daemon=True).start()
 
     # -- state machines ------------------------------------------------------------------------------
     def register(self, name: str, definition: Any, role_arn: str, machine_type: str = "STANDARD",
@@ -249,6 +254,7 @@ class StepFunctionsService:
             running = [e for e in self.executions.values() if e.status == "RUNNING"]
         for execution in running:
             execution.run.stop.set()
+        self._events.put(None)
 
     def _status_event(self, execution: Execution) -> None:
         described = execution.describe()
@@ -258,9 +264,12 @@ class StepFunctionsService:
         detail["stopDate"] = int(execution.stop_time * 1000) if execution.stop_time else None
         detail["inputDetails"] = {"included": True}
         detail["outputDetails"] = {"included": True} if execution.output is not None else None
-        try:
-            self._client("events").put_events(Entries=[{
-                "Source": "aws.states", "DetailType": "Step Functions Execution Status Change",
-                "Resources": [execution.arn], "Detail": json.dumps(detail), "EventBusName": "default"}])
-        except Exception as exc:  # moto gone (shutting down): the execution itself is unaffected
-            logger.debug("status change event for %s not sent: %s", execution.arn, exc)
+        self._events.put({"Source": "aws.states", "DetailType": "Step Functions Execution Status Change",
+                          "Resources": [execution.arn], "Detail": json.dumps(detail), "EventBusName": "default"})
+
+    def _send_events(self) -> None:
+        while (entry := self._events.get()) is not None:
+            try:
+                self._client("events").put_events(Entries=[entry])
+            except Exception as exc:  # moto gone (shutting down): the execution itself is unaffected
+                logger.debug("status change event for %s not sent: %s", entry["Resources"][0], exc)
