@@ -15,9 +15,12 @@ from hoptrace_dashboard.settings import ENV_STORE, Settings
 
 st.set_page_config(page_title="hoptrace", page_icon=":material/route:", layout="wide")
 settings = Settings.from_env()
-if not access.granted(settings.token):
+# The pages are declared before the token prompt, so the page and query of a pasted link
+# (`/traces?trace=…`) are the ones shown once the token is given, not the Overview.
+granted = access.granted(settings.token)
+page = nav.navigation(hidden=not granted)
+if not granted:
     st.stop()
-page = nav.navigation()
 if settings.store_url is None:
     st.error(f"No store to read. Start the dashboard with `hoptrace dashboard --store URL` (or set {ENV_STORE}).")
     st.stop()

@@ -33,10 +33,11 @@ PAGES = {
 }
 
 
-def navigation() -> Any:
+def navigation(hidden: bool = False) -> Any:
+    """The current page; `hidden` keeps the menu out of sight (behind the token prompt) while the URL still counts."""
     pages = [st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=name, default=name == "overview")
              for name, spec in PAGES.items()]
-    return st.navigation(pages)
+    return st.navigation(pages, position="hidden" if hidden else "sidebar")
 
 
 def link(context: Context, page: str, label: str, *, where: Any = st, icon: str | None = None,

@@ -47,7 +47,7 @@ def check_exposure(host: str, token: str | None) -> None:
 def command(host: str, port: int) -> list[str]:
     """The `streamlit run` command line, with the security defaults above."""
     local = host in LOCAL_HOSTS
-    args = [sys.executable, "-m", "streamlit", "run", str(APP),
+    args = [sys.executable, "-m", "hoptrace_dashboard.launch", "run", str(APP),  # streamlit, Host checked on HTTP
             "--server.address", host, "--server.port", str(port), "--server.headless", "true",
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
             "--server.runOnSave", "false", "--server.enableXsrfProtection", "true",

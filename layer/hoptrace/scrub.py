@@ -26,6 +26,9 @@ from typing import Any
 from hoptrace.redaction import RULES, Rules, capture
 
 MAX_LIST_ITEMS = 128
+_CACHED_CHARS = 200
+_CACHE_SIZE = 4096
+_CACHES: dict[tuple[int, int], dict[tuple[str, str], Any]] = {}  # per (rules, max_chars): cleaned short values
 _SURROGATE = re.compile("[\ud800-\udfff]")  # one U+FFFD per lone surrogate
 _NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
 
@@ -55,6 +58,7 @@ class Scrubber:
         self.max_chars = max_chars
         self.rules = rules
         self.fixed: Counter[str] = Counter()
+        self._cache = _CACHES.setdefault((id(rules), max_chars), {})
 
     def span(self, span: dict[str, Any]) -> None:
         name = span.get("name")
@@ -75,21 +79,46 @@ class Scrubber:
                         item["attributes"] = self.attributes(item["attributes"])
 
     def attributes(self, attributes: Any) -> dict[str, Any]:
-        """Attributes as written; the same dict when nothing needed changing (the common case)."""
+        """Attributes as written; the same dict when nothing needed changing (the common case).
+
+        The hot path: short string values repeat across invocations (routes, ARNs, user agents),
+        so their cleaned form is cached by (name, value); booleans and numbers of names outside the
+        sensitive families pass untouched.
+        """
         if not isinstance(attributes, dict):
             self.fixed["scrub.bad_attributes"] += 1
             return {}
         out: dict[str, Any] | None = None
+        cache = self._cache
+        sensitive = self.rules.attribute_sensitive
         for key, value in attributes.items():
-            clean_key = key if isinstance(key, str) and key.isascii() else self.text(str(key))
-            clean = self.value(clean_key, value)
-            if clean is not value or clean_key is not key:
-                if out is None:
-                    out = dict(attributes)
-                if clean_key is not key or clean is None:
-                    del out[key]
-                if clean is not None:
-                    out[clean_key] = clean
+            kind = type(value)
+            plain_key = type(key) is str and key.isascii()
+            if plain_key and kind is str and len(value) <= _CACHED_CHARS and value.isascii():
+                pair = (key, value)
+                clean = cache.get(pair)
+                if clean is None:
+                    clean = self.value(key, value)
+                    if len(cache) >= _CACHE_SIZE:
+                        cache.clear()
+                    cache[pair] = clean
+                if clean is value or clean == value:
+                    continue
+                clean_key = key
+            elif plain_key and (kind is bool or ((kind is int or (kind is float and math.isfinite(value)))
+                                                 and not sensitive(key))):
+                continue
+            else:
+                clean_key = key if plain_key else self.text(str(key))
+                clean = self.value(clean_key, value)
+                if clean is value and clean_key is key:
+                    continue
+            if out is None:
+                out = dict(attributes)
+            if clean_key is not key or clean is None:
+                del out[key]
+            if clean is not None:
+                out[clean_key] = clean
         return attributes if out is None else out
 
     def value(self, key: str, value: Any) -> Any:

@@ -246,3 +246,31 @@ def test_span_names_are_shown_as_text_not_markup(tmp_path: Any, monkeypatch: pyt
         assert shown, "the span name is shown"
         # THEN every character that would start markup is escaped, so Markdown shows it literally
         assert not any(re.search(r"(?<!\\)[*<>\[\]()]", text) for text in shown), shown
+
+
+@pytest.mark.parametrize(("page", "query"), [(PAGES[1], "trace"), (PAGES[1], "function"), (PAGES[3], "range"),
+                                             (PAGES[4], "function")])
+def test_a_pasted_deep_link_survives_the_token_prompt(dashboard_env: ShopStore, monkeypatch: pytest.MonkeyPatch,
+                                                      page: str, query: str) -> None:
+    # GIVEN a dashboard with a token and a link pasted into a fresh browser session (any page, any query)
+    monkeypatch.setenv(ENV_TOKEN, "s3cret-token")
+    trace_id = root(dashboard_env.happy).trace_id
+    value = {"trace": trace_id, "function": "demo-payments", "range": "6h"}[query]
+    at = open_page(page, {query: value})
+    assert at.text_input[0].label == "Access token"
+    # WHEN the token is given
+    widget(at.text_input, "Access token").input("s3cret-token")
+    at.button[0].click().run()
+    # THEN the linked page opens with its query, not the Overview
+    no_exception(at)
+    assert at.query_params[query] in (value, [value])
+    expected = nav_title(page)
+    assert any(expected in t.value for t in at.title), ([t.value for t in at.title], expected)
+    if query == "trace":
+        assert {m.label for m in at.metric} >= {"Started"}
+
+
+def nav_title(page: str) -> str:
+    from hoptrace_dashboard.nav import PAGES as SPECS
+
+    return next(spec.title for spec in SPECS.values() if spec.path == page).split(" ")[0]
