@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .diagnostics import Diagnostics
+from .kinesisstreams import create_stream
 from .resources import ResourceInfo
 
 # Types that only matter for permissions or deployment on AWS: nothing to emulate locally.
@@ -189,8 +190,6 @@ def _bucket(p: Provisioner, logical_id: str, props: dict[str, Any]) -> ResourceI
     if p.region != "us-east-1":
         kwargs["CreateBucketConfiguration"] = {"LocationConstraint": p.region}
     p.client("s3").create_bucket(**kwargs)
-    if "NotificationConfiguration" in props:
-        p.diagnostics.unsupported(logical_id, "NotificationConfiguration", "S3 notifications are not delivered")
     return ResourceInfo(logical_id, "AWS::S3::Bucket", name, {
         "Arn": f"arn:aws:s3:::{name}", "BucketName": name, "DomainName": f"{name}.s3.amazonaws.com",
         "RegionalDomainName": f"{name}.s3.{p.region}.amazonaws.com",
@@ -214,5 +213,6 @@ _CREATORS: dict[str, Callable[[Provisioner, str, dict[str, Any]], ResourceInfo |
     "AWS::DynamoDB::Table": _table,
     "AWS::Serverless::SimpleTable": _simple_table,
     "AWS::S3::Bucket": _bucket,
+    "AWS::Kinesis::Stream": create_stream,
     "AWS::Logs::LogGroup": _log_group,
 }

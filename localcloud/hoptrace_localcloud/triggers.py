@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import s3notifications, streammappings
 from .apis import HTTP_API, REST_API, STAGE_TYPES, ApiWiring
 from .apiserver import ApiServer
 from .asyncinvoke import AsyncInvoker
@@ -226,12 +227,15 @@ class TriggerWiring:
         pool = self._function(logical_id, "FunctionName", props.get("FunctionName"))
         if pool is None:
             return
-        if ":sqs:" not in source:
-            self._diag.unsupported(logical_id, "EventSourceArn", f"{source}: only SQS mappings are emulated; "
-                                   "this trigger never fires")
-            return
         if props.get("Enabled") is False:
             self._diag.unsupported(logical_id, "Enabled", "the mapping is disabled in the template; not polled")
+            return
+        if ":kinesis:" in source or (":dynamodb:" in source and "/stream/" in source):
+            streammappings.add(self, logical_id, pool, source, props)
+            return
+        if ":sqs:" not in source:
+            self._diag.unsupported(logical_id, "EventSourceArn", f"{source}: only SQS, Kinesis and DynamoDB "
+                                   "stream mappings are emulated; this trigger never fires")
             return
         if "FilterCriteria" in props:
             self._diag.unsupported(logical_id, "FilterCriteria", "not applied locally; every message is delivered")
@@ -249,7 +253,11 @@ class TriggerWiring:
                                    "not delivered")
         return pool
 
+    def _wire_bucket(self, logical_id: str, props: dict[str, Any]) -> None:
+        s3notifications.wire_bucket(self, logical_id, props)
+
     _WIRERS = {
+        "AWS::S3::Bucket": _wire_bucket,
         "AWS::SNS::Subscription": _wire_subscription,
         "AWS::SNS::Topic": _wire_topic,
         "AWS::Events::Rule": _wire_rule,
