@@ -42,7 +42,7 @@ def _children(pid: int) -> list[int]:
 
 
 def test_unsupported_features_warn_once_and_the_rest_runs():
-    # GIVEN a template with a DynamoDB stream trigger and a nodejs function next to a python one
+    # GIVEN a template with an MSK trigger and a nodejs function next to a python one
     with LocalCloud(MINIMAL, FAST) as cloud:
         # THEN each unsupported feature is one line naming resource and property
         assert any(w.startswith("HelloFunction.Events.Changes.") and "never fires" in w for w in cloud.warnings)
