@@ -178,3 +178,16 @@ def test_collect_reads_every_history_page_and_writes_through_the_store(tmp_path)
     stored = store.get_trace("5759e988bd862e3fe1be46a994272793")
     assert sorted(s.name for s in stored) == ["ChargePayment", "ConfirmOrder", "Machine execution", "ReserveStock"]
     store.close()
+
+
+def test_the_handler_reads_the_aws_status_change_event(monkeypatch):
+    from hoptrace_collector.stepfunctions import handler
+    from tests.conftest import load_event
+
+    seen = []
+    monkeypatch.setattr(handler, "_client", lambda: "client")
+    monkeypatch.setattr(handler, "_store", lambda: "store")
+    monkeypatch.setattr(handler, "collect", lambda arn, client, store: seen.append((arn, client, store)) or 7)
+    event = load_event("stepfunctions_status_change")
+    assert handler.handler(event) == {"spans": 7, "executionArn": event["detail"]["executionArn"]}
+    assert seen == [(event["detail"]["executionArn"], "client", "store")]

@@ -88,6 +88,8 @@ FAMILIES: dict[str, tuple[str, str, str, str, dict[str, Any]]] = {
     "connect_contact_flow": ("connect", "connect contact flow", "server", "other",
                              {"hoptrace.connect.channel": "VOICE"}),
     "bedrock_agent": ("bedrock_agent", "agent OrdersActionGroup GET /orders/{id}", "server", "other", {}),
+    "stepfunctions_status_change": ("eventbridge", "process Step Functions Execution Status Change", "consumer",
+                                    "pubsub", {}),
     "stepfunctions_task": ("stepfunctions", "orders", "server", "other",
                            {"hoptrace.sfn.state": "ChargePayment", "hoptrace.sfn.retry_count": 1,
                             "aws.step_functions.state_machine.arn":
