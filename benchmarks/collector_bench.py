@@ -2,10 +2,10 @@
 
 Run with `hoptrace bench collector` (or `python -m benchmarks.collector_bench`).
 
-1. Ingest: realistic CloudWatch Logs subscription batches (benchmarks/collector_data.py) go
-   through the real handler path (`Ingestor.ingest`: base64, gzip, JSON, wire decode, platform
-   lines, store write) into a fresh SQLite file, pinned to one CPU; spans/s and µs per span
-   (wall clock and CPU time of this process).
+1. Ingest against its floor (benchmarks/collector_ingest.py): realistic subscription payloads
+   through the real handler path into a fresh SQLite file, the plain-`executemany` floor of the
+   same rows and schema, their ratio, and ingest of 5-span and 1,000-span traces; one CPU,
+   interleaved rounds.
 2. DynamoDB: the same path into a table on moto's server (benchmarks/collector_dynamo.py),
    with the capacity units and item sizes the writes would be billed for on AWS.
 3. Queries on a 1,000,000-span store (50 functions, traces of 5-15 spans over 24 hours, cold
@@ -17,12 +17,9 @@ Run with `hoptrace bench collector` (or `python -m benchmarks.collector_bench`).
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import shutil
 import sqlite3
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,44 +34,6 @@ STORE_SPANS = 1_000_000
 INGEST_SPANS = 60_000
 DYNAMO_SPANS = 3_000
 HOUR_NS = 3600 * 10**9
-
-
-def _one_cpu() -> Callable[[], None]:
-    """Pin this process to one CPU (the aim is per core); returns how to undo it."""
-    if not hasattr(os, "sched_setaffinity"):
-        return lambda: None
-    before = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {max(before)})
-    return lambda: os.sched_setaffinity(0, before)
-
-
-def ingest(passes: int, log: Callable[[str], None], spans: int = INGEST_SPANS) -> dict[str, Any]:
-    from hoptrace_collector.ingest.batch import Ingestor
-    from hoptrace_collector.store import open_store
-
-    events, total = collector_data.subscription_batches(spans)
-    log(f"  SQLite ingest: {total} spans in {len(events)} subscription batches, {passes} pass(es) on one CPU ...")
-    walls, cpus = [], []
-    undo = _one_cpu()
-    try:
-        for _ in range(passes):
-            folder = Path(tempfile.mkdtemp(prefix="hoptrace-collector-bench-"))
-            try:
-                store = open_store(str(folder / "spans.db"))
-                ingestor = Ingestor(store)
-                wall, cpu = time.perf_counter(), time.process_time()
-                written = sum(ingestor.ingest(event)["spans_written"] for event in events)
-                walls.append(time.perf_counter() - wall)
-                cpus.append(time.process_time() - cpu)
-                store.close()
-                assert written == total, (written, total)
-            finally:
-                shutil.rmtree(folder, ignore_errors=True)
-    finally:
-        undo()
-    wall, cpu = statistics.median(walls), statistics.median(cpus)
-    return {"spans": total, "batches": len(events), "spans_per_batch": total / len(events),
-            "spans_per_s": total / wall, "us_per_span": wall / total * 1e6, "cpu_us_per_span": cpu / total * 1e6}
 
 
 def big_store(log: Callable[[str], None], spans: int = STORE_SPANS) -> Path:
@@ -162,11 +121,11 @@ def run(rounds: int = 3, warm: int = 0, log: Callable[[str], None] = print, quic
 
     `quick` proves the machinery on small inputs (CI): one pass, a 50,000-span store.
     """
-    from benchmarks import collector_dynamo
+    from benchmarks import collector_dynamo, collector_ingest
 
     rounds = 1 if quick else max(1, rounds)
     scale = 20 if quick else 1
-    result: dict[str, Any] = {"ingest": ingest(min(rounds, 3), log, INGEST_SPANS // scale)}
+    result: dict[str, Any] = {"ingest": collector_ingest.run(min(rounds, 3), log, INGEST_SPANS // scale)}
     result["dynamodb"] = collector_dynamo.run(DYNAMO_SPANS // scale, log)
     result["store"] = queries(min(rounds, 5), log, STORE_SPANS // scale)
     return result
@@ -178,14 +137,13 @@ AIMS = {"get one trace": 50.0, "newest 100 traces of a service": 200.0}
 
 def markdown(result: dict[str, Any]) -> str:
     ingest_result, dynamo, store = result["ingest"], result["dynamodb"], result["store"]
+    from benchmarks import collector_ingest
+
     lines = [
-        "| ingest (subscription payload → store) | spans/s | µs per span (wall) | µs per span (CPU) |",
-        "|---|---|---|---|",
-        f"| SQLite, one CPU, {ingest_result['spans']:,} spans in batches of ~{ingest_result['spans_per_batch']:.0f} "
-        f"| {ingest_result['spans_per_s']:,.0f} | {ingest_result['us_per_span']:.1f} "
-        f"| {ingest_result['cpu_us_per_span']:.1f} |",
-        f"| DynamoDB on moto's server, {dynamo['spans']:,} spans | {dynamo['spans_per_s']:,.0f} "
-        f"| {1e6 / dynamo['spans_per_s']:.0f} | - |",
+        collector_ingest.markdown(ingest_result),
+        "",
+        f"DynamoDB on moto's server, {dynamo['spans']:,} spans: {dynamo['spans_per_s']:,.0f} spans/s "
+        f"({1e6 / dynamo['spans_per_s']:.0f} µs per span, wall).",
         "",
         f"DynamoDB cost per million spans (on-demand, from the measured items): "
         f"{dynamo['write_units_per_span']:.2f} write units/span = ${dynamo['write_cost_per_million']:.2f} writes, "

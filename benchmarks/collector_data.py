@@ -145,6 +145,26 @@ def invocations(count: int, seed: int, start_ns: int, spread_ns: int) -> Iterato
             yield invocation
 
 
+def sized_invocations(count: int, trace_spans: int, seed: int, start_ns: int) -> Iterator[Invocation]:
+    """About `count` spans in traces of exactly `trace_spans` spans: invocations of at most 50 spans,
+    each a child of the previous one's last call (a 1,000-span trace is a fan-out of 20 invocations)."""
+    rng = random.Random(seed)
+    resources: dict[str, dict[str, Any]] = {}
+    produced, clock = 0, start_ns
+    while produced < count:
+        clock += int(rng.expovariate(1 / 50_000_000))
+        trace_id = f"{clock // 1_000_000_000:08x}{_hex(rng, 24)}"
+        parent, left, start = None, trace_spans, clock
+        while left:
+            size = min(left, 50)
+            function = f"{rng.choice(_AREAS)}-{'api' if parent is None else rng.choice(_ROLES[1:])}"
+            invocation = _invocation(rng, trace_id, parent, function, size, start, resources)
+            left -= len(invocation.spans)
+            produced += len(invocation.spans)
+            parent, start = invocation.spans[-1]["span_id"], invocation.spans[-1]["start"] + 1_000_000
+            yield invocation
+
+
 def log_lines(invocation: Invocation) -> list[tuple[int, str]]:
     """(timestamp ms, message) of what the function's log holds for the invocation."""
     start_ms, end_ms = invocation.start_ns // 1_000_000, invocation.end_ns // 1_000_000
@@ -161,11 +181,17 @@ def log_lines(invocation: Invocation) -> list[tuple[int, str]]:
 
 
 def subscription_batches(spans: int, seed: int = 1, start_ns: int = 1_795_593_398_000_000_000,
-                         events_per_batch: int = 400) -> tuple[list[dict[str, Any]], int]:
-    """Subscription events carrying about `spans` spans, and the exact span count."""
+                         events_per_batch: int = 400, trace_spans: int | None = None
+                         ) -> tuple[list[dict[str, Any]], int]:
+    """Subscription events carrying about `spans` spans, and the exact span count.
+
+    Traces are the realistic mix (5-15 spans), or all of exactly `trace_spans` spans when given.
+    """
     by_group: dict[str, list[tuple[int, str]]] = {}
     total = 0
-    for invocation in invocations(spans, seed, start_ns, 600 * 1_000_000_000):
+    source = (invocations(spans, seed, start_ns, 600 * 1_000_000_000) if trace_spans is None
+              else sized_invocations(spans, trace_spans, seed, start_ns))
+    for invocation in source:
         by_group.setdefault(f"/aws/lambda/{invocation.function}", []).extend(log_lines(invocation))
         total += len(invocation.spans)
     batches = []

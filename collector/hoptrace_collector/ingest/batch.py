@@ -32,6 +32,7 @@ from hoptrace_collector.ingest.records import (
     to_record,
 )
 from hoptrace_collector.ingest.text import clean_json_escapes
+from hoptrace_collector.jsonlib import loads
 from hoptrace_collector.store.base import Store
 from hoptrace_collector.store.loglines import LogLine
 from hoptrace_collector.store.model import InvocationRecord, SpanRecord, WriteResult
@@ -194,7 +195,7 @@ class Ingestor:
 
     def _span_line(self, text: str, function: str, decoded: Decoded, problems: Problems) -> None:
         try:
-            resource, spans, span_problems = wire.decode(text)
+            resource, spans, span_problems = wire.decode(text, loads)
         except wire.WireError as exc:
             problems.add(_wire_kind(str(exc)), str(exc))
             return

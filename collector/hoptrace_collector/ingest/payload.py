@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from hoptrace_collector.ingest.text import clean_text, may_hold_surrogates
+from hoptrace_collector.jsonlib import loads
 from hoptrace_collector.store.model import MAX_INT64
 
 #: A subscription payload is at most about 1 MB decompressed; 32 MiB means a gzip bomb, not logs.
@@ -68,7 +68,7 @@ def decode_subscription(event: Any) -> LogBatch:
         raise PayloadError("bad_base64", f"awslogs.data is not base64 ({exc})") from exc
     text = _gunzip(compressed)
     try:
-        document = json.loads(text)
+        document = loads(text)
     except ValueError as exc:
         raise PayloadError("bad_json", f"decompressed payload is not JSON (truncated?): {exc}") from exc
     except RecursionError as exc:

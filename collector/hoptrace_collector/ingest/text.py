@@ -23,7 +23,12 @@ REPLACEMENT = "\ufffd"
 
 
 def may_hold_surrogates(raw: bytes) -> bool:
-    """False when no string decoded from `raw` (JSON) can hold a surrogate: the fast, common answer."""
+    """False when no string decoded from `raw` (JSON) can hold a surrogate: the fast, common answer.
+
+    `bytes.find` (memchr-fast) rules most batches out before the regex, which scans far slower.
+    """
+    if raw.find(b"\\ud") < 0 and raw.find(b"\\uD") < 0 and raw.find(b"\xed") < 0:
+        return False
     return _MAY_HOLD.search(raw) is not None
 
 

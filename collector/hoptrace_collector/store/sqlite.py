@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from hoptrace_collector import jsonlib
 from hoptrace_collector.store import links, links_sqlite, rules, sqlite_logs
 from hoptrace_collector.store.base import StoreError, UnstorableError
 from hoptrace_collector.store.loglines import InvocationKey, LogLine
@@ -45,11 +46,13 @@ from hoptrace_collector.store.sqlite_schema import (
 )
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
-_dumps = _ENCODER.encode
-_loads = json.loads
+_dumps = jsonlib.dumps
+_loads = jsonlib.loads
 _LOOKUP_CHUNK = 400  # (trace_id, span_id) pairs per lookup: 800 bound parameters
 _SPAN_SELECT = ", ".join(SPAN_COLUMNS)
 _UPSERT_SPAN = upsert("spans", SPAN_COLUMNS, ("trace_id", "span_id"))
+_INSERT_NEW_SPAN = (f"INSERT INTO spans ({_SPAN_SELECT}) VALUES ({', '.join('?' * len(SPAN_COLUMNS))}) "
+                    "ON CONFLICT (trace_id, span_id) DO NOTHING")
 _UPSERT_INVOCATION = upsert("invocations", INVOCATION_COLUMNS, ("function", "request_id"))
 _UPSERT_DLQ = upsert("dlq", DLQ_COLUMNS, ("queue", "message_id"))
 
@@ -171,22 +174,48 @@ class SqliteStore:
             raise StoreError(f"sqlite store {self.path}: the log lines were not stored ({exc})") from exc
 
     def _write_spans(self, spans: Sequence[SpanRecord]) -> tuple[int, int]:
+        """New spans (the common case) cost one INSERT each and nothing read back: the batch is inserted
+        with `ON CONFLICT DO NOTHING` inside a savepoint, and when every row went in, all were new. Only
+        when some already existed (redelivery, a pending span finished, a platform failure) is the
+        savepoint undone and the batch merged against exactly the stored rows of its keys."""
         chosen = rules.winners(spans)
         if not chosen:
             return 0, len(spans)
-        existing = self._existing_spans(chosen)
         resource_ids: dict[int, int] = {}
         rows: list[tuple[Any, ...]] = []
-        deltas: dict[str, rules.TraceDelta] = {}
-        for key, (rank, span) in chosen.items():
+        for rank, span in chosen.values():
             resource_id = resource_ids.get(id(span.resource))
             if resource_id is None:
                 resource_id = resource_ids[id(span.resource)] = self._resource_id(span.resource)
-            row = _span_row(span, rank, resource_id)
+            rows.append(_span_row(span, rank, resource_id))
+        conn = self._conn
+        conn.execute("SAVEPOINT new_spans")
+        before = conn.total_changes
+        conn.executemany(_INSERT_NEW_SPAN, rows)
+        if conn.total_changes - before == len(rows):
+            conn.execute("RELEASE new_spans")
+            deltas: dict[str, rules.TraceDelta] = {}
+            for _rank, span in chosen.values():
+                delta = deltas.get(span.trace_id)
+                if delta is None:
+                    delta = deltas[span.trace_id] = rules.TraceDelta.of(span)
+                delta.add(span)
+            self._apply_deltas(deltas)
+            return len(rows), len(spans) - len(rows)
+        conn.execute("ROLLBACK TO new_spans")
+        conn.execute("RELEASE new_spans")
+        return self._merge_spans(chosen, rows, len(spans))
+
+    def _merge_spans(self, chosen: dict[tuple[str, str], tuple[int, SpanRecord]], rows: list[tuple[Any, ...]],
+                     total: int) -> tuple[int, int]:
+        existing = self._existing_spans(chosen)
+        changed: list[tuple[Any, ...]] = []
+        deltas: dict[str, rules.TraceDelta] = {}
+        for (key, (rank, span)), row in zip(chosen.items(), rows, strict=True):
             old = existing.get(key)
             if old is not None and (old == row or rank < old[20]):
                 continue
-            rows.append(row)
+            changed.append(row)
             delta = deltas.get(span.trace_id)
             if delta is None:
                 delta = deltas[span.trace_id] = rules.TraceDelta.of(span)
@@ -194,10 +223,10 @@ class SqliteStore:
                 delta.add(span)
             else:
                 delta.add(span, old_error=old[7] == "error", old_cold=bool(old[12]))
-        if rows:
-            self._conn.executemany(_UPSERT_SPAN, rows)
+        if changed:
+            self._conn.executemany(_UPSERT_SPAN, changed)
             self._apply_deltas(deltas)
-        return len(rows), len(spans) - len(rows)
+        return len(changed), total - len(changed)
 
     def _apply_deltas(self, deltas: dict[str, rules.TraceDelta]) -> None:
         conn = self._conn
@@ -209,18 +238,15 @@ class SqliteStore:
         conn.executemany("INSERT OR IGNORE INTO functions (name) VALUES (?)", [(f,) for f in functions])
 
     def _existing_spans(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[Any, ...]]:
-        """Stored rows for the batch's keys. A row-value IN list would scan the whole table (SQLite
-        does not drive it through the index), so ids are probed by trace id on the covering primary
-        key first, and only the rows that exist are read whole (rare: redelivery, pending spans)."""
-        wanted = set(keys)
-        trace_ids = list({trace_id for trace_id, _ in wanted})
-        present: list[tuple[str, str]] = []
-        for start in range(0, len(trace_ids), _LOOKUP_CHUNK):
-            chunk = trace_ids[start:start + _LOOKUP_CHUNK]
-            sql = f"SELECT trace_id, span_id FROM spans WHERE trace_id IN ({','.join('?' * len(chunk))})"
-            present.extend(key for key in self._conn.execute(sql, chunk) if key in wanted)
+        """Stored rows of exactly these keys, one primary-key probe each: never the rest of their traces
+        (reading whole traces made ingest slow down as traces grew)."""
         sql = f"SELECT {_SPAN_SELECT} FROM spans WHERE trace_id = ? AND span_id = ?"
-        return {key: self._conn.execute(sql, key).fetchone() for key in present}
+        found = {}
+        for key in keys:
+            row = self._conn.execute(sql, key).fetchone()
+            if row is not None:
+                found[key] = row
+        return found
 
     def _resource_id(self, resource: dict[str, Any]) -> int:
         text = _ENCODER.encode(dict(sorted(resource.items()))) if resource else "{}"
