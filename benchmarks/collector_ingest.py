@@ -146,3 +146,19 @@ def markdown(result: dict[str, Any]) -> str:
               f"{'met' if result['large_vs_small'] <= 1.0 else 'NOT met'}). JSON parser: {result['json']}; "
               f"median of {result['rounds']} interleaved round(s)."]
     return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m benchmarks.collector_ingest [--rounds N] [--spans N]`: this part of `hoptrace bench collector`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--spans", type=int, default=60_000)
+    args = parser.parse_args(argv)
+    print(markdown(run(args.rounds, print, args.spans)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -19,7 +19,10 @@ from tests.conftest import load_event
 
 #: What the Lambda Python runtime provides besides the stdlib (boto3 and its dependencies), and our own packages.
 ALLOWED = {"hoptrace_alerts", "hoptrace_collector", "hoptrace", "boto3", "botocore", "s3transfer", "jmespath",
-           "dateutil", "urllib3", "six", "certifi", "__main__", "_distutils_hack"}
+           "dateutil", "urllib3", "six", "certifi", "__main__", "_distutils_hack",
+           # optional: the store's JSON uses it when installed (collector/requirements.txt puts it in the
+           # package layer) and falls back to the standard library without it (tests/collector/test_jsonlib.py)
+           "orjson"}
 
 
 SCHEDULED = {"version": "0", "id": "e1", "detail-type": "Scheduled Event", "source": "aws.events",

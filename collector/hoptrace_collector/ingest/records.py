@@ -26,6 +26,8 @@ from hoptrace_collector.store.model import MAX_INT64, SpanRecord, SpanSource
 
 _SCALARS = frozenset({str, int, float, bool})
 TOO_DEEP = "[too deeply nested to store]"
+_INVOCATION_ID, _TRIGGER, _FAAS_TRIGGER = semconv.FAAS_INVOCATION_ID, semconv.TRIGGER, semconv.FAAS_TRIGGER
+_COLDSTART, _PENDING = semconv.FAAS_COLDSTART, semconv.PENDING
 
 
 @dataclass(frozen=True)
@@ -115,28 +117,27 @@ def out_of_range(span: dict[str, Any]) -> str | None:
 
 def to_record(span: dict[str, Any], resource: dict[str, Any], service: str, function: str, source: SpanSource,
               limits: Limits, problems: Problems) -> SpanRecord:
-    """One validated wire span (see `hoptrace.wire.validate_span`) as stored."""
-    attributes = clean_attributes(span.get("attributes"), limits, problems)
+    """One validated wire span (see `hoptrace.wire.validate_span`) as stored (positional: once per span)."""
+    get = span.get
+    attributes = clean_attributes(get("attributes"), limits, problems)
     status = span["status"]
     message = status.get("message")
-    request_id = attributes.get(semconv.FAAS_INVOCATION_ID)
-    trigger = attributes.get(semconv.TRIGGER) or attributes.get(semconv.FAAS_TRIGGER)
+    attribute = attributes.get
+    request_id = attribute(_INVOCATION_ID)
+    trigger = attribute(_TRIGGER) or attribute(_FAAS_TRIGGER)
     name = span["name"]
     if len(name) > limits.max_name_chars:
         problems.add("attribute_truncated", f"span name of {len(name)} chars")
         name = name[:limits.max_name_chars]
+    events, links = get("events"), get("links")
     return SpanRecord(
-        trace_id=span["trace_id"], span_id=span["span_id"], parent_id=span.get("parent_id"), name=name,
-        kind=span["kind"], start_ns=span["start"], end_ns=span["end"], status=status["code"],
-        status_message=str(message)[:limits.max_attribute_chars] if message else "",
-        service=service, function=function,
-        request_id=request_id if isinstance(request_id, str) else None,
-        cold_start=attributes.get(semconv.FAAS_COLDSTART) is True,
-        trigger=trigger if isinstance(trigger, str) else None,
-        attributes=attributes,
-        events=_events(span.get("events"), span["start"], limits, problems) if span.get("events") else [],
-        links=_links(span.get("links"), limits, problems) if span.get("links") else [],
-        resource=resource, source=source, pending=attributes.get(semconv.PENDING) is True,
+        span["trace_id"], span["span_id"], get("parent_id"), name, span["kind"], span["start"], span["end"],
+        status["code"], str(message)[:limits.max_attribute_chars] if message else "", service, function,
+        request_id if type(request_id) is str else None, attribute(_COLDSTART) is True,
+        trigger if type(trigger) is str else None, attributes,
+        _events(events, span["start"], limits, problems) if events else [],
+        _links(links, limits, problems) if links else [],
+        resource, source, attribute(_PENDING) is True,
     )
 
 
