@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from hoptrace_collector.store import Store
 from hoptrace_collector.store.links import resolve, trace_links
-from tests.collector import test_store_contract as contract
 from tests.collector.test_store_contract import span, tid
-
-any_store = contract.any_store  # the contract's fixture: SQLite and DynamoDB on moto's server
 
 KEY = "dynamodb:0123456789abcdef01234567"
 
