@@ -38,3 +38,11 @@ def take() -> bool:
 def paid_by_request() -> bool:
     """Provisioned concurrency and SnapStart init before any request arrives."""
     return INIT_TYPE == "on-demand"
+
+
+_IMPORTS: list[tuple[str, int, int]] = []  # (module, start ns, end ns), filled by `import_timing` when on
+
+
+def imports() -> list[tuple[str, int, int]]:
+    """The timed imports of the user's code (`HOPTRACE_COLDSTART_IMPORTS`), for the init span's children."""
+    return _IMPORTS

@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from hoptrace.envparse import env_bool, env_names, env_number
+from hoptrace.envparse import env_bool, env_choice, env_names, env_number
 
 DEFAULT_REDACTED_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "x-api-key", "proxy-authorization"})
 DEFAULT_REDACTED_KEYS = frozenset({"password", "secret", "token", "api_key", "apikey", "authorization"})
@@ -36,6 +36,8 @@ class Config:
     trace_http: bool = True
     timeout_margin_ms: float = 200.0
     log_correlation: bool = True
+    engine: str = "light"  # "light" (default, stdlib only) or "otel" (the OpenTelemetry SDK)
+    coldstart_imports: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -59,6 +61,8 @@ class Config:
             trace_http=env_bool(env, "HOPTRACE_TRACE_HTTP", True),
             timeout_margin_ms=env_number(env, "HOPTRACE_TIMEOUT_MARGIN_MS", 200.0, 0.0, 10_000.0),
             log_correlation=env_bool(env, "HOPTRACE_LOG_CORRELATION", True),
+            engine=env_choice(env, "HOPTRACE_ENGINE", "light", ("light", "otel")),
+            coldstart_imports=env_bool(env, "HOPTRACE_COLDSTART_IMPORTS", False),
         )
 
 

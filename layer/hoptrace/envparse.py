@@ -43,5 +43,16 @@ def env_number(env: Mapping[str, str], name: str, default: float, low: float, hi
     return value
 
 
+def env_choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in choices:
+        return value
+    warn(f"{name}={raw!r} must be one of {', '.join(choices)}; using {default}")
+    return default
+
+
 def env_names(env: Mapping[str, str], name: str) -> frozenset[str]:
     return frozenset(part.strip().lower() for part in env.get(name, "").split(",") if part.strip())

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from hoptrace.config import CONFIG
 from hoptrace.wrapper import wrap
 
 
@@ -41,7 +42,12 @@ def load(spec: str | None) -> Callable[..., Any]:
             sys.path.insert(0, path)
     module_name = module_name.replace("/", ".")
     try:
-        module = importlib.import_module(module_name)
+        if CONFIG.coldstart_imports:
+            from hoptrace.import_timing import timed
+
+            module = timed(module_name, lambda: importlib.import_module(module_name))
+        else:
+            module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:
         if error.name and module_name.startswith(error.name):
             raise HandlerConfigError(

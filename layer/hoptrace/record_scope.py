@@ -2,61 +2,82 @@
 
 A handler that loops over `event["Records"]` and publishes or calls something per record
 would otherwise parent every outbound call to the invocation span, which belongs to none of
-the producers' traces, and each request's flow would stop at the batch. Replacing the list
-with `TracedRecords` (a `list` in every other respect, the same records in the same order)
-makes each record's `process` span current while the handler holds that record — the
-technique OpenTelemetry's boto3 SQS instrumentation uses for received messages.
-Only iteration switches context: indexing, `len`, `json.dumps` and slicing behave exactly as
-before (a slice is a plain list, so code that copies the batch simply loses the scoping).
+the producers' traces, and each request's flow would stop at the batch.
+
+The user's objects are never touched (the event stays the very list of the very dicts Lambda
+delivered, so `deepcopy`, `pickle`, `json` and `type(...) is list` behave as without the
+layer). Instead, when an outbound call (AWS SDK, HTTP) or a span of the function's own is
+started while the invocation span of such a batch is current, the caller's frames are walked
+for a local that *is* one of the batch's record dicts (identity, not equality); the call is
+parented under that record's `process` span. This costs a few microseconds, only for calls
+made during a mixed-trace batch; everything else sees one `is None` check.
+
+A caller that keeps only a part of the record (`body = record["body"]`, then a helper takes
+`body`) is still found while the frame holding `record` is on the stack; one that has left
+the loop (a call after it, with `record` still bound to the last one) is parented under the
+last record, which is what the code reads as.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
 from typing import Any
 
-from opentelemetry import context as otel_context
-from opentelemetry import trace
-from opentelemetry.trace import Span
+from hoptrace.engine import SpanRef
 
-
-class TracedRecords(list):
-    __slots__ = ("_contexts",)
-
-    def __init__(self, records: list[Any], contexts: list[otel_context.Context | None]) -> None:
-        super().__init__(records)
-        self._contexts = contexts
-
-    def __iter__(self) -> Iterator[Any]:
-        contexts = self._contexts
-        for index, record in enumerate(list.__iter__(self)):
-            scope = contexts[index] if index < len(contexts) else None
-            token = otel_context.attach(scope) if scope is not None else None
-            try:
-                yield record
-            finally:
-                # Left early by an exception, the generator may be closed only after the invocation
-                # ended: then the context is no longer ours to reset.
-                if token is not None and otel_context.get_current() is scope:
-                    otel_context.detach(token)
+MAX_FRAMES = 48
+# (invocation span id, {id(record dict): its span}, the records): holding the records keeps their ids theirs
+_scope: tuple[int, dict[int, SpanRef], list[Any]] | None = None
 
 
 def _message_id(record: Any) -> str | None:
-    if not isinstance(record, dict):
-        return None
     if "messageId" in record:
         return str(record["messageId"])
     sns = record.get("Sns")
     return str(sns.get("MessageId")) if isinstance(sns, dict) else None
 
 
-def scope_records(event: Any, record_spans: dict[str, Span]) -> None:
-    """Swap `event["Records"]` for a TracedRecords whose items carry their own span's context."""
+def open(event: Any, record_spans: dict[str, SpanRef], invocation_span: SpanRef) -> None:
+    """Remember which record dict belongs to which `process` span, for this invocation only."""
+    global _scope
     records = event.get("Records") if isinstance(event, dict) else None
-    if type(records) is not list:
+    if not isinstance(records, list):
         return
-    contexts = []
+    by_identity: dict[int, SpanRef] = {}
     for record in records:
-        span = record_spans.get(_message_id(record) or "")
-        contexts.append(trace.set_span_in_context(span) if span is not None else None)
-    event["Records"] = TracedRecords(records, contexts)
+        if isinstance(record, dict):
+            span = record_spans.get(_message_id(record) or "")
+            if span is not None:
+                by_identity[id(record)] = span
+    if by_identity:
+        _scope = (invocation_span.span_id, by_identity, records[:])
+
+
+def close() -> None:
+    global _scope
+    _scope = None
+
+
+def active() -> bool:
+    return _scope is not None
+
+
+def parent(current: SpanRef | None, skip: int = 2) -> SpanRef | None:
+    """`current`, or the `process` span of the record the caller is working on (see the module doc)."""
+    scope = _scope
+    if scope is None or current is None or current.span_id != scope[0]:
+        return current
+    spans = scope[1]
+    try:
+        frame: Any = sys._getframe(skip)
+    except ValueError:
+        return current
+    for _ in range(MAX_FRAMES):
+        if frame is None:
+            break
+        for value in frame.f_locals.values():
+            span = spans.get(id(value))
+            if span is not None:
+                return span
+        frame = frame.f_back
+    return current

@@ -57,7 +57,28 @@ AWS_S3_BUCKET = "aws.s3.bucket"
 AWS_S3_KEY = "aws.s3.key"
 AWS_DYNAMODB_TABLE_NAMES = "aws.dynamodb.table_names"
 AWS_KINESIS_STREAM = "aws.kinesis.stream_name"
+
+# rpc / AWS SDK client spans
+RPC_SYSTEM = "rpc.system"
+RPC_SERVICE = "rpc.service"
 RPC_METHOD = "rpc.method"
+AWS_REQUEST_ID = "aws.request_id"
+AWS_RETRY_ATTEMPTS = "retry_attempts"  # the name botocore's OpenTelemetry instrumentation writes
+ERROR_TYPE = "error.type"
+AWS_SQS_QUEUE_URL = "aws.sqs.queue.url"
+AWS_SNS_TOPIC_ARN = "aws.sns.topic.arn"
+AWS_LAMBDA_INVOCATION_TYPE = "hoptrace.lambda.invocation_type"
+AWS_LAMBDA_FUNCTION_ERROR = "hoptrace.lambda.function_error"
+FAAS_INVOKED_NAME = "faas.invoked_name"
+FAAS_INVOKED_PROVIDER = "faas.invoked_provider"
+DB_SYSTEM = "db.system.name"
+DB_OPERATION = "db.operation.name"
+MESSAGE_IDS = "hoptrace.messaging.message_ids"  # every id a batch send got back, for producer->consumer links
+EVENTBRIDGE_BUSES = "hoptrace.eventbridge.buses"
+EVENTBRIDGE_DETAIL_TYPES = "hoptrace.eventbridge.detail_types"
+EVENTBRIDGE_SOURCES = "hoptrace.eventbridge.sources"
+EVENTBRIDGE_EVENT_IDS = "hoptrace.eventbridge.event_ids"
+EVENTBRIDGE_FAILED = "hoptrace.eventbridge.failed_entries"
 
 # exceptions (span events)
 EXCEPTION_TYPE = "exception.type"
@@ -69,6 +90,7 @@ TRIGGER = "hoptrace.trigger"
 CONTEXT_SOURCE = "hoptrace.context_source"
 INIT_DURATION_MS = "hoptrace.init_duration_ms"
 INIT_TYPE = "hoptrace.init_type"
+INIT_IMPORT_MODULE = "hoptrace.init.module"  # cold-start anatomy: the module an `import` span timed
 QUEUE_WAIT_MS = "hoptrace.queue_wait_ms"
 RECEIVE_COUNT = "hoptrace.sqs.receive_count"
 EVENTBRIDGE_SOURCE = "hoptrace.eventbridge.source"

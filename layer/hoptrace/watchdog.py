@@ -22,12 +22,11 @@ import time
 from typing import Any
 
 from hoptrace import health, output, semconv
-from hoptrace.export import to_wire
 
-_pending: tuple[Any, Any, dict[str, Any]] | None = None  # (tracing, active invocation, resource)
+_pending: tuple[Any, Any, dict[str, Any]] | None = None  # (engine, active invocation, resource)
 
 
-def arm(tracing: Any, active: Any, resource: dict[str, Any], lambda_context: Any, margin_ms: float) -> None:
+def arm(engine: Any, active: Any, resource: dict[str, Any], lambda_context: Any, margin_ms: float) -> None:
     global _pending
     if margin_ms <= 0 or threading.current_thread() is not threading.main_thread():
         return
@@ -43,7 +42,7 @@ def arm(tracing: Any, active: Any, resource: dict[str, Any], lambda_context: Any
             return  # the function's own alarm: never take it over
         signal.signal(signal.SIGALRM, _on_alarm)
         signal.siginterrupt(signal.SIGALRM, False)  # SA_RESTART: C code in a blocking call never sees EINTR
-    _pending = (tracing, active, resource)
+    _pending = (engine, active, resource)
     signal.setitimer(signal.ITIMER_REAL, delay_s)
 
 
@@ -60,11 +59,13 @@ def _on_alarm(signum: int, frame: Any) -> None:
     if state is None:
         return
     try:
-        tracing, active, resource = state
+        engine, active, resource = state
         now = time.time_ns()
-        spans = [to_wire(s) for s in tracing.buffer.drain()]
+        spans = engine.drain()
         for span in (*active.records.values(), active.span):
-            snapshot = to_wire(span)
+            if not span.sampled:
+                continue
+            snapshot = engine.snapshot(span)
             snapshot["end"] = max(now, snapshot["start"])
             snapshot["status"] = {"code": "error", "message": "still running shortly before the function's timeout"}
             snapshot["attributes"][semconv.PENDING] = True

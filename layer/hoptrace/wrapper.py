@@ -11,79 +11,77 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from opentelemetry import trace as otel_trace
-
-from hoptrace import health, invocation, logcorrelation, outbound, semconv, watchdog
+from hoptrace import current, health, invocation, logcorrelation, outbound, semconv, watchdog
+from hoptrace import engine as engines
 from hoptrace.config import CONFIG, Config
-from hoptrace.tracing import Tracing, build
+from hoptrace.engine import Engine
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
-def _setup(config: Config) -> Tracing | None:
+def _setup(config: Config) -> Engine | None:
     if not config.enabled:
         return None
     try:
-        tracing = build(config)
+        engine = engines.load(config)
     except Exception as error:
         health.swallow("setup", error)
         return None
     try:
-        outbound.install(tracing, config)
+        outbound.install(engine, config)
     except Exception as error:
         health.swallow("outbound.install", error)
     try:
-        # User code calling the OpenTelemetry API joins our traces, unless it set its own.
-        if type(otel_trace.get_tracer_provider()).__name__ == "ProxyTracerProvider":
-            otel_trace.set_tracer_provider(tracing.provider)
+        engine.bridge_user_api()
     except Exception as error:
-        health.swallow("setup.global_provider", error)
+        health.swallow("setup.user_api", error)
+    current.use(engine)
     if config.log_correlation:
         try:
             logcorrelation.install()
         except Exception as error:
             health.swallow("logcorrelation.install", error)
-    return tracing
+    return engine
 
 
-TRACING = _setup(CONFIG)
+ENGINE = _setup(CONFIG)
 
 
 def wrap(handler: Handler, config: Config | None = None) -> Handler:
     """`handler` traced; with hoptrace disabled or broken at init, `handler` itself."""
     config = CONFIG if config is None else config
-    tracing = TRACING
-    if tracing is None or not config.enabled or getattr(handler, "__hoptrace_wrapped__", False):
+    engine = ENGINE
+    if engine is None or not config.enabled or getattr(handler, "__hoptrace_wrapped__", False):
         return handler
-    resource = {**tracing.resource, semconv.SERVICE_NAME: config.service_name}
+    resource = {**engine.resource, semconv.SERVICE_NAME: config.service_name}
 
     @functools.wraps(handler)
     def traced(event: Any, context: Any = None) -> Any:
         try:
-            active = invocation.start(tracing, config, event, context)
-            watchdog.arm(tracing, active, resource, context, config.timeout_margin_ms)
+            active = invocation.start(engine, config, event, context)
+            watchdog.arm(engine, active, resource, context, config.timeout_margin_ms)
         except Exception as error:
             health.swallow("invocation.start", error)
             active = None
         try:
             result = handler(event, context)
         except BaseException as error:
-            _finish(tracing, config, active, resource, None, error)
+            _finish(engine, config, active, resource, None, error)
             raise
-        _finish(tracing, config, active, resource, result, None)
+        _finish(engine, config, active, resource, result, None)
         return result
 
     traced.__hoptrace_wrapped__ = True  # type: ignore[attr-defined]
     return traced  # type: ignore[return-value]
 
 
-def _finish(tracing: Tracing, config: Config, active: Any, resource: dict[str, Any], result: Any,
+def _finish(engine: Engine, config: Config, active: Any, resource: dict[str, Any], result: Any,
             error: BaseException | None) -> None:
     if active is None:
         return
     try:
         watchdog.disarm()
-        invocation.finish(tracing, config, active, result, error, resource)
+        invocation.finish(engine, config, active, result, error, resource)
     except Exception as failure:
         health.swallow("invocation.finish", failure)
 

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import boto3
+import pytest
 from botocore.stub import Stubber
 
 from hoptrace import health
@@ -16,6 +17,7 @@ from tests.conftest import LambdaContext, load_event
 from tests.layer.spans import run
 
 TP = "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01"
+
 XR = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
 
 
@@ -72,6 +74,7 @@ def test_invoke_uses_client_context_and_async_uses_payload() -> None:
     assert binary["Payload"] == b"\x00\x01"
 
 
+@pytest.mark.usefixtures("engine")
 def test_real_botocore_invoke_carries_context_from_the_client_span() -> None:
     # GIVEN a real Lambda client whose HTTP layer is stubbed
     client = boto3.client("lambda", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
@@ -96,6 +99,7 @@ def test_real_botocore_invoke_carries_context_from_the_client_span() -> None:
     assert seen["Payload"] == b"{}"
 
 
+@pytest.mark.usefixtures("engine")
 def test_outgoing_http_carries_traceparent(tmp_path: Any) -> None:
     import threading
     import urllib.request
@@ -139,6 +143,7 @@ def test_outgoing_http_carries_traceparent(tmp_path: Any) -> None:
     assert [s["status"]["code"] for s in clients].count("error") == 1
 
 
+@pytest.mark.usefixtures("engine")
 def test_optional_otlp_endpoint_receives_each_invocation() -> None:
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -170,6 +175,7 @@ def test_optional_otlp_endpoint_receives_each_invocation() -> None:
     assert path == "/v1/traces" and {s["spanId"] for s in sent} == {s["span_id"] for s in spans}
 
 
+@pytest.mark.usefixtures("engine")
 def test_unreachable_otlp_endpoint_is_counted_not_raised() -> None:
     from hoptrace.config import Config
 

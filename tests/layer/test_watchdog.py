@@ -7,7 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from hoptrace.engine import ENGINES
 from tests.layer.spans import decode_output
+
+pytestmark = pytest.mark.parametrize("engine_name", ENGINES)
 
 RUNTIME = r"""
 import sys, time, types
@@ -33,17 +38,18 @@ print("RESULT", handler({"order": 1}, context), flush=True)
 """
 
 
-def start(timeout_s: float, work_s: float, mode: str = "plain") -> subprocess.Popen[str]:
+def start(engine_name: str, timeout_s: float, work_s: float, mode: str = "plain") -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOPTRACE_")}
-    env.update({"AWS_LAMBDA_FUNCTION_NAME": "slow", "HOPTRACE_TIMEOUT_MARGIN_MS": "200"})
+    env.update({"AWS_LAMBDA_FUNCTION_NAME": "slow", "HOPTRACE_TIMEOUT_MARGIN_MS": "200",
+                "HOPTRACE_ENGINE": engine_name})
     return subprocess.Popen([sys.executable, "-c", RUNTIME, str(timeout_s), str(work_s), mode],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                             cwd=Path(__file__).parent)
 
 
-def test_a_function_killed_at_its_timeout_leaves_a_pending_failed_span() -> None:
+def test_a_function_killed_at_its_timeout_leaves_a_pending_failed_span(engine_name: str) -> None:
     # GIVEN a function with 0.5 s left that works for 10 s
-    process = start(0.5, 10)
+    process = start(engine_name, 0.5, 10)
     # WHEN Lambda kills it at the deadline (imports under load may take a while: wait for the work to start)
     assert process.stdout is not None and process.stdout.readline().strip() == "working"
     # (the kill comes once the watchdog has written, however long that takes on a busy machine)
@@ -61,9 +67,9 @@ def test_a_function_killed_at_its_timeout_leaves_a_pending_failed_span() -> None
     assert "RESULT" not in out
 
 
-def test_a_function_finishing_in_the_margin_writes_its_final_span_after_the_pending_one() -> None:
+def test_a_function_finishing_in_the_margin_writes_its_final_span_after_the_pending_one(engine_name: str) -> None:
     # GIVEN a function that finishes after the alarm but before its deadline
-    out, err = start(0.6, 0.5).communicate(timeout=30)
+    out, err = start(engine_name, 0.6, 0.5).communicate(timeout=30)
     spans, _ = decode_output(out)
     versions = [s for s in spans if "faas.coldstart" in s["attributes"]]
     # THEN the same span was written twice: pending first, then final and not pending
@@ -74,14 +80,14 @@ def test_a_function_finishing_in_the_margin_writes_its_final_span_after_the_pend
     assert "RESULT {'done': True}" in out and "Traceback" not in err
 
 
-def test_a_function_with_its_own_alarm_keeps_it() -> None:
-    out, _ = start(0.5, 0.4, "own-alarm").communicate(timeout=30)
+def test_a_function_with_its_own_alarm_keeps_it(engine_name: str) -> None:
+    out, _ = start(engine_name, 0.5, 0.4, "own-alarm").communicate(timeout=30)
     spans, _ = decode_output(out)
     assert "USER ALARM" in out and "RESULT {'done': True}" in out
     assert not any(s["attributes"].get("hoptrace.pending") for s in spans)
 
 
-def test_a_fast_function_never_writes_a_pending_span() -> None:
-    out, _ = start(3.0, 0.0).communicate(timeout=30)
+def test_a_fast_function_never_writes_a_pending_span(engine_name: str) -> None:
+    out, _ = start(engine_name, 3.0, 0.0).communicate(timeout=30)
     spans, _ = decode_output(out)
     assert spans and not any(s["attributes"].get("hoptrace.pending") for s in spans)

@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 
 import hoptrace
-from hoptrace import health, wire
+from hoptrace import health, wire, wrapper
 from hoptrace.config import Config
-from hoptrace.wrapper import TRACING, wrap
+from hoptrace.wrapper import wrap
 from tests.conftest import LambdaContext, all_event_names, load_event
 from tests.layer.spans import by_name, invocation_span, run
+
+pytestmark = pytest.mark.usefixtures("engine")
 
 TRACE_HEX = "5759e988bd862e3fe1be46a994272793"
 
@@ -266,7 +268,7 @@ def test_broken_tracer_never_breaks_the_handler(monkeypatch: pytest.MonkeyPatch)
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("tracer exploded")
 
-    monkeypatch.setattr(TRACING.tracer, "start_span", broken)
+    monkeypatch.setattr(wrapper.ENGINE, "start_span", broken)
     health.clear()
     # WHEN the handler runs THEN it returns exactly what it returns bare, and the failure is counted
     result, raised, _spans, _ = run(wrap(echo), load_event("sqs"), LambdaContext())

@@ -1,26 +1,42 @@
-"""AWS SDK calls: client spans from the stock botocore instrumentation, context from us.
+"""AWS SDK calls: one wrap of botocore's `BaseClient._make_api_call` makes the client span and injects.
 
-Our hook wraps `BaseClient._make_api_call` *before* the instrumentor does, so it runs
-inside the client span and the injected parent is that span. The stock SNS and Lambda
-extensions keep their attributes but their own injection is turned off: SNS's counts
-propagator fields rather than what it writes, Lambda's rewrites the user's payload.
+The span carries OpenTelemetry's AWS SDK conventions (`rpc.system=aws-api`, `rpc.service`,
+`rpc.method`, `cloud.region`, `aws.request_id`, the HTTP status, retries, the error code) plus
+what each service's module in `SERVICES` adds from the request and the response (queue, topic,
+bus, table, bucket/key, function, state machine, message ids: what links a producer to its
+consumer). For the calls in `INJECTORS` the same module writes the span's context into the
+request, so the parent the consumer sees is this very span.
+
+The per-call cost is kept to a dict lookup for what never changes per client and operation
+(span name, kind, service module, injector) and the span itself. Every step on our side is
+guarded: botocore's result or exception passes through untouched.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any
 
-from botocore.client import BaseClient
-from opentelemetry import trace
-
-from hoptrace import health
+from hoptrace import health, record_scope, semconv
+from hoptrace.engine import Engine
 from hoptrace.outbound import dynamodb, events, kinesis, lmbd, s3, sns, sqs, stepfunctions
+from hoptrace.outbound.suppression import IN_AWS_CALL
 from hoptrace.propagation import format_traceparent, format_xray
-from hoptrace.tracing import Tracing
 
 Injector = Callable[[dict[str, Any], str, str], None]
 
+# botocore's service name -> the module with `request_attributes` / `response_attributes` for it.
+SERVICES: dict[str, ModuleType] = {
+    "sqs": sqs,
+    "sns": sns,
+    "events": events,
+    "lambda": lmbd,
+    "dynamodb": dynamodb,
+    "s3": s3,
+    "kinesis": kinesis,
+    "stepfunctions": stepfunctions,
+}
 INJECTORS: dict[tuple[str, str], Injector] = {
     ("sqs", "SendMessage"): sqs.send_message,
     ("sqs", "SendMessageBatch"): sqs.send_message_batch,
@@ -31,77 +47,143 @@ INJECTORS: dict[tuple[str, str], Injector] = {
     ("stepfunctions", "StartExecution"): stepfunctions.start_execution,
     ("stepfunctions", "StartSyncExecution"): stepfunctions.start_sync_execution,
 }
-# Per-service attribute recorders: `request_attributes(operation, params)` before the call and
-# `response_attributes(operation, params, response)` after it, set on the call's client span.
-RECORDERS: dict[str, Any] = {"s3": s3, "dynamodb": dynamodb, "kinesis": kinesis, "stepfunctions": stepfunctions}
-_installed = False
+# Sends that hand a message to a consumer are producer spans (messaging conventions); the rest client.
+PRODUCERS = frozenset({("sqs", "SendMessage"), ("sqs", "SendMessageBatch"), ("sns", "Publish"),
+                       ("sns", "PublishBatch"), ("events", "PutEvents"), ("kinesis", "PutRecord"),
+                       ("kinesis", "PutRecords")})
+
+_original: Any = None
+_engine: Any = None
+_calls: dict[tuple[Any, str], tuple[str, str, str, ModuleType | None, Injector | None]] = {}
 
 
-def _inject(client: Any, operation: str, params: Any) -> None:
-    injector = INJECTORS.get((client.meta.service_model.service_name, operation))
-    if injector is None or not isinstance(params, dict):
+def _call_facts(meta: Any, operation: str) -> tuple[str, str, str, ModuleType | None, Injector | None]:
+    """(span name, kind, rpc.service, service module, injector) for one client's operation, once."""
+    key = (meta.service_model, operation)
+    facts = _calls.get(key)
+    if facts is None:
+        model = meta.service_model
+        service, service_id = model.service_name, str(model.service_id)
+        kind = "producer" if (service, operation) in PRODUCERS else "client"
+        facts = (f"{service_id}.{operation}", kind, service_id, SERVICES.get(service),
+                 INJECTORS.get((service, operation)))
+        if len(_calls) < 4096:
+            _calls[key] = facts
+    return facts
+
+
+def _start(client: Any, operation: str, params: Any) -> Any:
+    engine = _engine
+    parent = record_scope.parent(engine.current(), 3)
+    if parent is None:
+        return None  # at init, outside any invocation: nothing to join
+    meta = client.meta
+    name, kind, service_id, module, injector = _call_facts(meta, operation)
+    attributes: dict[str, Any] = {semconv.RPC_SYSTEM: "aws-api", semconv.RPC_SERVICE: service_id,
+                                  semconv.RPC_METHOD: operation, semconv.CLOUD_REGION: meta.region_name}
+    if module is not None and isinstance(params, Mapping):
+        try:
+            attributes.update(module.request_attributes(operation, params))
+        except Exception as error:
+            health.swallow(f"aws.attributes.{operation}", error)
+    span = engine.start_span(name, kind, parent=parent, attributes=attributes)
+    if injector is not None and isinstance(params, dict):
+        try:
+            injector(params, format_traceparent(span.trace_id, span.span_id, span.sampled),
+                     format_xray(span.trace_id, span.span_id, span.sampled))
+        except Exception as error:
+            health.swallow(f"inject.{operation}", error)
+    return span, module
+
+
+def _finish(span: Any, module: ModuleType | None, operation: str, params: Any, response: Any,
+            error: BaseException | None) -> None:
+    if isinstance(response, Mapping):
+        metadata = response.get("ResponseMetadata")
+        if isinstance(metadata, Mapping):
+            _metadata(span, metadata)
+        if module is not None and error is None:
+            for key, value in module.response_attributes(operation, params, response).items():
+                span.set_attribute(key, value)
+    if error is not None:
+        code = _error_code(response)
+        if code:
+            span.set_attribute(semconv.ERROR_TYPE, code)
+        span.record_exception(error, escaped=True)
+        span.set_status("error", f"{type(error).__name__}: {error}"[:1024])
+    span.end()
+
+
+def _metadata(span: Any, metadata: Mapping[str, Any]) -> None:
+    request_id = metadata.get("RequestId")
+    if not request_id:
+        headers = metadata.get("HTTPHeaders") or {}
+        request_id = headers.get("x-amzn-requestid") or headers.get("x-amz-request-id")
+    if request_id:
+        span.set_attribute(semconv.AWS_REQUEST_ID, request_id)
+    retries = metadata.get("RetryAttempts")
+    if retries:
+        span.set_attribute(semconv.AWS_RETRY_ATTEMPTS, retries)
+    status = metadata.get("HTTPStatusCode")
+    if status is not None:
+        span.set_attribute(semconv.HTTP_STATUS, status)
+
+
+def _error_code(response: Any) -> str | None:
+    error = response.get("Error") if isinstance(response, Mapping) else None
+    code = error.get("Code") if isinstance(error, Mapping) else None
+    return str(code) if code else None
+
+
+def install(engine: Engine) -> None:
+    """Wrap `BaseClient._make_api_call` once (every client, made before or after, goes through it)."""
+    global _original, _engine
+    _engine = engine
+    if _original is not None:
         return
-    context = trace.get_current_span().get_span_context()
-    if not context.is_valid:
-        return  # called outside an invocation (at init): nothing to carry
-    sampled = context.trace_flags.sampled
-    injector(params, format_traceparent(context.trace_id, context.span_id, sampled),
-             format_xray(context.trace_id, context.span_id, sampled))
+    from botocore.client import BaseClient
 
-
-def _record(recorder: Callable[..., dict[str, Any]], operation: str, *args: Any) -> None:
-    """Attributes of one call onto its client span; never raises into the user's call."""
-    try:
-        if not all(isinstance(a, dict) for a in args):
-            return
-        span = trace.get_current_span()
-        if span.is_recording():
-            span.set_attributes(recorder(operation, *args))
-    except Exception as error:
-        health.swallow(f"record.{operation}", error)
-
-
-def _quiet(loader: Callable[[], Any]) -> Callable[[], Any]:
-    def load() -> Any:
-        extension = loader()
-
-        class AttributesOnly(extension):  # type: ignore[misc, valid-type]
-            def before_service_call(self, *args: Any, **kwargs: Any) -> None:
-                return None
-
-        return AttributesOnly
-
-    return load
-
-
-def install(tracing: Tracing) -> None:
-    global _installed
-    if _installed:
-        return
-    original = BaseClient._make_api_call
+    original = _original = BaseClient._make_api_call
 
     def _make_api_call(self: Any, operation_name: str, api_params: Any) -> Any:
         try:
-            _inject(self, operation_name, api_params)
+            started = _start(self, operation_name, api_params)
         except Exception as error:
-            health.swallow(f"inject.{operation_name}", error)
-        recorder = RECORDERS.get(self.meta.service_model.service_name)
-        if recorder is None:
+            health.swallow("aws.start", error)
+            started = None
+        if started is None:
             return original(self, operation_name, api_params)
-        _record(recorder.request_attributes, operation_name, api_params)
-        response = original(self, operation_name, api_params)
-        _record(recorder.response_attributes, operation_name, api_params, response)
-        return response
+        token = IN_AWS_CALL.set(True)
+        try:
+            result = original(self, operation_name, api_params)
+        except BaseException as error:
+            IN_AWS_CALL.reset(token)
+            _safe_finish(started, operation_name, api_params, getattr(error, "response", None), error)
+            raise
+        IN_AWS_CALL.reset(token)
+        _safe_finish(started, operation_name, api_params, result, None)
+        return result
 
+    _make_api_call.__wrapped__ = original  # type: ignore[attr-defined]
     BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
 
-    import opentelemetry.instrumentation.botocore as stock
-    from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
 
-    extensions = dict(stock._BOTOCORE_EXTENSIONS)
-    for service in ("sns", "lambda"):
-        if service in extensions:
-            extensions[service] = _quiet(extensions[service])
-    stock._BOTOCORE_EXTENSIONS = extensions
-    BotocoreInstrumentor().instrument(tracer_provider=tracing.provider, skip_dep_check=True)
-    _installed = True
+def _safe_finish(started: Any, operation: str, params: Any, response: Any, error: BaseException | None) -> None:
+    span, module = started
+    try:
+        _finish(span, module, operation, params, response, error)
+    except Exception as failure:
+        health.swallow(f"aws.finish.{operation}", failure)
+        span.end()
+
+
+def uninstall() -> None:
+    """Put botocore back as it was (tests; a function that wants the hook off at run time)."""
+    global _original
+    if _original is None:
+        return
+    from botocore.client import BaseClient
+
+    BaseClient._make_api_call = _original  # type: ignore[method-assign]
+    _original = None
+    _calls.clear()

@@ -1,7 +1,7 @@
 """Outgoing HTTP (urllib3, and so requests; urllib.request): a client span plus `traceparent`.
 
 Service-to-service calls through API Gateway join the trace this way. AWS SDK traffic is
-skipped: botocore's instrumentation marks it with the suppress-HTTP flag.
+skipped: our AWS SDK hook marks it (`suppression.IN_AWS_CALL`) and already made its span.
 """
 
 from __future__ import annotations
@@ -10,48 +10,46 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from opentelemetry import trace
-from opentelemetry.instrumentation.utils import is_http_instrumentation_enabled, is_instrumentation_enabled
-from opentelemetry.trace import SpanKind, Status, StatusCode
-
-from hoptrace import health, semconv
+from hoptrace import health, record_scope, semconv
+from hoptrace.engine import Engine
+from hoptrace.outbound.suppression import IN_AWS_CALL
 from hoptrace.propagation import TRACEPARENT, format_traceparent
-from hoptrace.tracing import Tracing
 
-_installed = False
+_installed: set[str] = set()
+_engine: Any = None
 
 
-def _start(tracing: Tracing, method: str, url: str) -> Any:
-    if not (is_instrumentation_enabled() and is_http_instrumentation_enabled()):
+def _start(method: str, url: str) -> Any:
+    if IN_AWS_CALL.get():
         return None
-    if not trace.get_current_span().get_span_context().is_valid:
+    engine = _engine
+    parent = record_scope.parent(engine.current(), 4)
+    if parent is None:
         return None
     parts = urlsplit(url)
     attributes = {semconv.HTTP_METHOD: method.upper(), semconv.URL_FULL: f"{parts.scheme}://{parts.netloc}{parts.path}",
                   semconv.SERVER_ADDRESS: parts.hostname or ""}
-    return tracing.tracer.start_span(f"{method.upper()} {parts.hostname}", kind=SpanKind.CLIENT,
-                                     attributes=attributes)
+    return engine.start_span(f"{method.upper()} {parts.hostname}", "client", parent=parent, attributes=attributes)
 
 
 def _traceparent(span: Any) -> str:
-    context = span.get_span_context()
-    return format_traceparent(context.trace_id, context.span_id, context.trace_flags.sampled)
+    return format_traceparent(span.trace_id, span.span_id, span.sampled)
 
 
 def _end(span: Any, status: Any, error: BaseException | None) -> None:
     if error is not None:
-        span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"[:512]))
+        span.set_status("error", f"{type(error).__name__}: {error}"[:512])
     elif isinstance(status, int):
         span.set_attribute(semconv.HTTP_STATUS, status)
         if status >= 400:
-            span.set_status(Status(StatusCode.ERROR, f"HTTP {status}"))
+            span.set_status("error", f"HTTP {status}")
     span.end()
 
 
-def _traced_call(tracing: Tracing, method: str, url: str, set_header: Callable[[str], None],
+def _traced_call(method: str, url: str, set_header: Callable[[str], None],
                  call: Callable[[], Any], status_of: Callable[[Any], Any]) -> Any:
     try:
-        span = _start(tracing, method, url)
+        span = _start(method, url)
         if span is not None:
             set_header(_traceparent(span))
     except Exception as error:
@@ -75,12 +73,11 @@ def _safe_end(span: Any, status: Any, error: BaseException | None) -> None:
         health.swallow("http.end", failure)
 
 
-def install(tracing: Tracing) -> None:
-    global _installed
-    if _installed:
+def install_urllib3(engine: Engine) -> None:
+    global _engine
+    _engine = engine
+    if "urllib3" in _installed:
         return
-    import urllib.request
-
     import urllib3.connectionpool
 
     pool_class = urllib3.connectionpool.HTTPConnectionPool
@@ -88,22 +85,33 @@ def install(tracing: Tracing) -> None:
 
     def urlopen(self: Any, method: str, url: str, body: Any = None, headers: Any = None, *args: Any,
                 **kwargs: Any) -> Any:
+        if IN_AWS_CALL.get():
+            return original_urlopen(self, method, url, body, headers, *args, **kwargs)
         headers = dict(headers) if headers is not None else dict(self.headers or {})
         full = url if "://" in url else f"{self.scheme}://{self.host}:{self.port}{url}"
-        return _traced_call(tracing, method, full, lambda tp: headers.__setitem__(TRACEPARENT, tp),
+        return _traced_call(method, full, lambda tp: headers.__setitem__(TRACEPARENT, tp),
                             lambda: original_urlopen(self, method, url, body, headers, *args, **kwargs),
                             lambda response: getattr(response, "status", None))
 
     pool_class.urlopen = urlopen  # type: ignore[method-assign]
+    _installed.add("urllib3")
+
+
+def install_urllib(engine: Engine) -> None:
+    global _engine
+    _engine = engine
+    if "urllib" in _installed:
+        return
+    import urllib.request
 
     handler_class = urllib.request.AbstractHTTPHandler
     original_do_open = handler_class.do_open
 
     def do_open(self: Any, http_class: Any, request: Any, **kwargs: Any) -> Any:
-        return _traced_call(tracing, request.get_method(), request.full_url,
+        return _traced_call(request.get_method(), request.full_url,
                             lambda tp: request.add_unredirected_header(TRACEPARENT.capitalize(), tp),
                             lambda: original_do_open(self, http_class, request, **kwargs),
                             lambda response: getattr(response, "status", None))
 
     handler_class.do_open = do_open  # type: ignore[method-assign]
-    _installed = True
+    _installed.add("urllib")

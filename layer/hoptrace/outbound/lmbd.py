@@ -8,13 +8,31 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from typing import Any
 
-from hoptrace import health
+from hoptrace import health, semconv
+from hoptrace.outbound.names import function_name
 from hoptrace.propagation import TRACEPARENT
 from hoptrace.triggers.invoke import PAYLOAD_KEY
 
 MAX_CLIENT_CONTEXT = 3583  # bytes of base64, the API's limit
+
+
+def request_attributes(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    if "FunctionName" not in params:
+        return {}
+    attributes: dict[str, Any] = {semconv.FAAS_INVOKED_NAME: function_name(params["FunctionName"]),
+                                  semconv.FAAS_INVOKED_PROVIDER: "aws"}
+    if operation == "Invoke":
+        attributes[semconv.AWS_LAMBDA_INVOCATION_TYPE] = str(params.get("InvocationType") or "RequestResponse")
+    return attributes
+
+
+def response_attributes(operation: str, params: Mapping[str, Any], response: Mapping[str, Any]) -> dict[str, Any]:
+    """A function that raised answers 200 with `FunctionError`: worth seeing on the caller's span."""
+    error = response.get("FunctionError")
+    return {semconv.AWS_LAMBDA_FUNCTION_ERROR: str(error)} if error else {}
 
 
 def invoke(params: dict[str, Any], traceparent: str, xray: str) -> None:

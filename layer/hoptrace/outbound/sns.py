@@ -1,10 +1,38 @@
-"""SNS Publish / PublishBatch: `traceparent` survives SNS→SQS (raw or enveloped) and SNS→Lambda."""
+"""SNS: topic and message ids on the client span; `traceparent` survives SNS→SQS (raw or enveloped) and SNS→Lambda."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from hoptrace import semconv
 from hoptrace.outbound.message_attributes import inject, inject_entries
+from hoptrace.outbound.names import last_part, str_list
+
+
+def request_attributes(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    attributes: dict[str, Any] = {semconv.MESSAGING_SYSTEM: "aws_sns"}
+    arn = params.get("TopicArn") or params.get("TargetArn")
+    if isinstance(arn, str):
+        attributes[semconv.AWS_SNS_TOPIC_ARN] = arn
+        attributes[semconv.MESSAGING_DESTINATION] = last_part(arn, ":")
+    elif isinstance(params.get("PhoneNumber"), str):
+        attributes[semconv.MESSAGING_DESTINATION] = "phone_number"  # never the number itself
+    if operation in ("Publish", "PublishBatch"):
+        attributes[semconv.MESSAGING_OPERATION] = "send"
+    entries = params.get("PublishBatchRequestEntries")
+    if operation == "PublishBatch" and isinstance(entries, list):
+        attributes[semconv.MESSAGING_BATCH_COUNT] = len(entries)
+    return attributes
+
+
+def response_attributes(operation: str, params: Mapping[str, Any], response: Mapping[str, Any]) -> dict[str, Any]:
+    if operation == "Publish" and response.get("MessageId"):
+        return {semconv.MESSAGING_MESSAGE_ID: str(response["MessageId"])}
+    if operation == "PublishBatch":
+        ids = str_list(e.get("MessageId") for e in response.get("Successful") or () if isinstance(e, Mapping))
+        return {semconv.MESSAGE_IDS: ids} if ids else {}
+    return {}
 
 
 def publish(params: dict[str, Any], traceparent: str, xray: str) -> None:
