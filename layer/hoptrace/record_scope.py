@@ -9,7 +9,8 @@ delivered, so `deepcopy`, `pickle`, `json` and `type(...) is list` behave as wit
 layer). Instead, when an outbound call (AWS SDK, HTTP) or a span of the function's own is
 started while the invocation span of such a batch is current, the caller's frames are walked
 for a local that *is* one of the batch's record dicts (identity, not equality); the call is
-parented under that record's `process` span. This costs a few microseconds, only for calls
+parented under that record's `process` span (also from a worker thread the record was handed
+to, where no span is current). This costs a few microseconds, only for calls
 made during a mixed-trace batch; everything else sees one `is None` check.
 
 A caller that keeps only a part of the record (`body = record["body"]`, then a helper takes
@@ -65,8 +66,8 @@ def active() -> bool:
 def parent(current: SpanRef | None, skip: int = 2) -> SpanRef | None:
     """`current`, or the `process` span of the record the caller is working on (see the module doc)."""
     scope = _scope
-    if scope is None or current is None or current.span_id != scope[0]:
-        return current
+    if scope is None or (current is not None and current.span_id != scope[0]):
+        return current  # no mixed batch, or already inside a span of the record's (or the user's)
     spans = scope[1]
     try:
         frame: Any = sys._getframe(skip)

@@ -24,12 +24,12 @@ def reset_otel_api() -> None:
     trace._TRACER_PROVIDER_SET_ONCE = Once()
 
 
-def use_engine(name: str, **overrides: Any) -> Any:
+def use_engine(name: str, ids: Any = None, clock: Any = None, **overrides: Any) -> Any:
     """A fresh engine of kind `name` behind `wrap()` and the outbound hooks."""
     from hoptrace import outbound
 
     reset_otel_api()
-    engine = engines.load(Config(engine=name, **overrides))
+    engine = engines.load(Config(engine=name, **overrides), ids=ids, clock=clock)
     wrapper.ENGINE = engine
     outbound.install(engine, CONFIG)
     engine.bridge_user_api()

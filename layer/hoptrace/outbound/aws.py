@@ -164,7 +164,7 @@ def install(engine: Engine) -> None:
         _safe_finish(started, operation_name, api_params, result, None)
         return result
 
-    _make_api_call.__wrapped__ = original  # type: ignore[attr-defined]
+    _make_api_call.__hoptrace_original__ = original  # type: ignore[attr-defined]
     BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
 
 

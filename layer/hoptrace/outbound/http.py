@@ -6,6 +6,7 @@ skipped: our AWS SDK hook marks it (`suppression.IN_AWS_CALL`) and already made 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -78,9 +79,8 @@ def install_urllib3(engine: Engine) -> None:
     _engine = engine
     if "urllib3" in _installed:
         return
-    import urllib3.connectionpool
-
-    pool_class = urllib3.connectionpool.HTTPConnectionPool
+    # From sys.modules: this may run right after the module's code, before its package binds it.
+    pool_class = sys.modules["urllib3.connectionpool"].HTTPConnectionPool
     original_urlopen = pool_class.urlopen
 
     def urlopen(self: Any, method: str, url: str, body: Any = None, headers: Any = None, *args: Any,
@@ -102,9 +102,7 @@ def install_urllib(engine: Engine) -> None:
     _engine = engine
     if "urllib" in _installed:
         return
-    import urllib.request
-
-    handler_class = urllib.request.AbstractHTTPHandler
+    handler_class = sys.modules["urllib.request"].AbstractHTTPHandler
     original_do_open = handler_class.do_open
 
     def do_open(self: Any, http_class: Any, request: Any, **kwargs: Any) -> Any:

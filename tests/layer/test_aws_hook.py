@@ -1,0 +1,152 @@
+"""Our AWS SDK hook through real botocore clients (HTTP answered by botocore's Stubber): spans, attributes, errors."""
+
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stdout
+from typing import Any
+
+import boto3
+import pytest
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+
+from hoptrace.outbound import aws
+from hoptrace.wrapper import wrap
+from tests.conftest import LambdaContext, load_event
+from tests.layer.spans import invocation_span, run
+
+pytestmark = pytest.mark.usefixtures("engine")
+CREDENTIALS = {"region_name": "eu-west-1", "aws_access_key_id": "x", "aws_secret_access_key": "x"}
+META = {"ResponseMetadata": {"RequestId": "req-abc", "HTTPStatusCode": 200, "RetryAttempts": 2}}
+QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/orders"
+TOPIC = "arn:aws:sns:eu-west-1:123456789012:order-events"
+MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:saga"
+
+
+def client_spans(call: Any, service: str, method: str, response: dict[str, Any], **params: Any) -> dict[str, Any]:
+    client = boto3.client(service, **CREDENTIALS)
+
+    def handler(event: Any, context: Any) -> Any:
+        with Stubber(client) as stub:
+            stub.add_response(method, {**response, **META})
+            return call(client)
+
+    _, raised, spans, _ = run(wrap(handler), load_event("sns"), LambdaContext())
+    assert raised is None
+    [span] = [s for s in spans if s["kind"] in ("client", "producer")]
+    assert span["parent_id"] == invocation_span(spans)["span_id"]
+    return span
+
+
+CASES = [
+    ("sqs", "send_message", {"MessageId": "m-1"}, lambda c: c.send_message(QueueUrl=QUEUE_URL, MessageBody="x"),
+     "producer", "SQS.SendMessage", {"aws.sqs.queue.url": QUEUE_URL, "messaging.destination.name": "orders",
+                                     "messaging.system": "aws_sqs", "messaging.message.id": "m-1"}),
+    ("sqs", "send_message_batch", {"Successful": [{"Id": "a", "MessageId": "m-1", "MD5OfMessageBody": "x"},
+                                                  {"Id": "b", "MessageId": "m-2", "MD5OfMessageBody": "x"}],
+                                   "Failed": []},
+     lambda c: c.send_message_batch(QueueUrl=QUEUE_URL, Entries=[{"Id": "a", "MessageBody": "1"},
+                                                                 {"Id": "b", "MessageBody": "2"}]),
+     "producer", "SQS.SendMessageBatch", {"hoptrace.messaging.message_ids": ["m-1", "m-2"],
+                                          "messaging.batch.message_count": 2}),
+    ("sns", "publish", {"MessageId": "n-1"}, lambda c: c.publish(TopicArn=TOPIC, Message="x"),
+     "producer", "SNS.Publish", {"aws.sns.topic.arn": TOPIC, "messaging.destination.name": "order-events",
+                                 "messaging.message.id": "n-1"}),
+    ("events", "put_events", {"FailedEntryCount": 0, "Entries": [{"EventId": "e-1"}]},
+     lambda c: c.put_events(Entries=[{"Source": "shop", "DetailType": "OrderPaid", "Detail": "{}",
+                                      "EventBusName": "orders-bus"}]),
+     "producer", "EventBridge.PutEvents", {"hoptrace.eventbridge.buses": ["orders-bus"],
+                                           "hoptrace.eventbridge.detail_types": ["OrderPaid"],
+                                           "hoptrace.eventbridge.event_ids": ["e-1"]}),
+    ("dynamodb", "transact_write_items", {},
+     lambda c: c.transact_write_items(TransactItems=[
+         {"Put": {"TableName": "orders", "Item": {"pk": {"S": "1"}}}},
+         {"Delete": {"TableName": "stock", "Key": {"pk": {"S": "1"}}}}]),
+     "client", "DynamoDB.TransactWriteItems", {"aws.dynamodb.table_names": ["orders", "stock"]}),
+    ("s3", "put_object", {"ETag": '"abc123"', "VersionId": "v1"},
+     lambda c: c.put_object(Bucket="invoices", Key="2026/1.pdf", Body=b"x"),
+     "client", "S3.PutObject", {"aws.s3.bucket": "invoices", "aws.s3.key": "2026/1.pdf", "hoptrace.s3.etag": "abc123"}),
+    ("lambda", "invoke", {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": b"{}"},
+     lambda c: c.invoke(FunctionName="arn:aws:lambda:eu-west-1:123456789012:function:payments:live", Payload=b"{}"),
+     "client", "Lambda.Invoke", {"faas.invoked_name": "payments", "hoptrace.lambda.function_error": "Unhandled"}),
+    ("stepfunctions", "start_execution", {"executionArn": MACHINE + ":run-1", "startDate": "2026-01-01T00:00:00Z"},
+     lambda c: c.start_execution(stateMachineArn=MACHINE, input="{}"),
+     "client", "SFN.StartExecution", {"aws.step_functions.state_machine.arn": MACHINE,
+                                      "hoptrace.step_functions.execution.arn": MACHINE + ":run-1"}),
+]
+
+
+@pytest.mark.parametrize(("service", "method", "response", "call", "kind", "name", "expected"), CASES,
+                         ids=[c[5] for c in CASES])
+def test_client_span_has_the_conventions_and_the_services_own_attributes(
+        service: str, method: str, response: dict[str, Any], call: Any, kind: str, name: str,
+        expected: dict[str, Any]) -> None:
+    # GIVEN a traced handler making one AWS SDK call / WHEN it runs
+    span = client_spans(call, service, method, response)
+    # THEN the call is one client span named like OpenTelemetry's, with the conventions and the service's details
+    assert span["name"] == name and span["kind"] == kind
+    attributes = span["attributes"]
+    assert attributes["rpc.system"] == "aws-api" and attributes["rpc.method"] == name.split(".")[1]
+    assert attributes["rpc.service"] == name.split(".")[0] and attributes["cloud.region"] == "eu-west-1"
+    assert attributes["aws.request_id"] == "req-abc" and attributes["http.response.status_code"] == 200
+    assert attributes["retry_attempts"] == 2
+    for key, value in expected.items():
+        assert attributes[key] == value, key
+
+
+def test_a_failed_call_is_an_error_span_and_the_same_exception_reaches_the_handler() -> None:
+    client = boto3.client("sqs", **CREDENTIALS)
+    caught: list[BaseException] = []
+
+    def handler(event: Any, context: Any) -> Any:
+        with Stubber(client) as stub:
+            stub.add_client_error("send_message", "AWS.SimpleQueueService.NonExistentQueue",
+                                  http_status_code=400, service_message="no such queue")
+            try:
+                client.send_message(QueueUrl=QUEUE_URL, MessageBody="x")
+            except ClientError as error:
+                caught.append(error)
+                raise
+
+    _, raised, spans, _ = run(wrap(handler), load_event("sns"), LambdaContext())
+    # THEN botocore's own exception object passes through, and the span says what failed
+    assert raised is caught[0] and isinstance(raised, ClientError)
+    [span] = [s for s in spans if s["kind"] == "producer"]
+    assert span["status"]["code"] == "error" and "NonExistentQueue" in span["status"]["message"]
+    assert span["attributes"]["error.type"] == "AWS.SimpleQueueService.NonExistentQueue"
+    assert span["attributes"]["http.response.status_code"] == 400
+    assert [e["name"] for e in span["events"]] == ["exception"]
+
+
+def test_calls_outside_an_invocation_make_no_span_and_still_work() -> None:
+    client = boto3.client("sqs", **CREDENTIALS)
+    with Stubber(client) as stub, redirect_stdout(io.StringIO()) as out:
+        stub.add_response("send_message", {"MessageId": "m-1"})
+        assert client.send_message(QueueUrl=QUEUE_URL, MessageBody="x")["MessageId"] == "m-1"
+    assert "HOPTRACE" not in out.getvalue()
+
+
+def test_the_hook_can_be_removed_and_installed_again(engine: Any) -> None:
+    # GIVEN the hook installed / WHEN removed THEN botocore's own method is back and calls make no span
+    assert hasattr(BaseClient._make_api_call, "__hoptrace_original__")
+    aws.uninstall()
+    try:
+        assert not hasattr(BaseClient._make_api_call, "__hoptrace_original__")
+        names = [s["name"] for s in run(wrap(_one_call), load_event("sns"), LambdaContext())[2]]
+        assert not [n for n in names if n.startswith("SQS")], names
+    finally:
+        aws.install(engine)
+    # AND installed again, calls are traced again (one wrap, not two)
+    assert not hasattr(BaseClient._make_api_call.__hoptrace_original__, "__hoptrace_original__")
+    names = [s["name"] for s in run(wrap(_one_call), load_event("sns"), LambdaContext())[2]]
+    assert [n for n in names if n.startswith("SQS")] == ["SQS.SendMessage"], names
+
+
+def _one_call(event: Any, context: Any) -> Any:
+    client = boto3.client("sqs", **CREDENTIALS)
+    with Stubber(client) as stub:
+        stub.add_response("send_message", {"MessageId": "m-1"})
+        return client.send_message(QueueUrl=QUEUE_URL, MessageBody=json.dumps(event)[:10])
