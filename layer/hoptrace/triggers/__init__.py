@@ -10,69 +10,49 @@ the REST API, S3-through-EventBridge and alarms before the schedule and EventBri
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
 from typing import Any
 
 from hoptrace.config import Config
-from hoptrace.triggers import (
-    activemq,
-    alb,
-    apigateway_authorizer,
-    apigateway_http,
-    apigateway_rest,
-    apigateway_websocket,
-    appsync,
-    aws_config,
-    bedrock_agent,
-    cloudformation,
-    cloudfront,
-    cloudwatch_alarm,
-    cloudwatch_logs,
-    codecommit,
-    codedeploy,
-    codepipeline,
-    cognito,
-    connect,
-    dynamodb,
-    eventbridge,
-    firehose,
-    invoke,
-    iot,
-    kafka,
-    kinesis,
-    lex,
-    rabbitmq,
-    s3,
-    s3_batch,
-    s3_eventbridge,
-    s3_object_lambda,
-    schedule,
-    secrets_manager,
-    ses,
-    sns,
-    sqs,
-    stepfunctions,
-    vpc_lattice,
-)
 from hoptrace.triggers.model import Invocation, Record
 
+# Module names, in the order they are tried. Imported only when reached: an SQS function's cold
+# start loads the seven modules tried before `sqs`, not all of them.
 TRIGGERS = (
-    apigateway_authorizer, apigateway_websocket, vpc_lattice, alb, apigateway_http, apigateway_rest,
-    sqs, sns, s3, dynamodb, kinesis, ses, codecommit, cloudfront,
-    kafka, activemq, rabbitmq, firehose, s3_batch, s3_object_lambda,
-    s3_eventbridge, cloudwatch_alarm, schedule, eventbridge, cloudwatch_logs,
-    cognito, cloudformation, secrets_manager, aws_config, codepipeline, codedeploy,
-    appsync, lex, connect, bedrock_agent, iot,
+    "apigateway_authorizer", "apigateway_websocket", "vpc_lattice", "alb", "apigateway_http", "apigateway_rest",
+    "sqs", "sns", "s3", "dynamodb", "kinesis", "ses", "codecommit", "cloudfront",
+    "kafka", "activemq", "rabbitmq", "firehose", "s3_batch", "s3_object_lambda",
+    "s3_eventbridge", "cloudwatch_alarm", "schedule", "eventbridge", "cloudwatch_logs",
+    "cognito", "cloudformation", "secrets_manager", "aws_config", "codepipeline", "codedeploy",
+    "appsync", "lex", "connect", "bedrock_agent", "iot",
     # Last: a Step Functions task input is any object carrying the context object, so every envelope goes first.
-    stepfunctions,
+    "stepfunctions",
 )
+_loaded: list[ModuleType] = []  # TRIGGERS[:len(_loaded)], imported
 
-__all__ = ["TRIGGERS", "Invocation", "Record", "detect"]
+__all__ = ["TRIGGERS", "Invocation", "Record", "detect", "trigger"]
+
+
+def trigger(position: int) -> ModuleType:
+    """The trigger module at `position` of `TRIGGERS`, imported on first use."""
+    while len(_loaded) <= position:
+        _loaded.append(importlib.import_module(f"hoptrace.triggers.{TRIGGERS[len(_loaded)]}"))
+    return _loaded[position]
+
+
+def _invoke() -> ModuleType:
+    from hoptrace.triggers import invoke
+
+    return invoke
 
 
 def detect(event: Any, context: Any, config: Config) -> Invocation:
     """The first trigger that claims the event describes it; anything else is a direct invoke."""
     if isinstance(event, dict):
-        for trigger in TRIGGERS:
-            if trigger.matches(event):
-                return trigger.extract(event, context, config)
-    return invoke.extract(event, context, config)
+        loaded = _loaded
+        for position in range(len(TRIGGERS)):
+            module = loaded[position] if position < len(loaded) else trigger(position)
+            if module.matches(event):
+                return module.extract(event, context, config)
+    return _invoke().extract(event, context, config)
