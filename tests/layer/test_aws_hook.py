@@ -75,7 +75,7 @@ CASES = [
     ("stepfunctions", "start_execution", {"executionArn": MACHINE + ":run-1", "startDate": "2026-01-01T00:00:00Z"},
      lambda c: c.start_execution(stateMachineArn=MACHINE, input="{}"),
      "client", "SFN.StartExecution", {"aws.step_functions.state_machine.arn": MACHINE,
-                                      "hoptrace.step_functions.execution.arn": MACHINE + ":run-1"}),
+                                      "hoptrace.sfn.execution_arn": MACHINE + ":run-1"}),
 ]
 
 
