@@ -1,15 +1,20 @@
-"""The four peers as the local cloud runs them: one runtime, and a layer per tracer.
+"""The six peers as the local cloud runs them: one runtime, and a layer per tracer.
 
 Every worker runs the `runtime` environment's interpreter (Python + boto3, as the Lambda runtime
 provides them; benchmarks/venvs.py), so the peers differ only by what they attach:
 
 - `bare`: nothing.
-- `hoptrace`: the layer zip as `hoptrace layer build` makes it for this Python and architecture
-  (with its `.pyc`), attached by handler redirect (`hoptrace.handler.handler` + `HOPTRACE_HANDLER`).
+- `hoptrace`: the default engine's layer zip as `hoptrace layer build` makes it (with its `.pyc`),
+  attached by handler redirect (`hoptrace.handler.handler` + `HOPTRACE_HANDLER`). Its "three manual
+  spans" handler uses opentelemetry-api, which such a function ships itself (staged beside the layer).
+- `hoptrace-sdk`: the OpenTelemetry SDK engine's zip (`hoptrace layer build --engine otel`),
+  attached the same way with `HOPTRACE_ENGINE=otel`.
 - `stock-otel`: what pip installed into the `stock-otel` environment beyond the runtime, laid out as
   a layer the same way (pruned, compiled for the target), plus the `otel-instrument` exec wrapper and
   `otel_wrapper.py`, as the opentelemetry-lambda Python layer is attached.
 - `xray-sdk`: the same for `aws-xray-sdk`; the user's module calls `patch_all()` (startup_apps/xray_app.py).
+- `powertools`: the same for `aws-lambda-powertools` + `aws-xray-sdk`; the user's module makes a `Tracer()`
+  and decorates each handler with `capture_lambda_handler` (startup_apps/powertools_app.py).
 
 The local cloud starts a worker with its own interpreter; a small exec wrapper (Lambda's
 AWS_LAMBDA_EXEC_WRAPPER hook, which the local cloud honours) swaps in the runtime's, so no package
@@ -36,7 +41,8 @@ from hoptrace_cli import layer_build, layer_bytecode, layer_deps, layer_zip
 
 HERE = Path(__file__).resolve().parent
 APPS = HERE / "startup_apps"
-PEERS = ("bare", "hoptrace", "stock-otel", "xray-sdk")
+PEERS = ("bare", "hoptrace", "hoptrace-sdk", "stock-otel", "xray-sdk", "powertools")
+XRAY_PEERS = frozenset({"xray-sdk", "powertools"})  # send to an X-Ray daemon
 ARCH = {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine(), "x86_64")
 
 # Both wrappers end alike: warm-run functions (BENCH_TIMINGS set) get the in-worker timer
@@ -68,15 +74,20 @@ class Peer:
     layer: Path | None  # stands for /opt (holds python/)
     exec_wrapper: Path
     module: str  # the user's handler module
+    manual: str = ""  # the module of its "three manual spans" handler (default: `module`)
     redirect: bool = False  # hoptrace's handler redirect
+    env: dict[str, str] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     archive: Path | None = None  # what the peer adds, as a layer zip
     zipped: int = 0  # its size in bytes
     unzipped: int = 0
     files: int = 0
 
+    def user_handler(self, function: str) -> str:
+        return f"{(self.manual or self.module) if function == 'three_spans' else self.module}.{function}"
+
     def handler(self, function: str) -> str:
-        return "hoptrace.handler.handler" if self.redirect else f"{self.module}.{function}"
+        return "hoptrace.handler.handler" if self.redirect else self.user_handler(function)
 
 
 _prepared: list[tuple[Path, dict[str, Peer]]] = []
@@ -102,10 +113,14 @@ def _prepare(log: Callable[[str], None]) -> tuple[Path, dict[str, Peer]]:
     otel_instrument = _script(stock / "otel-instrument", _OTEL_INSTRUMENT.format(python=runtime))
     peers = {
         "bare": Peer("bare", None, runtime_wrapper, "app"),
-        "hoptrace": _hoptrace(workdir, runtime, runtime_wrapper),
-        "stock-otel": _measured(Peer("stock-otel", stock, otel_instrument, "app"), runtime, workdir),
+        "hoptrace": _hoptrace(workdir, runtime, runtime_wrapper, "light"),
+        "hoptrace-sdk": _hoptrace(workdir, runtime, runtime_wrapper, "otel"),
+        "stock-otel": _measured(Peer("stock-otel", stock, otel_instrument, "app", manual="manual_otel"), runtime,
+                                workdir),
         "xray-sdk": _measured(Peer("xray-sdk", _stage("xray-sdk", workdir), runtime_wrapper, "xray_app"), runtime,
                               workdir),
+        "powertools": _measured(Peer("powertools", _stage("powertools", workdir), runtime_wrapper, "powertools_app",
+                                     env={"POWERTOOLS_SERVICE_NAME": "bench"}), runtime, workdir),
     }
     return runtime, peers
 
@@ -123,22 +138,28 @@ def _script(path: Path, text: str) -> Path:
     return path
 
 
-def _hoptrace(workdir: Path, runtime: Path, wrapper: Path) -> Peer:
-    """The real layer zip, unpacked where the local cloud mounts it."""
+def _hoptrace(workdir: Path, runtime: Path, wrapper: Path, engine: str) -> Peer:
+    """The real layer zip of `engine`, unpacked where the local cloud mounts it."""
+    name = "hoptrace" if engine == "light" else "hoptrace-sdk"
     python = platform.python_version_tuple()
-    args = argparse.Namespace(python=[f"{python[0]}.{python[1]}"], arch=[ARCH], out=workdir / "dist",
+    args = argparse.Namespace(python=[f"{python[0]}.{python[1]}"], arch=[ARCH], out=workdir / "dist" / name,
                               cache_dir=venvs.ROOT / ".hoptrace" / "layer-cache", refresh=False, constraint=None,
                               no_pin=False, interpreter=[f"{python[0]}.{python[1]}={runtime}"],
-                              require_bytecode=True, max_unzipped_mb=None, pyproject=None)
+                              require_bytecode=True, max_unzipped_mb=None, pyproject=None, engine=engine)
     with contextlib.redirect_stdout(io.StringIO()):  # its own progress lines; the summary is ours
         built = layer_build.build(args)[0]
-    layer = workdir / "layers" / "hoptrace"
+    layer = workdir / "layers" / name
     with zipfile.ZipFile(built.path) as archive:
         archive.extractall(layer)
     versions = {"hoptrace": hoptrace.__version__,
                 **{key: dist.version for key, dist in venvs.installed(layer / "python").items()}}
-    return Peer("hoptrace", layer, wrapper, "app", redirect=True, versions=versions, archive=built.path,
-                zipped=built.zipped, unzipped=built.unzipped, files=built.files)
+    if engine == "light":  # the function's own opentelemetry-api, for its manual spans only
+        api = _stage("otel-api", workdir) / "python"
+        layer_bytecode.compile_tree(str(runtime), api)
+        shutil.copytree(api, layer / "python", dirs_exist_ok=True)
+    return Peer(name, layer, wrapper, "app", manual="manual_otel", redirect=True, versions=versions,
+                archive=built.path, zipped=built.zipped, unzipped=built.unzipped, files=built.files,
+                env={"HOPTRACE_ENGINE": engine})
 
 
 def _stage(name: str, workdir: Path) -> Path:

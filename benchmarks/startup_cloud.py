@@ -21,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from benchmarks.peers import APPS, Peer
+from benchmarks.peers import APPS, XRAY_PEERS, Peer
 from benchmarks.sinks import OtlpReceiver, XrayDaemons
 from hoptrace_collector.ingest.batch import Ingestor
 from hoptrace_collector.store import open_store
@@ -34,13 +34,14 @@ from hoptrace_localcloud.pool import Invocation
 
 # Function per peer and case: cold starts get a fresh worker each round; warm cases keep theirs.
 COLD = "cold"
-WARM_CASES = ("sqs_handler", "noop", "three_spans")
+WARM_CASES = ("noop", "three_calls", "three_spans")
 CASES = (COLD, *WARM_CASES)
 _HANDLERS = {COLD: "sqs_handler", **{case: case for case in WARM_CASES}}
 # A scheduled EventBridge event: a trigger every tracer knows, carrying no trace context of its own.
 EVENT = {"version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718", "detail-type": "Scheduled Event",
          "source": "aws.events", "account": "123456789012", "time": "2026-11-25T08:00:00Z", "region": "us-east-1",
          "resources": ["arn:aws:events:us-east-1:123456789012:rule/bench"], "detail": {}}
+HOPTRACE_PEERS = ("hoptrace", "hoptrace-sdk")  # their logs go through the collector: nothing may be lost
 _REPORT = re.compile(r"REPORT RequestId: (\S+)\tDuration: ([\d.]+) ms.*?(?:Init Duration: ([\d.]+) ms)?$")
 
 
@@ -60,11 +61,12 @@ class BenchCloud:
     def __init__(self, workdir: Path, peers: dict[str, Peer]) -> None:
         self.peers = peers
         self.otlp = OtlpReceiver()
-        xray_ids = [logical_id(p, c) for p in peers if p == "xray-sdk" for c in CASES]
+        xray_ids = [logical_id(p, c) for p in peers if p in XRAY_PEERS for c in CASES]
         self.xray = XrayDaemons(xray_ids)
         code = workdir / "src"
         code.mkdir()
-        for module in ("app.py", "xray_app.py", "bench_timer.py"):
+        for module in ("app.py", "xray_app.py", "manual_xray.py", "manual_otel.py", "powertools_app.py",
+                       "bench_timer.py"):
             shutil.copy(APPS / module, code / module)
         self._timings = workdir / "timings"
         self._timings.mkdir()
@@ -81,9 +83,10 @@ class BenchCloud:
             self._router = LogRouter(self.cloud.config.account_id, interval=10**6)  # flushed once, after the runs
             ingestor = Ingestor(self.store)
             for case in CASES:
-                group = self.cloud.function(logical_id("hoptrace", case)).spec.log_group
-                self._router.add(Subscription("hoptrace-collector", group, lambda _message: True, ingestor.ingest,
-                                              "/aws/lambda/hoptrace-collector"))
+                for peer in HOPTRACE_PEERS:
+                    group = self.cloud.function(logical_id(peer, case)).spec.log_group
+                    self._router.add(Subscription("hoptrace-collector", group, lambda _message: True,
+                                                  ingestor.ingest, "/aws/lambda/hoptrace-collector"))
             self.cloud.logs.add_listener(self._router)
             self._sqs = self.cloud.client("sqs")
             self._queue = self.cloud.resource("BenchQueue").ref
@@ -100,15 +103,16 @@ class BenchCloud:
                                        "Properties": {"LayerName": f"bench-{peer.name}", "ContentUri": str(peer.layer)}}
             for case in CASES:
                 lid = logical_id(peer.name, case)
-                env = {"QUEUE_URL": {"Ref": "BenchQueue"}, "AWS_LAMBDA_EXEC_WRAPPER": str(peer.exec_wrapper)}
+                env = {"QUEUE_URL": {"Ref": "BenchQueue"}, "AWS_LAMBDA_EXEC_WRAPPER": str(peer.exec_wrapper),
+                       **peer.env}
                 if case != COLD:
                     env["BENCH_TIMINGS"] = str(self._timings / f"{lid}.txt")
                 if peer.redirect:
-                    env["HOPTRACE_HANDLER"] = f"{peer.module}.{_HANDLERS[case]}"
+                    env["HOPTRACE_HANDLER"] = peer.user_handler(_HANDLERS[case])
                 if peer.name == "stock-otel":
                     env.update(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=self.otlp.endpoint(lid), OTEL_METRICS_EXPORTER="none",
                                OTEL_LOGS_EXPORTER="none")
-                if peer.name == "xray-sdk":
+                if peer.name in XRAY_PEERS:
                     env["AWS_XRAY_DAEMON_ADDRESS"] = self.xray.address(lid)
                 resources[lid] = {"Type": "AWS::Serverless::Function", "Properties": {
                     "FunctionName": f"bench-{peer.name}-{case.replace('_', '-')}", "CodeUri": str(code),
@@ -191,7 +195,7 @@ class BenchCloud:
         lid = logical_id(peer, case)
         if peer == "stock-otel":
             return self.otlp.summary(lid)
-        if peer == "xray-sdk":
+        if peer in XRAY_PEERS:
             return self.xray.summary(lid)
         return None
 
@@ -199,9 +203,9 @@ class BenchCloud:
         """Route hoptrace's logs to the collector now, then count what the store holds against what ran."""
         self._router.flush()
         issued = stored = reports = 0
-        for case in CASES:
-            function = self.cloud.function(logical_id("hoptrace", case)).spec.name
-            ids = set(self.issued[logical_id("hoptrace", case)])
+        for case, peer in ((c, p) for c in CASES for p in HOPTRACE_PEERS):
+            function = self.cloud.function(logical_id(peer, case)).spec.name
+            ids = set(self.issued[logical_id(peer, case)])
             spans = self.store.spans(function=function, limit=10 * len(ids) + 100)
             found = {span.request_id for span in spans if is_invocation_span(span)}
             issued += len(ids)

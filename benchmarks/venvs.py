@@ -5,8 +5,10 @@ Created once under `.hoptrace/bench/venvs/` and reused while their requirements 
 - `runtime`: what the Lambda Python runtime provides — the interpreter and boto3/botocore, pinned to
   the versions installed here. Every benchmarked worker runs this interpreter, so the peers differ
   only by what their layer adds, as on Lambda.
-- `stock-otel`, `xray-sdk`: each peer installed by pip with its own dependency resolution; what it
-  adds beyond the runtime becomes that peer's layer (benchmarks/peers.py).
+- `stock-otel`, `xray-sdk`, `powertools`: each peer installed by pip with its own dependency resolution;
+  what it adds beyond the runtime becomes that peer's layer (benchmarks/peers.py).
+- `otel-api`: opentelemetry-api alone, which the hoptrace peers' "three manual spans" handler uses
+  (hoptrace's API for spans of your own is OpenTelemetry's).
 
 The environments are made without pip or setuptools (pip runs from outside with `--python`): a
 setuptools `.pth` file would run at every interpreter start and count as cold start for everyone.
@@ -38,6 +40,10 @@ ENVIRONMENTS: dict[str, list[str]] = {
                    "opentelemetry-instrumentation-aws-lambda", "opentelemetry-instrumentation-botocore",
                    "opentelemetry-propagator-aws-xray"],
     "xray-sdk": [*BOTO, "aws-xray-sdk"],
+    # Powertools for AWS Lambda's Tracer is a layer over the X-Ray SDK (it patches boto3 through it).
+    "powertools": [*BOTO, "aws-lambda-powertools", "aws-xray-sdk"],
+    # opentelemetry-api alone: what a function using hoptrace's default engine ships to make spans of its own.
+    "otel-api": [*BOTO, f"opentelemetry-api=={importlib.metadata.version('opentelemetry-api')}"],
 }
 
 

@@ -1,9 +1,11 @@
 """The measured handlers, the same code for every peer (user code: boto3 only).
 
-- `sqs_handler`: sends one SQS message to the local cloud's moto server (2 spans when traced).
+- `sqs_handler`: sends one SQS message to the local cloud's moto server (the cold-start case).
 - `noop`: makes no AWS call (1 span: the invocation).
-- `three_spans`: two SDK calls answered in-process by botocore's Stubber (3 spans: the invocation and
-  two client spans), so the tracers' own cost is measured without a network round trip's jitter.
+- `three_calls`: three SDK calls answered in-process by botocore's Stubber (4 spans: the invocation and
+  three client spans), so the tracers' own cost is measured without a network round trip's jitter.
+- `three_spans`: here, the same loop with no tracer; each peer's module makes three spans of its own
+  with its own API (manual_otel.py, manual_xray.py, powertools_app.py).
 """
 
 import os
@@ -27,8 +29,14 @@ def noop(event, context):
     return {"statusCode": 200}
 
 
-def three_spans(event, context):
-    for _ in range(2):
+def three_calls(event, context):
+    for _ in range(3):
         stubber.add_response("send_message", _REPLY)
         stubbed.send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody="bench")
+    return {"statusCode": 200}
+
+
+def three_spans(event, context):
+    for step in range(3):
+        str(step)
     return {"statusCode": 200}

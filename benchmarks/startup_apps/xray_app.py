@@ -8,6 +8,7 @@ from aws_xray_sdk.core import patch_all
 
 patch_all()
 
-from app import noop, sqs_handler, three_spans  # noqa: E402  (patched before boto3 clients exist)
+from app import noop, sqs_handler, three_calls  # noqa: E402  (patched before boto3 clients exist)
+from manual_xray import three_spans  # noqa: E402
 
-__all__ = ["noop", "sqs_handler", "three_spans"]
+__all__ = ["noop", "sqs_handler", "three_calls", "three_spans"]

@@ -1,11 +1,16 @@
-"""`hoptrace layer build`: the Lambda layer zip, one per Python runtime (and architecture, when a
-dependency is compiled), reproducible and within a size budget.
+"""`hoptrace layer build`: the Lambda layer zip, reproducible and within a size budget.
+
+The default engine has no dependency and no compiled code, so one zip serves every Python runtime
+and architecture: `hoptrace-layer-<version>.zip`, with bytecode for each target Python side by side
+in `__pycache__` (each file is named for its Python). `--engine otel` builds the OpenTelemetry SDK
+engine's zip, `hoptrace-otel-layer-<version>.zip` (hoptrace plus the `otel` extra); only a
+dependency with compiled code would make zips per runtime and architecture.
 
 Layout, as Lambda mounts it under /opt:
 
     python/hoptrace/...             the layer package (no CLI, collector, dashboard or local cloud)
-    python/<dependency>/...         its runtime dependencies, for the target Python and architecture
-    python/**/__pycache__/*.pyc     bytecode of the target Python (when that Python is on this machine)
+    python/<dependency>/...         its runtime dependencies (the SDK engine's zip only)
+    python/**/__pycache__/*.pyc     bytecode of each target Python found on this machine
     hoptrace-exec-wrapper           for AWS_LAMBDA_EXEC_WRAPPER=/opt/hoptrace-exec-wrapper (mode 0755)
 
 The size budget (`[tool.hoptrace.layer] max_unzipped_mb` in pyproject.toml) exists because every
@@ -41,6 +46,9 @@ class LayerBuildError(RuntimeError):
     """The layer cannot be built as asked; the message says why and what to do."""
 
 
+ENGINES = ("light", "otel")
+
+
 @dataclass
 class BuiltLayer:
     target: Target
@@ -49,13 +57,20 @@ class BuiltLayer:
     zipped: int
     unzipped: int
     files: int
-    bytecode: str  # the Python that compiled it, or why there is none
+    bytecode: str  # the Python(s) that compiled it, or why there is none
+    pythons: tuple[str, ...] = ()  # the runtimes this zip serves
+
+    def __post_init__(self) -> None:
+        self.pythons = self.pythons or (self.target.python,)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     build = actions.add_parser("build", help="build the layer zip(s) into dist/layer/",
                                description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    build.add_argument("--engine", choices=ENGINES, default="light",
+                       help="light: the default engine, stdlib only, one zip for every runtime (default); "
+                            "otel: the OpenTelemetry SDK engine's zip (HOPTRACE_ENGINE=otel)")
     build.add_argument("--python", action="append", choices=SUPPORTED_PYTHONS, metavar="VERSION",
                        help=f"target Python runtime (repeatable; default: {', '.join(SUPPORTED_PYTHONS)})")
     build.add_argument("--arch", action="append", choices=ARCHITECTURES,
@@ -89,24 +104,31 @@ def run(args: argparse.Namespace) -> int:
 
 def build(args: argparse.Namespace) -> list[BuiltLayer]:
     budget_mb = args.max_unzipped_mb if args.max_unzipped_mb is not None else budget_from_pyproject(args.pyproject)
+    engine = getattr(args, "engine", "light")
     requirements = layer_deps.runtime_requirements()
+    if engine == "otel":
+        requirements = sorted({*requirements, *layer_deps.extra_requirements("otel")})
     constraints = _constraints(args, requirements)
     pythons = args.python or list(SUPPORTED_PYTHONS)
     arches = args.arch or list(ARCHITECTURES)
     explicit = _interpreters(args.interpreter)
     targets = [Target(python, arch) for python in dict.fromkeys(pythons) for arch in dict.fromkeys(arches)]
-    print(f"hoptrace layer build: hoptrace {hoptrace.__version__} for {len(targets)} target(s); requirements "
-          f"{', '.join(requirements)}; "
+    print(f"hoptrace layer build: hoptrace {hoptrace.__version__} ({engine} engine) for {len(targets)} target(s); "
+          f"requirements {', '.join(requirements) or 'none (standard library only)'}; "
           + (f"pinned to {', '.join(constraints)}" if constraints else "unpinned (newest allowed)"), flush=True)
     built: list[BuiltLayer] = []
     started = time.monotonic()
+    universal = _universal(targets, requirements, constraints, explicit, budget_mb, args, engine)
+    if universal is not None:
+        _print_table([universal], budget_mb, time.monotonic() - started)
+        return [universal]
     for index, target in enumerate(targets, 1):
         step = f"[{index}/{len(targets)}] {target.runtime} {target.arch}"
         if any(layer.target.python == target.python and not layer.per_arch for layer in built):
             print(f"{step}: skipped — no dependency is compiled, so the {target.runtime} zip serves both "
                   "architectures", flush=True)
             continue
-        built.append(_build_one(target, step, requirements, constraints, explicit, budget_mb, args))
+        built.append(_build_one(target, step, requirements, constraints, explicit, budget_mb, args, engine))
     _print_table(built, budget_mb, time.monotonic() - started)
     return built
 
@@ -131,30 +153,76 @@ def _constraints(args: argparse.Namespace, requirements: list[str]) -> list[str]
     return layer_deps.pins_from_environment(requirements)
 
 
-def _build_one(target: Target, step: str, requirements: list[str], constraints: list[str] | None,
-               explicit: dict[str, str], budget_mb: float | None, args: argparse.Namespace) -> BuiltLayer:
+def _zip_stem(engine: str) -> str:
+    return f"hoptrace{'-otel' if engine == 'otel' else ''}-layer-{hoptrace.__version__}"
+
+
+def _dependencies(target: Target, step: str, requirements: list[str], constraints: list[str] | None,
+                  args: argparse.Namespace) -> Path | None:
+    """The dependency tree for `target`, or None when there is no dependency at all."""
+    if not requirements:
+        return None
     print(f"{step}: dependencies ...", end=" ", flush=True)
     clock = time.monotonic()
     tree, from_cache = layer_deps.install(target, requirements, constraints, args.cache_dir.resolve(), args.refresh)
     print(f"{'from cache' if from_cache else 'installed with pip'} ({time.monotonic() - clock:.1f} s)", flush=True)
-    per_arch = layer_deps.is_compiled(tree)
-    arch_part = f"-{target.arch}" if per_arch else ""
-    destination = args.out / f"hoptrace-layer-{hoptrace.__version__}-py{target.python}{arch_part}.zip"
+    return tree
+
+
+def _universal(targets: list[Target], requirements: list[str], constraints: list[str] | None,
+               explicit: dict[str, str], budget_mb: float | None, args: argparse.Namespace,
+               engine: str) -> BuiltLayer | None:
+    """One zip for every target, when nothing in it is compiled; None when a dependency is."""
+    first = targets[0]
+    pythons = tuple(dict.fromkeys(t.python for t in targets))
+    step = f"[{', '.join(f'python{p}' for p in pythons)}, any architecture]"
+    tree = _dependencies(first, step, requirements, constraints, args)
+    if tree is not None and layer_deps.is_compiled(tree):
+        return None
+    destination = args.out / f"{_zip_stem(engine)}.zip"
     with tempfile.TemporaryDirectory(prefix="hoptrace-layer-") as folder:
         staging = Path(folder)
-        shutil.copytree(tree, staging / "python")
+        if tree is not None:
+            shutil.copytree(tree, staging / "python")
+        layerdir.assemble(staging)
+        _check_contents(staging)
+        compiled = [_compile(Target(python, first.arch), staging / "python", explicit, args.require_bytecode, step)
+                    for python in pythons]
+        layer_zip.write(staging, destination)
+    layer = BuiltLayer(first, destination, False, destination.stat().st_size, *layer_zip.totals(destination),
+                       bytecode=", ".join(compiled), pythons=pythons)
+    _report(layer, step, budget_mb)
+    return layer
+
+
+def _build_one(target: Target, step: str, requirements: list[str], constraints: list[str] | None,
+               explicit: dict[str, str], budget_mb: float | None, args: argparse.Namespace,
+               engine: str = "light") -> BuiltLayer:
+    tree = _dependencies(target, step, requirements, constraints, args)
+    per_arch = tree is not None and layer_deps.is_compiled(tree)
+    arch_part = f"-{target.arch}" if per_arch else ""
+    destination = args.out / f"{_zip_stem(engine)}-py{target.python}{arch_part}.zip"
+    with tempfile.TemporaryDirectory(prefix="hoptrace-layer-") as folder:
+        staging = Path(folder)
+        if tree is not None:
+            shutil.copytree(tree, staging / "python")
         layerdir.assemble(staging)
         _check_contents(staging)
         bytecode = _compile(target, staging / "python", explicit, args.require_bytecode, step)
         layer_zip.write(staging, destination)
     layer = BuiltLayer(target, destination, per_arch, destination.stat().st_size, *layer_zip.totals(destination),
                        bytecode=bytecode)
+    _report(layer, step, budget_mb)
+    return layer
+
+
+def _report(layer: BuiltLayer, step: str, budget_mb: float | None) -> None:
+    destination = layer.path
     print(f"{step}: {destination} — {layer.zipped / MB:.2f} MB zipped, {layer.unzipped / MB:.2f} MB unzipped, "
           f"{layer.files} files", flush=True)
     print("    " + " · ".join(f"{name} {size / MB:.2f} MB" if size >= MB // 100 else f"{name} {size / 1024:.1f} KB"
                               for name, size in layer_zip.top_level_sizes(destination)), flush=True)
     _check_budget(layer, budget_mb)
-    return layer
 
 
 def _check_contents(staging: Path) -> None:
@@ -218,7 +286,8 @@ def _print_table(built: list[BuiltLayer], budget_mb: float | None, seconds: floa
         print(f"  {layer.path.name:44} {layer.zipped / MB:6.2f} MB zipped {layer.unzipped / MB:6.2f} MB unzipped  "
               f"bytecode: {layer.bytecode}")
     if any(not layer.per_arch for layer in built):
-        print("  (a zip without an architecture in its name holds no compiled code: publish it for both)")
+        print("  (a zip without an architecture in its name holds no compiled code: publish it for both; one "
+              "without a Python in its name serves every runtime it lists)")
 
 
 def _print_publish_hint(built: list[BuiltLayer]) -> None:
@@ -228,7 +297,12 @@ def _print_publish_hint(built: list[BuiltLayer]) -> None:
         print("\npublish with:")
     for layer in built:
         arches = layer.target.arch if layer.per_arch else " ".join(ARCHITECTURES)
-        name = f"hoptrace-py{layer.target.python.replace('.', '')}" + (f"-{layer.target.arch}" if layer.per_arch
+        base = "hoptrace-otel" if layer.path.name.startswith("hoptrace-otel") else "hoptrace"
+        if len(layer.pythons) > 1:
+            name = base
+        else:
+            name = f"{base}-py{layer.target.python.replace('.', '')}" + (f"-{layer.target.arch}" if layer.per_arch
                                                                          else "")
+        runtimes = " ".join(f"python{p}" for p in layer.pythons)
         print(f"  aws lambda publish-layer-version --layer-name {name} --zip-file fileb://{layer.path} "
-              f"--compatible-runtimes {layer.target.runtime} --compatible-architectures {arches}")
+              f"--compatible-runtimes {runtimes} --compatible-architectures {arches}")

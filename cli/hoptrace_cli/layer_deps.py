@@ -57,6 +57,13 @@ def runtime_requirements(distribution: str = "hoptrace") -> list[str]:
     return sorted(_without_marker(r) for r in wanted if not _is_extra(r))
 
 
+def extra_requirements(extra: str, distribution: str = "hoptrace") -> list[str]:
+    """The requirements one extra of the distribution adds (`otel` for the OpenTelemetry SDK engine)."""
+    wanted = [Requirement(line) for line in importlib.metadata.requires(distribution) or []]
+    return sorted(_without_marker(r) for r in wanted
+                  if r.marker is not None and r.marker.evaluate({"extra": extra}) and "extra" in str(r.marker))
+
+
 def _is_extra(requirement: Requirement) -> bool:
     return requirement.marker is not None and "extra" in str(requirement.marker)
 

@@ -28,6 +28,7 @@ class Active:
 
 
 def start(engine: Engine, config: Config, event: Any, lambda_context: Any) -> Active:
+    started = engine.clock()  # the span covers our own work too (a first invocation may import its trigger)
     engine.bridge_user_api()
     invocation = detect(event, lambda_context, config)
     attributes = invocation.attributes
@@ -52,7 +53,8 @@ def start(engine: Engine, config: Config, event: Any, lambda_context: Any) -> Ac
     if parent is None:
         links = [(r.parent.trace_id, r.parent.span_id, {semconv.MESSAGING_MESSAGE_ID: r.message_id})
                  for r in invocation.records if r.parent is not None and r.parent.span_id is not None]
-    span = engine.start_span(invocation.name, invocation.kind, parent=parent, attributes=attributes, links=links)
+    span = engine.start_span(invocation.name, invocation.kind, parent=parent, attributes=attributes, links=links,
+                             start_ns=started)
     if cold:
         _init_span(engine, span)
     token = engine.activate(span)

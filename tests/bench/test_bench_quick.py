@@ -18,7 +18,7 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 SUITES = ["startup", "size", "collector", "dashboard"]
-PEERS = ("bare", "hoptrace", "stock-otel", "xray-sdk")
+PEERS = ("bare", "hoptrace", "hoptrace-sdk", "stock-otel", "xray-sdk", "powertools")
 
 
 def table_rows(report: str, heading: str) -> list[list[str]]:
@@ -46,7 +46,7 @@ def test_quick_bench_writes_every_section(tmp_path: Path) -> None:
     # GIVEN a source checkout WHEN the quick benchmark runs
     out = tmp_path / "results.md"
     done = subprocess.run([sys.executable, "-m", "hoptrace_cli.main", "bench", "--quick", *SUITES, "--out", str(out)],
-                          capture_output=True, text=True, timeout=240, check=False)
+                          capture_output=True, text=True, timeout=480, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     report = out.read_text()
 
@@ -57,12 +57,13 @@ def test_quick_bench_writes_every_section(tmp_path: Path) -> None:
                     "## 5a. Collector", "## 5b. Dashboard"):
         assert heading in report, heading
     assert "opentelemetry-sdk" in report and "aws-xray-sdk" in report and "boto3" in report
+    assert "aws-lambda-powertools" in report
 
     # AND the cold starts, warm runs and sizes are measured for every peer, all positive
     cold = table_rows(report, "#### 1. Cold start")
     assert [row[0] for row in cold] == list(PEERS)
     assert all(number(row[1]) > 0 and number(row[2]) > 0 for row in cold)
-    for case in ("**SQS handler", "**no AWS call", "**three spans"):
+    for case in ("**no-op", "**three AWS SDK calls", "**three manual spans"):
         warm = table_rows(report, case)
         assert [row[0] for row in warm] == list(PEERS)
         assert all(number(row[1]) >= 0 for row in warm) and number(warm[1][1]) > 0  # hoptrace's wrapper takes time

@@ -37,7 +37,7 @@ STACK = "hoptrace"
 REGION = "us-east-1"
 ARTIFACTS = "hoptrace-artifacts"
 # The built layer zip holds python/ built from layer/ (hoptrace layer build): its sources stand in for it here.
-LAYER_SOURCES = {"../dist/layer/hoptrace-layer-0.1.0-py3.12-arm64.zip": ROOT / "layer"}
+LAYER_SOURCES = {"../dist/layer/hoptrace-layer-0.1.0.zip": ROOT / "layer"}
 # Actions AWS accepts only with `Resource: "*"`; any other statement must name its resources.
 STAR_RESOURCE_ACTIONS = {"sqs:ListQueues"}
 # Resource types moto's CloudFormation cannot create: left out of the moto deployment, checked statically above.

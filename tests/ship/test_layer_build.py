@@ -1,6 +1,7 @@
 """`hoptrace layer build`: the zip holds only what Lambda needs, is reproducible, respects its budget,
 and — unzipped into a clean virtual environment that has nothing but the zip's `python/` and boto3 —
-traces a handler, including the botocore client span of an SQS call."""
+traces a handler, including the botocore client span of an SQS call. The default engine's zip is one
+for every runtime; the OpenTelemetry SDK engine's zip (`--engine otel`) traces the same way."""
 
 from __future__ import annotations
 
@@ -21,13 +22,15 @@ from pathlib import Path
 import pytest
 
 from hoptrace import wire
+from hoptrace_cli import layer_bytecode
 from hoptrace_localcloud.motoserver import DUMMY_CREDENTIALS
 
 from .conftest import CACHE, ROOT
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 ARCH = {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}[platform.machine()]
-ZIP_NAME = f"hoptrace-layer-0.1.0-py{PYTHON}-{ARCH}.zip"
+ZIP_NAME = "hoptrace-layer-0.1.0.zip"
+OTEL_ZIP_NAME = "hoptrace-otel-layer-0.1.0.zip"
 FORBIDDEN = ("boto3", "botocore", "s3transfer", "moto", "hoptrace_cli", "hoptrace_collector", "hoptrace_dashboard",
              "hoptrace_localcloud", "bin")
 
@@ -44,12 +47,13 @@ def handler(event, context):
 RUNTIME = '''
 import importlib.util, json, sys, types
 assert importlib.util.find_spec("hoptrace_cli") is None and importlib.util.find_spec("moto") is None
-import hoptrace.handler, opentelemetry.sdk.trace, wrapt
+import hoptrace.handler
 context = types.SimpleNamespace(aws_request_id="zip-1", function_name="zipped", client_context=None,
                                 invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:zipped",
                                 memory_limit_in_mb=128, get_remaining_time_in_millis=lambda: 30000)
 hoptrace.handler.handler({"ping": True}, context)
-print("MODULES " + json.dumps({m.__name__: m.__file__ for m in (hoptrace.handler, opentelemetry.sdk.trace, wrapt)}))
+ours = [m for name, m in sorted(sys.modules.items()) if name.split(".")[0] in ("hoptrace", "opentelemetry")]
+print("MODULES " + json.dumps({m.__name__: m.__file__ for m in ours if getattr(m, "__file__", None)}))
 '''
 
 pytestmark = pytest.mark.skipif(PYTHON not in ("3.11", "3.12", "3.13"), reason="not a supported layer runtime")
@@ -69,8 +73,36 @@ def layer_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # The report names the zip, its sizes, its contents and the budget it was held to.
     budget = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["hoptrace"]["layer"]["max_unzipped_mb"]
     assert f"{out / ZIP_NAME} — " in done.stdout and "MB unzipped" in done.stdout, done.stdout
-    assert "opentelemetry " in done.stdout and f"budget {budget:g} MB unzipped" in done.stdout, done.stdout
+    assert "standard library only" in done.stdout and f"budget {budget:g} MB unzipped" in done.stdout, done.stdout
     return out / ZIP_NAME
+
+
+@pytest.fixture(scope="module")
+def otel_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("otel-layer")
+    done = build(out, "--engine", "otel")
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert f"{out / OTEL_ZIP_NAME} — " in done.stdout and "opentelemetry " in done.stdout, done.stdout
+    return out / OTEL_ZIP_NAME
+
+
+def test_one_default_zip_serves_every_runtime_with_each_ones_bytecode(tmp_path: Path) -> None:
+    # WHEN built for every supported runtime that is on this machine
+    pythons = [p for p in ("3.11", "3.12", "3.13") if layer_bytecode.find_interpreter(p, {})]
+    command = [sys.executable, "-m", "hoptrace_cli.main", "layer", "build", "--out", str(tmp_path),
+               "--cache-dir", str(CACHE / "layer"), *(arg for p in pythons for arg in ("--python", p))]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr + done.stdout
+    # THEN there is one zip, for any architecture, with every runtime's bytecode beside the sources
+    assert [p.name for p in tmp_path.glob("*.zip")] == [ZIP_NAME]
+    with zipfile.ZipFile(tmp_path / ZIP_NAME) as archive:
+        names = archive.namelist()
+    sources = [n for n in names if n.endswith(".py")]
+    for python in pythons:
+        tag = f".cpython-{python.replace('.', '')}.pyc"
+        assert len([n for n in names if n.endswith(tag)]) == len(sources), python
+    assert "--compatible-architectures x86_64 arm64" in done.stdout
+    assert f"--compatible-runtimes {' '.join(f'python{p}' for p in pythons)}" in done.stdout
 
 
 def test_zip_holds_the_package_its_runtime_dependencies_and_the_exec_wrapper_only(layer_zip: Path) -> None:
@@ -82,10 +114,10 @@ def test_zip_holds_the_package_its_runtime_dependencies_and_the_exec_wrapper_onl
     # THEN the exec wrapper sits at the root (/opt/hoptrace-exec-wrapper), executable, as in the source
     assert wrapper == (ROOT / "layer" / "hoptrace" / "bin" / "exec-wrapper").read_bytes()
     assert stat.S_IMODE(infos["hoptrace-exec-wrapper"].external_attr >> 16) == 0o755
-    # AND everything else is under python/: hoptrace and OpenTelemetry, nothing that runs outside Lambda
+    # AND everything else is under python/: hoptrace alone (the default engine needs no dependency)
     assert {name.split("/")[0] for name in names} == {"python", "hoptrace-exec-wrapper"}
     top = {name.split("/")[1].split("-")[0].split(".")[0] for name in names if name.startswith("python/")}
-    assert {"hoptrace", "opentelemetry", "wrapt"} <= top
+    assert top == {"hoptrace"}
     assert not top & set(FORBIDDEN), top & set(FORBIDDEN)
     # AND no tests, installer records, stubs or C sources
     assert not [n for n in names if "/tests/" in n or n.endswith(("/RECORD", "/INSTALLER", ".pyi", ".c"))]
@@ -119,9 +151,11 @@ def test_a_layer_past_its_budget_fails_with_a_clear_message(layer_zip: Path, tmp
     assert not (tmp_path / ZIP_NAME).exists()
 
 
-def test_the_zip_traces_a_handler_in_a_clean_environment_with_only_boto3(layer_zip: Path, tmp_path: Path,
-                                                                         moto_endpoint: str) -> None:
-    # GIVEN the zip unpacked as Lambda does under /opt, a venv without site-packages, boto3 and a handler
+@pytest.mark.parametrize("engine", ["light", "otel"])
+def test_the_zip_traces_a_handler_in_a_clean_environment_with_only_boto3(engine: str, request: pytest.FixtureRequest,
+                                                                         tmp_path: Path, moto_endpoint: str) -> None:
+    # GIVEN the engine's zip unpacked as Lambda does under /opt, a venv without site-packages, boto3 and a handler
+    layer_zip = request.getfixturevalue("layer_zip" if engine == "light" else "otel_zip")
     opt = tmp_path / "opt"
     with zipfile.ZipFile(layer_zip) as archive:
         archive.extractall(opt)
@@ -132,8 +166,8 @@ def test_the_zip_traces_a_handler_in_a_clean_environment_with_only_boto3(layer_z
     before = _snapshot(opt)
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "AWS_", "HOPTRACE_"))}
     env.update(DUMMY_CREDENTIALS, PYTHONPATH=os.pathsep.join([str(opt / "python"), str(_boto3_dir()), str(task)]),
-               HOPTRACE_HANDLER="app.handler", AWS_LAMBDA_FUNCTION_NAME="zipped", AWS_REGION="us-east-1",
-               AWS_DEFAULT_REGION="us-east-1", AWS_ENDPOINT_URL=moto_endpoint)
+               HOPTRACE_HANDLER="app.handler", HOPTRACE_ENGINE=engine, AWS_LAMBDA_FUNCTION_NAME="zipped",
+               AWS_REGION="us-east-1", AWS_DEFAULT_REGION="us-east-1", AWS_ENDPOINT_URL=moto_endpoint)
     # WHEN the handler redirect runs one invocation
     done = subprocess.run([str(python), "-c", RUNTIME], env=env, cwd=task, capture_output=True, text=True,
                           timeout=60)
@@ -150,6 +184,7 @@ def test_the_zip_traces_a_handler_in_a_clean_environment_with_only_boto3(layer_z
     # AND every module came from the zip, whose shipped bytecode was used as is (nothing recompiled)
     modules = json.loads(next(line for line in done.stdout.splitlines() if line.startswith("MODULES "))[8:])
     assert all(path.startswith(str(opt / "python")) for path in modules.values()), modules
+    assert ("opentelemetry.sdk.trace" in modules) == (engine == "otel")
     assert _snapshot(opt) == before
 
 

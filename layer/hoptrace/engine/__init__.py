@@ -40,6 +40,7 @@ class SpanRef(Protocol):
 
 class Engine(Protocol):
     resource: dict[str, Any]
+    clock: Callable[[], int]  # ns since the epoch; tests pass a fixed one
 
     def start_span(self, name: str, kind: Kind, *, parent: Any = CURRENT,
                    attributes: Mapping[str, Any] | None = None, links: Sequence[LinkTo] = (),

@@ -118,7 +118,7 @@ class _Provider(TracerProvider):
 class OtelSpan:
     """An SDK span seen through the seam."""
 
-    __slots__ = ("_clock", "sampled", "span", "span_id", "trace_id")
+    __slots__ = ("clock", "sampled", "span", "span_id", "trace_id")
 
     def __init__(self, span: Any, clock: Callable[[], int]) -> None:
         context = span.get_span_context()
@@ -126,7 +126,7 @@ class OtelSpan:
         self.trace_id = context.trace_id
         self.span_id = context.span_id
         self.sampled = context.trace_flags.sampled
-        self._clock = clock
+        self.clock = clock
 
     def set_attribute(self, key: str, value: Any) -> None:
         self.span.set_attribute(key, value)
@@ -137,10 +137,10 @@ class OtelSpan:
 
     def record_exception(self, error: BaseException, *, escaped: bool = False) -> None:
         if self.span.is_recording():
-            self.span.add_event("exception", exception_attributes(error, escaped), timestamp=self._clock())
+            self.span.add_event("exception", exception_attributes(error, escaped), timestamp=self.clock())
 
     def end(self, end_ns: int | None = None) -> None:
-        self.span.end(end_time=end_ns if end_ns is not None else self._clock())
+        self.span.end(end_time=end_ns if end_ns is not None else self.clock())
 
 
 def _trace_state(header: str) -> TraceState | None:
@@ -191,7 +191,7 @@ class OtelEngine:
         self.ids = XRayIdGenerator(ids or Ids())
         self.buffer = InvocationBuffer()
         self.resource = resource_attributes(config)
-        self._clock = clock or time.time_ns
+        self.clock = clock or time.time_ns
         self._bound = sample_bound(config.sample_rate)
         limits = SpanLimits(max_attribute_length=config.max_attribute_length, max_attributes=128,
                             max_events=64, max_links=128, max_event_attributes=32, max_span_attributes=128)
@@ -225,14 +225,14 @@ class OtelEngine:
             context = self._remote_context(parent)
         otel_links = [Link(SpanContext(t, s, is_remote=True), a) for t, s, a in links]
         span = self.tracer.start_span(name, context=context, kind=_KINDS[kind], attributes=attributes,
-                                      links=otel_links, start_time=start_ns if start_ns is not None else self._clock())
-        return OtelSpan(span, self._clock)
+                                      links=otel_links, start_time=start_ns if start_ns is not None else self.clock())
+        return OtelSpan(span, self.clock)
 
     def current(self) -> OtelSpan | None:
         span = trace.get_current_span()
         if not span.get_span_context().is_valid:
             return None
-        return OtelSpan(span, self._clock)
+        return OtelSpan(span, self.clock)
 
     def activate(self, span: Any) -> object:
         return otel_context.attach(trace.set_span_in_context(span.span))
