@@ -26,11 +26,12 @@ def reset_otel_api() -> None:
 
 def use_engine(name: str, ids: Any = None, clock: Any = None, **overrides: Any) -> Any:
     """A fresh engine of kind `name` behind `wrap()` and the outbound hooks."""
-    from hoptrace import outbound
+    from hoptrace import current, outbound
 
     reset_otel_api()
     engine = engines.load(Config(engine=name, **overrides), ids=ids, clock=clock)
     wrapper.ENGINE = engine
+    current.use(engine)
     outbound.install(engine, CONFIG)
     engine.bridge_user_api()
     return engine

@@ -17,8 +17,8 @@ from typing import Any
 from hoptrace.config import Config
 from hoptrace.triggers.model import Invocation, Record
 
-# Module names, in the order they are tried. Imported only when reached: an SQS function's cold
-# start loads the seven modules tried before `sqs`, not all of them.
+# Module names, in the order they are tried. Imported only when reached and possibly matching: an SQS
+# function's first invocation loads `sqs` and the few tried before it that share its keys.
 TRIGGERS = (
     "apigateway_authorizer", "apigateway_websocket", "vpc_lattice", "alb", "apigateway_http", "apigateway_rest",
     "sqs", "sns", "s3", "dynamodb", "kinesis", "ses", "codecommit", "cloudfront",
@@ -29,16 +29,35 @@ TRIGGERS = (
     # Last: a Step Functions task input is any object carrying the context object, so every envelope goes first.
     "stepfunctions",
 )
-_loaded: list[ModuleType] = []  # TRIGGERS[:len(_loaded)], imported
+# A trigger here can only match an event holding one of these top-level keys (its `matches` reads
+# them first), so an event without any of them skips it without importing it: a direct invoke's first
+# invocation loads no trigger module it cannot match. A trigger missing here is always tried.
+# tests/layer/test_trigger_registry.py checks each entry against its module's `matches`.
+NEEDS_ONE_OF: dict[str, tuple[str, ...]] = {
+    "apigateway_authorizer": ("type",), "apigateway_websocket": ("requestContext",), "vpc_lattice": ("method",),
+    "alb": ("requestContext",), "apigateway_http": ("requestContext",), "apigateway_rest": ("httpMethod",),
+    "sqs": ("Records",), "sns": ("Records",), "s3": ("Records",), "dynamodb": ("Records",), "kinesis": ("Records",),
+    "ses": ("Records",), "codecommit": ("Records",), "cloudfront": ("Records",), "kafka": ("eventSource",),
+    "activemq": ("eventSource",), "rabbitmq": ("eventSource",), "firehose": ("deliveryStreamArn",),
+    "s3_batch": ("invocationSchemaVersion",), "s3_object_lambda": ("getObjectContext",), "s3_eventbridge": ("source",),
+    "cloudwatch_alarm": ("source",), "schedule": ("detail-type",), "eventbridge": ("detail-type",),
+    "cloudwatch_logs": ("awslogs",), "cognito": ("triggerSource",), "cloudformation": ("RequestType",),
+    "secrets_manager": ("SecretId",), "aws_config": ("configRuleName",), "codepipeline": ("CodePipeline.job",),
+    "codedeploy": ("DeploymentId",), "appsync": ("info",), "lex": ("bot",), "connect": ("Name",),
+    "bedrock_agent": ("agent",), "iot": ("protocolData", "eventType"),
+}
+_NEEDS = tuple(NEEDS_ONE_OF.get(name) for name in TRIGGERS)
+_modules: list[ModuleType | None] = [None] * len(TRIGGERS)  # imported on first use
 
 __all__ = ["TRIGGERS", "Invocation", "Record", "detect", "trigger"]
 
 
 def trigger(position: int) -> ModuleType:
     """The trigger module at `position` of `TRIGGERS`, imported on first use."""
-    while len(_loaded) <= position:
-        _loaded.append(importlib.import_module(f"hoptrace.triggers.{TRIGGERS[len(_loaded)]}"))
-    return _loaded[position]
+    module = _modules[position]
+    if module is None:
+        module = _modules[position] = importlib.import_module(f"hoptrace.triggers.{TRIGGERS[position]}")
+    return module
 
 
 def _invoke() -> ModuleType:
@@ -50,9 +69,10 @@ def _invoke() -> ModuleType:
 def detect(event: Any, context: Any, config: Config) -> Invocation:
     """The first trigger that claims the event describes it; anything else is a direct invoke."""
     if isinstance(event, dict):
-        loaded = _loaded
-        for position in range(len(TRIGGERS)):
-            module = loaded[position] if position < len(loaded) else trigger(position)
+        for position, needs in enumerate(_NEEDS):
+            if needs is not None and not any(key in event for key in needs):
+                continue  # cannot match (and, not imported yet, is not worth an import)
+            module = _modules[position] or trigger(position)
             if module.matches(event):
                 return module.extract(event, context, config)
     return _invoke().extract(event, context, config)
