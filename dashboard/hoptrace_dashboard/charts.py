@@ -14,7 +14,9 @@ from hoptrace_dashboard.flow import COMPENSATION, FAILED_STEP
 
 INIT = "cold-start init"
 WAIT = "waiting in queue"
-SPECIAL_COLORS = {INIT: "#f28e2b", WAIT: "#cfcfcf", FAILED_STEP: "#d62728", COMPENSATION: "#2ca02c"}
+DLQ = "dead-letter queue"
+SPECIAL_COLORS = {INIT: "#f28e2b", WAIT: "#cfcfcf", FAILED_STEP: "#d62728", COMPENSATION: "#2ca02c",
+                  DLQ: "#d62728"}
 SERVICE_COLORS = ["#4c78a8", "#54a24b", "#b279a2", "#9d755d", "#72b7b2", "#eeca3b", "#ff9da6", "#79706e",
                   "#bab0ac", "#439894"]
 ERROR_COLOR = "#d62728"
@@ -40,7 +42,7 @@ def series(frame: pd.DataFrame, field: str, title: str, clock: Clock, *, percent
 
 def waterfall(segments: pd.DataFrame, services: list[str]) -> alt.Chart:
     """The flow's Gantt chart: one row per span in tree order, init and queue waits as segments of their own."""
-    special = [INIT, WAIT] + [name for name in (FAILED_STEP, COMPENSATION) if name in set(segments["segment"])]
+    special = [INIT, WAIT] + [name for name in (FAILED_STEP, COMPENSATION, DLQ) if name in set(segments["segment"])]
     domain = [*services, *special]
     colors = [SERVICE_COLORS[i % len(SERVICE_COLORS)] for i in range(len(services))] + [SPECIAL_COLORS[name]
                                                                                         for name in special]

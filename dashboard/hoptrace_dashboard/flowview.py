@@ -13,9 +13,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from hoptrace_dashboard import charts, data, flow, nav, params, queries, tables
+from hoptrace_dashboard import charts, data, flow, logview, nav, params, queries, tables
 from hoptrace_dashboard.context import Context
 from hoptrace_dashboard.display import duration, md
+from hoptrace_dashboard.tracelogs import DlqEnd, TraceLogs
 
 
 def render(ctx: Context, trace_id: str) -> None:
@@ -27,12 +28,15 @@ def render(ctx: Context, trace_id: str) -> None:
         return
     st.subheader("Flow of trace")
     st.code(trace_id, language=None)
+    logs = data.ask(ctx.store_url, queries.trace_logs, trace_id=trace_id)
+    ends = data.ask(ctx.store_url, queries.trace_dlq_ends, trace_id=trace_id)
     _summary(ctx, rebuilt)
-    _journey(rebuilt)
+    _journey(rebuilt, ends)
     _linked(ctx, rebuilt)
-    selected = _waterfall(rebuilt)
-    _errors(rebuilt)
-    _details(ctx, rebuilt, selected)
+    selected = _waterfall(rebuilt, ends)
+    _errors(rebuilt, logs)
+    logview.timeline(ctx, rebuilt, logs, ends)
+    _details(ctx, rebuilt, selected, logs)
 
 
 def _summary(ctx: Context, rebuilt: flow.Flow) -> None:
@@ -47,9 +51,10 @@ def _summary(ctx: Context, rebuilt: flow.Flow) -> None:
                    delta_color="off")
 
 
-def _journey(rebuilt: flow.Flow) -> None:
+def _journey(rebuilt: flow.Flow, ends: list[DlqEnd]) -> None:
     st.markdown("**Hops** — where the request went, how, and how long it waited")
-    shown = rebuilt.hops.assign(wait=[duration(w) if pd.notna(w) else "" for w in rebuilt.hops["wait_ms"]])
+    hops = logview.with_dlq_hops(rebuilt, ends)
+    shown = hops.assign(wait=[duration(w) if pd.notna(w) else "" for w in hops["wait_ms"]])
     tables.show(shown, {"at_ms": tables.ms("at"), "from": "from", "to": "to", "hop": "hop", "via": "via",
                         "wait": "queue wait", "status": "status"}, key="hops")
 
@@ -63,7 +68,7 @@ def _linked(ctx: Context, rebuilt: flow.Flow) -> None:
                        icon=":material/link:")
 
 
-def _waterfall(rebuilt: flow.Flow) -> str:
+def _waterfall(rebuilt: flow.Flow, ends: list[DlqEnd]) -> str:
     """Draw the Gantt chart and return the selected span (clicked, chosen below, or the first error)."""
     st.markdown("**Waterfall** — click a bar to see its span below")
     key = f"waterfall.{rebuilt.trace_id}"
@@ -73,14 +78,15 @@ def _waterfall(rebuilt: flow.Flow) -> str:
         if picked and picked[0].get("span_id"):
             params.put("span", picked[0]["span_id"])
 
-    st.altair_chart(charts.waterfall(rebuilt.segments, rebuilt.services), width="stretch", key=key,
+    st.altair_chart(charts.waterfall(logview.with_dlq_segments(rebuilt, ends), rebuilt.services), width="stretch",
+                    key=key,
                     on_select=clicked, selection_mode="span")
     labels = dict(zip(rebuilt.rows["span_id"], rebuilt.rows["label"], strict=True))
     first_error = rebuilt.errors[0][0].span_id if rebuilt.errors else rebuilt.rows["span_id"].iloc[0]
     return params.select("Span", list(labels), "span", first_error, format_func=lambda s: labels[s].strip())
 
 
-def _errors(rebuilt: flow.Flow) -> None:
+def _errors(rebuilt: flow.Flow, logs: TraceLogs) -> None:
     if not rebuilt.errors:
         return
     st.markdown(f"**Errors** ({len(rebuilt.errors)})")
@@ -90,9 +96,10 @@ def _errors(rebuilt: flow.Flow) -> None:
             st.text(f"{error_type}: {message}" if error_type else message)
             if stack:
                 st.code(stack, language="python")
+            logview.causes(logs, span)
 
 
-def _details(ctx: Context, rebuilt: flow.Flow, span_id: str) -> None:
+def _details(ctx: Context, rebuilt: flow.Flow, span_id: str, logs: TraceLogs) -> None:
     span = rebuilt.spans.get(span_id)
     if span is None:
         return
@@ -116,6 +123,7 @@ def _details(ctx: Context, rebuilt: flow.Flow, span_id: str) -> None:
     for link in span.links:
         nav.trace_link(ctx, link["trace_id"], f"linked: trace {link['trace_id']} span {link['span_id']}",
                        icon=":material/link:")
+    logview.span_logs(ctx, rebuilt, logs, span)
 
 
 def _text(value: Any) -> str:

@@ -139,6 +139,12 @@ def trace_logs(store: Store, trace_id: str) -> tracelogs.TraceLogs:
     return tracelogs.trace_logs(store, trace_spans(store, trace_id))
 
 
+def trace_dlq_ends(store: Store, trace_id: str) -> list[tracelogs.DlqEnd]:
+    """The dead-letter queues the trace's messages ended in, with the logged cause (see tracelogs.py)."""
+    spans = trace_spans(store, trace_id)
+    return tracelogs.dlq_ends(store, trace_id, spans, tracelogs.trace_logs(store, spans))
+
+
 def _spans_frame(spans: Iterable[SpanRecord]) -> pd.DataFrame:
     rows = [[s.trace_id, s.span_id, s.parent_id, s.function, s.service, s.name, s.kind, s.start_ns,
              (s.end_ns - s.start_ns) / MS, s.status, s.cold_start, s.trigger or "", hops.is_invocation(s)]
@@ -292,20 +298,33 @@ def failures(store: Store, since_ns: int, until_ns: int, function: str | None = 
     """
     spans = store.spans(function=function, since_ns=since_ns, until_ns=until_ns, errors_only=True,
                         limit=SPAN_SAMPLE)
-    return Failures(Sampled(_failure_groups(spans), len(spans) < SPAN_SAMPLE, SPAN_SAMPLE),
-                    _async_retries(store, spans, traces))
+    groups = _failure_groups(spans)
+    groups["example_cause"] = [_logged_cause(store, span_id, trace_id) if i < traces else ""
+                               for i, (span_id, trace_id) in enumerate(zip(groups["example_span"],
+                                                                           groups["example_trace"], strict=True))]
+    return Failures(Sampled(groups, len(spans) < SPAN_SAMPLE, SPAN_SAMPLE), _async_retries(store, spans, traces))
+
+
+def _logged_cause(store: Store, span_id: str, trace_id: str) -> str:
+    """What the failed span's invocation logged about it (tracelogs.TraceLogs.cause), as one text."""
+    spans = store.get_trace(trace_id)
+    span = next((s for s in spans if s.span_id == span_id), None)
+    if span is None:
+        return ""
+    return " ⏎ ".join(x.message for x in tracelogs.trace_logs(store, spans).cause(span))[:1000]
 
 
 def _failure_groups(spans: list[SpanRecord]) -> pd.DataFrame:
     rows = [[s.function, "record" if hops.is_record(s) else "invocation", error_key(s), hops.error_of(s)[1],
-             s.start_ns, s.trace_id] for s in spans if hops.is_invocation(s) or hops.is_record(s)]
-    raw = pd.DataFrame(rows, columns=["function", "what", "error", "message", "start_ns", "trace_id"])
+             s.start_ns, s.trace_id, s.span_id] for s in spans if hops.is_invocation(s) or hops.is_record(s)]
+    raw = pd.DataFrame(rows, columns=["function", "what", "error", "message", "start_ns", "trace_id", "span_id"])
     if raw.empty:
         return pd.DataFrame(columns=["function", "what", "error", "count", "first_ns", "last_ns", "example_message",
-                                     "example_trace"])
+                                     "example_trace", "example_span"])
     groups = raw.groupby(["function", "what", "error"], as_index=False).agg(
         count=("trace_id", "size"), first_ns=("start_ns", "min"), last_ns=("start_ns", "max"),
-        example_message=("message", "first"), example_trace=("trace_id", "first"))  # spans come newest first
+        example_message=("message", "first"), example_trace=("trace_id", "first"),
+        example_span=("span_id", "first"))  # spans come newest first
     return groups.sort_values("count", ascending=False).reset_index(drop=True)
 
 
@@ -336,14 +355,19 @@ def dlq(store: Store, queue: str | None = None, limit: int = 500, explain: int =
     messages = store.dlq_messages(queue=queue, limit=limit)
     rows = []
     for i, m in enumerate(messages):
-        error = m.error
-        if not error and m.trace_id and i < explain:
-            failed = [s for s in store.get_trace(m.trace_id) if s.status == "error"]
-            error = (" ".join(p for p in hops.error_of(failed[-1])[:2] if p)) if failed else ""
-        rows.append([m.queue, m.message_id, m.first_seen_ns, m.receive_count, m.trace_id or "", error,
+        error, cause = m.error, ""
+        if m.trace_id and i < explain:
+            spans = store.get_trace(m.trace_id)
+            failed = [s for s in spans if s.status == "error"]
+            if not error:
+                error = (" ".join(p for p in hops.error_of(failed[-1])[:2] if p)) if failed else ""
+            ends = [e for e in tracelogs.dlq_ends(store, m.trace_id, spans, tracelogs.trace_logs(store, spans))
+                    if e.message_id == m.message_id]
+            cause = " ⏎ ".join(x.message for x in ends[0].cause)[:1000] if ends else ""
+        rows.append([m.queue, m.message_id, m.first_seen_ns, m.receive_count, m.trace_id or "", error, cause,
                      m.source_queue or "", m.body_preview])
     return pd.DataFrame(rows, columns=["queue", "message_id", "first_seen_ns", "receive_count", "trace_id", "error",
-                                       "source_queue", "body_preview"])
+                                       "cause", "source_queue", "body_preview"])
 
 
 def platform_failures(store: Store, since_ns: int, until_ns: int, function: str | None = None,

@@ -85,3 +85,33 @@ def trace_logs(store: Store, spans: Sequence[SpanRecord]) -> TraceLogs:
     invocation_of = invocations(spans, store.get_trace)
     keys = sorted(set(invocation_of.values()))
     return TraceLogs(store.invocation_logs(keys) if keys else [], invocation_of)
+
+
+@dataclass(frozen=True)
+class DlqEnd:
+    """Where a message of the trace ended: a dead-letter queue, after how many receives, with its cause."""
+
+    queue: str
+    source_queue: str
+    receive_count: int
+    first_seen_ns: int
+    message_id: str
+    error: str
+    cause: list[LogLine]
+
+
+def dlq_ends(store: Store, trace_id: str, spans: Sequence[SpanRecord], logs: TraceLogs,
+             limit: int = 2000) -> list[DlqEnd]:
+    """The trace's messages that reached a DLQ (SQS redrive keeps the message id; async on-failure DLQs
+    hold the event, whose message the watcher ties to the trace), newest DLQ records first."""
+    ends = []
+    for message in store.dlq_messages(limit=limit):
+        if message.trace_id != trace_id:
+            continue
+        failed = [s for s in spans if s.status == "error"
+                  and s.attributes.get(semconv.MESSAGING_MESSAGE_ID) == message.message_id] or [
+            s for s in spans if s.status == "error" and s.request_id]  # an async event: its failed invocations
+        cause = next((lines for s in reversed(failed) if (lines := logs.cause(s))), [])
+        ends.append(DlqEnd(message.queue, message.source_queue or "", message.receive_count, message.first_seen_ns,
+                           message.message_id, message.error, cause))
+    return ends

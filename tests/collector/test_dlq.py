@@ -70,12 +70,13 @@ def test_redriven_message_is_tied_to_its_trace_and_error(aws: Any, store: Store,
     [stored] = store.dlq_messages(queue=dlq_name)
     assert (stored.message_id, stored.trace_id, stored.parent_span_id, stored.source_queue, stored.error) == (
         message_id, TRACE, PARENT, f"orders-{queues['suffix']}", "reported in batchItemFailures")
-    assert stored.body_preview == '{"order": 17}' and stored.receive_count >= 1
+    # AND "received" counts the consumer's receives, not the watcher's own peeks (maxReceiveCount 1)
+    assert stored.body_preview == '{"order": 17}' and stored.receive_count == 1
     # AND the message is still in the DLQ (peeked, not consumed), and a second run adds no row
     assert [m["MessageId"] for m in receive_all(sqs, queues["dlq"])] == [message_id]
     watch(sqs, store)
     assert len(store.dlq_messages(queue=dlq_name)) == 1
-    assert store.dlq_messages(queue=dlq_name)[0].receive_count > stored.receive_count
+    assert store.dlq_messages(queue=dlq_name)[0].receive_count == stored.receive_count
 
 
 def test_error_is_found_by_message_id_when_no_trace_is_carried(aws: Any, store: Store,
@@ -126,7 +127,7 @@ def test_on_failure_destination_record_and_eventbridge_detail() -> None:
     record = {"version": "1.0", "requestContext": {"requestId": "r-1", "condition": "RetriesExhausted"},
               "requestPayload": event, "responsePayload": {"errorType": "ValueError", "errorMessage": "bad"}}
     peeked = peek({"MessageId": "m-1", "Body": json.dumps(record), "Attributes": {"ApproximateReceiveCount": "2"}})
-    assert (peeked.request_id, peeked.error, peeked.receive_count) == ("r-1", "ValueError: bad", 2)
+    assert (peeked.request_id, peeked.error, peeked.receive_count) == ("r-1", "ValueError: bad", 1)
     assert peeked.trace_id == event["detail"]["_hoptrace"]["traceparent"].split("-")[1]
 
 

@@ -231,7 +231,8 @@ def test_dlq_messages_merge(any_store: Store) -> None:
     any_store.write(dlq=[first, DlqMessage("other-dlq", "m-2", NOW + 7 * MS)])
     assert any_store.write(dlq=[later]).dlq_written == 1
     stored = any_store.dlq_messages(queue="orders-dlq")
-    assert stored == [dataclasses.replace(later, first_seen_ns=first.first_seen_ns)]
+    # the first sighting's receive count stays: later ones include the watcher's own peeks
+    assert stored == [dataclasses.replace(later, first_seen_ns=first.first_seen_ns, receive_count=1)]
     assert [m.message_id for m in any_store.dlq_messages()] == ["m-2", "m-1"]
     assert any_store.write(dlq=[first]).dlq_written == 0
 

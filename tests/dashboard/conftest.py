@@ -62,6 +62,7 @@ def build_shop_store(path: Path, now_ns: int | None = None) -> ShopStore:
     store = open_store(f"sqlite:///{path}")
     try:
         store.write(everything.spans, everything.invocations, everything.dlq)
+        store.write_logs(everything.logs)
     finally:
         store.close()
     return ShopStore(f"sqlite:///{path}", happy, poison, retried, declined, (first, second, batch), timeout, path)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hoptrace import semconv
-from hoptrace_collector.store import DlqMessage, InvocationRecord, SpanRecord
+from hoptrace_collector.store import DlqMessage, InvocationRecord, LogLine, SpanRecord
 
 MS = 1_000_000
 API_HOST = "api.shop.local"
@@ -43,11 +43,19 @@ class Records:
     spans: list[SpanRecord] = field(default_factory=list)
     invocations: list[InvocationRecord] = field(default_factory=list)
     dlq: list[DlqMessage] = field(default_factory=list)
+    logs: list[LogLine] = field(default_factory=list)
 
     def extend(self, other: Records) -> None:
         self.spans += other.spans
         self.invocations += other.invocations
         self.dlq += other.dlq
+        self.logs += other.logs
+
+    def log(self, span: SpanRecord, offset_ms: float, message: str, level: str = "") -> None:
+        """A line the invocation of `span` logged (print when no level), `offset_ms` after it started."""
+        self.logs.append(LogLine(span.function, span.request_id or "", span.start_ns + int(offset_ms * MS),
+                                 f"{span.start_ns + int(offset_ms * MS):020d}{len(self.logs):036d}", message, level,
+                                 "2026/12/01/[$LATEST]0123456789abcdef"))
 
 
 @dataclass
@@ -246,6 +254,8 @@ def _poison_payment(b: _Builder, flow: Flow, start: int, parent: str) -> None:
         b.span("demo-payments", "process payments-queue", "consumer", at + 1 * MS, 9, inv.span_id,
                {**_sqs_attributes("payments-queue", message_id, 28.0 + (receive - 1) * 2_000, receive),
                 semconv.BATCH_ITEM_FAILED: True}, error=POISON_ERROR)
+        b.records.log(inv, 2, f"charging order {flow.order}", "INFO")
+        b.records.log(inv, 5, f"cannot charge message {message_id}: order {flow.order} has amount -5.0")
     b.records.dlq.append(DlqMessage(
         queue="payments-dlq", message_id=message_id, first_seen_ns=start + 6_000 * MS, receive_count=3,
         trace_id=b.trace_id, parent_span_id=parent, body_preview=f'{{"order_id": "{flow.order}", "amount": -5.0}}',
@@ -256,9 +266,10 @@ def _notify(b: _Builder, flow: Flow, start: int, parent: str, detail_type: str, 
     """Notifications run asynchronously; a failed attempt is retried by Lambda with the same event."""
     attributes = _eventbridge_attributes(detail_type, source)
     if flow.notify_retry:
-        b.invocation("demo-notifications", f"process {detail_type}", "consumer", start, 30, parent, attributes, flow,
-                     error=f"TransientFailure: {NOTIFY_ERROR_MESSAGE}",
-                     events=[_exception(NOTIFY_ERROR_TYPE, NOTIFY_ERROR_MESSAGE, start + 29 * MS)])
+        failed = b.invocation("demo-notifications", f"process {detail_type}", "consumer", start, 30, parent,
+                              attributes, flow, error=f"TransientFailure: {NOTIFY_ERROR_MESSAGE}",
+                              events=[_exception(NOTIFY_ERROR_TYPE, NOTIFY_ERROR_MESSAGE, start + 29 * MS)])
+        b.records.log(failed, 29, f"TransientFailure: {NOTIFY_ERROR_MESSAGE}", "ERROR")
         start += 1_000 * MS
         flow = Flow()
     b.invocation("demo-notifications", f"process {detail_type}", "consumer", start, 25, parent, attributes, flow)

@@ -89,7 +89,9 @@ def peek(message: dict[str, Any]) -> Peeked:
     finder.offer_xray(system.get("AWSTraceHeader"), "sqs.AWSTraceHeader")
     found = finder.found
     try:
-        receive_count = int(system.get("ApproximateReceiveCount", 0))
+        # The count includes this very peek (and earlier peeks): what the consumers did is one less, and
+        # the first sighting's figure is kept (rules.merge_dlq), so the page shows their receives only.
+        receive_count = max(0, int(system.get("ApproximateReceiveCount", 0)) - 1)
     except (TypeError, ValueError):
         receive_count = 0
     return Peeked(

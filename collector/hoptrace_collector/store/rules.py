@@ -88,13 +88,14 @@ def _out_of_memory(record: InvocationRecord) -> InvocationRecord:
 
 
 def merge_dlq(old: DlqMessage | None, new: DlqMessage) -> DlqMessage:
-    """The same message seen again by the watcher: highest receive count, earliest sighting."""
+    """The same message seen again by the watcher: the earliest sighting and its receive count (each later
+    peek is itself a receive, so a higher count says nothing about the consumers)."""
     if old is None:
         return new
     return dataclasses.replace(
         old,
         first_seen_ns=min(old.first_seen_ns, new.first_seen_ns),
-        receive_count=max(old.receive_count, new.receive_count),
+        receive_count=(old.receive_count if old.first_seen_ns <= new.first_seen_ns else new.receive_count),
         trace_id=_known(new.trace_id, old.trace_id),
         parent_span_id=_known(new.parent_span_id, old.parent_span_id),
         body_preview=new.body_preview or old.body_preview,

@@ -34,9 +34,14 @@ else:
         cols[i % len(cols)].metric(md(queue), f"{count} message{'s' if count != 1 else ''}")
     shown = tables.with_times(flow_links(dlq), ctx, first_seen="first_seen_ns")
     tables.show(shown, {"first_seen": tables.when("first seen", ctx), "queue": "queue", "source_queue": "from queue",
-                        "receive_count": "received", "error": "error that sent it there", "open": LINK,
+                        "receive_count": "received", "error": "error that sent it there",
+                        "cause": "logged cause", "open": LINK,
                         "body_preview": "body", "message_id": "message id"}, key="dlq")
-    st.caption("Every message the DLQ watcher recorded, newest first (not limited to the time range).")
+    st.caption("Every message the DLQ watcher recorded, newest first (not limited to the time range). "
+               "\"received\" is how often consumers received the message before it was dead-lettered "
+               "(SQS's ApproximateReceiveCount at the watcher's first look, less that look itself: "
+               "each later peek is a receive too). \"logged cause\" is what the failed invocations logged "
+               "about the message.")
 
 st.subheader("Failed invocations by error")
 failed = data.ask(ctx.store_url, queries.failures, **span)
@@ -47,7 +52,8 @@ else:
     shown = tables.with_times(flow_links(groups.frame, "example_trace"), ctx, first="first_ns", last="last_ns")
     tables.show(shown, {"function": "function", "what": "what failed", "error": "error", "count": "count",
                         "last": tables.when("last", ctx), "first": tables.when("first", ctx),
-                        "example_message": "latest message", "open": LINK}, key="groups")
+                        "example_message": "latest message", "example_cause": "logged cause",
+                        "open": LINK}, key="groups")
     if not groups.complete:
         st.caption(f"Grouped from the newest {groups.limit:,} failed spans of the range.")
 
