@@ -1,7 +1,8 @@
-"""Fixtures shared by the reliability tests: the session's moto server (the collector tests' own fixture)."""
+"""Fixtures shared by the reliability tests: the session's moto server and the store on both backends
+(the collector tests' own fixtures)."""
 
 from __future__ import annotations
 
-from tests.collector.conftest import moto_endpoint
+from tests.collector.conftest import any_store, moto_endpoint
 
-__all__ = ["moto_endpoint"]
+__all__ = ["any_store", "moto_endpoint"]

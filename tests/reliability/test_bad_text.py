@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,21 +33,10 @@ def wire_span(n: int, **fields: Any) -> dict[str, Any]:
     return {**span, **fields}
 
 
-@pytest.fixture(params=["sqlite", "dynamodb"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        opened = open_store(f"sqlite:///{tmp_path}/spans.db")
-    else:
-        from hoptrace_localcloud.motoserver import DUMMY_CREDENTIALS
-
-        endpoint = request.getfixturevalue("moto_endpoint")
-        monkeypatch = request.getfixturevalue("monkeypatch")
-        for name, value in DUMMY_CREDENTIALS.items():
-            monkeypatch.setenv(name, value)
-        opened = open_store(f"dynamodb://bad-text-{uuid.uuid4().hex[:10]}?region=us-east-1&endpoint_url={endpoint}"
-                            "&create=1&ttl_days=0&lookback_days=36500")
-    yield opened
-    opened.close()
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    """SQLite, then DynamoDB on moto's server (tests/collector/conftest.py)."""
+    return any_store
 
 
 def names_stored(store: Store, *numbers: int) -> list[str]:
