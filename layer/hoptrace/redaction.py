@@ -87,6 +87,7 @@ class Rules:
     _name: re.Pattern[str] = field(init=False, repr=False, compare=False)
     _scan: re.Pattern[str] = field(init=False, repr=False, compare=False)
     _scan_any_case: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    _anchors: tuple[str, ...] = field(init=False, repr=False, compare=False)
     _cache: dict[str, bool] = field(init=False, repr=False, compare=False, default_factory=dict)
     _texts: dict[str, str] = field(init=False, repr=False, compare=False, default_factory=dict)
     _attribute_cache: dict[str, bool] = field(init=False, repr=False, compare=False, default_factory=dict)
@@ -99,6 +100,11 @@ class Rules:
         exact = "|".join(sorted(_WHOLE_NAMES))
         # Searched in lowercased text, without re.I, look-behinds or named groups: each costs several times.
         scan = rf"{raw}|{exact}|://|bearer|-----begin[a-z ]*private key-----"
+        # Substrings one of which every match contains: C-speed `in` checks rule most text out before the regex.
+        words = {_anchor(family) for family in families} | _WHOLE_NAMES | {"://", "bearer", "-----begin"}
+        words.discard("")
+        anchors = tuple(sorted(w for w in words if not any(o != w and o in w for o in words)))
+        object.__setattr__(self, "_anchors", anchors)
         object.__setattr__(self, "_name", re.compile(name))
         object.__setattr__(self, "_scan", re.compile(scan))
         object.__setattr__(self, "_scan_any_case", re.compile(scan, re.I))
@@ -138,6 +144,11 @@ class Rules:
 
     def _search(self, text: str) -> str:
         lowered = text.lower()
+        for anchor in self._anchors:  # a plain loop: twice as fast as any() over a generator
+            if anchor in lowered:
+                break
+        else:
+            return text
         scan, searched = (self._scan, lowered) if len(lowered) == len(text) else (self._scan_any_case, text)
         match = scan.search(searched)
         out: list[str] = []
@@ -285,6 +296,12 @@ class Rules:
             return value
         cleaned = self._string(decoded, depth + 1)
         return value if cleaned == decoded else base64.b64encode(cleaned.encode()).decode()
+
+
+def _anchor(family: str) -> str:
+    """The longest plain word of a family (the last of equals): every match of the family contains it."""
+    words = [re.match(r"[a-z0-9]*", part).group() for part in family.split("_")]  # type: ignore[union-attr]
+    return max(reversed(words), key=len)
 
 
 def _url_secret(text: str, at: int) -> tuple[int, int] | None:

@@ -24,8 +24,10 @@ from hypothesis import strategies as st
 from hoptrace_collector.otlp.server import OtlpReceiver
 from hoptrace_collector.store import Store, open_store
 from tests.reliability.cloudapps import wait_for
+from tests.reliability.strategies import scaled
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+CASES = scaled({"receiver": 150})  # HOPTRACE_FUZZ_SCALE=10 runs ten times as many
 _ids = iter(range(1, 1 << 40))
 
 
@@ -179,7 +181,7 @@ def mutated_entry(draw: st.DrawFn) -> dict[str, Any] | Any:
     return built
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=CASES["receiver"], deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mutants=st.lists(mutated_entry(), min_size=1, max_size=4), goods=st.integers(0, 3))
 def test_fuzz_the_receiver_answers_every_body_and_stores_every_good_span(
         receiver: OtlpReceiver, store: Store, mutants: list[Any], goods: int) -> None:
