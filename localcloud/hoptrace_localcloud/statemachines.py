@@ -118,8 +118,7 @@ class StateMachines:
             headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
             body = event.get("body") or "{}"
             try:
-                execution = self.service.start(machine_arn, input_text=body,
-                                               trace_header=headers.get("x-amzn-trace-id"))
+                execution = self.service.start(machine_arn, input_text=body, trace_header=_trace_header(headers))
             except ApiError as exc:
                 return Invocation("api", payload={"statusCode": 400, "body": json.dumps(
                     {"__type": exc.code, "message": exc.message})})
@@ -128,6 +127,19 @@ class StateMachines:
                                                                   "startDate": execution.start})})
 
         return invoke
+
+
+def _trace_header(headers: dict[str, Any]) -> str | None:
+    """What API Gateway (tracing on) hands Step Functions: the request's X-Ray header, or its W3C context in
+    X-Ray form."""
+    from hoptrace.propagation import format_xray, parse_traceparent
+
+    if headers.get("x-amzn-trace-id"):
+        return str(headers["x-amzn-trace-id"])
+    carried, _ = parse_traceparent(headers.get("traceparent")) if headers.get("traceparent") else (None, None)
+    if carried is None or carried.span_id is None:
+        return None
+    return format_xray(carried.trace_id, carried.span_id, bool(carried.sampled))
 
 
 def _as_json_text(text: str, path: Path) -> str:

@@ -88,11 +88,15 @@ def test_an_eventbridge_rule_starts_an_execution(cloud):
     assert execution.status == "FAILED" and execution.error == "States.Runtime"
 
 
-def test_an_api_route_starts_an_execution(cloud):
-    status, _, body = http(cloud.api_url + "/start", "POST", {"numbers": [4], "failures": 0})
+def test_an_api_route_starts_an_execution_in_the_request_trace(cloud):
+    traceparent = "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01"
+    status, _, body = http(cloud.api_url + "/start", "POST", {"numbers": [4], "failures": 0},
+                           {"traceparent": traceparent})
     assert status == 200
     execution = wait_done(cloud, json.loads(body)["executionArn"])
     assert execution.status == "SUCCEEDED" and json.loads(execution.output)["doubled"] == [8]
+    assert execution.trace_header == "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+    assert json.loads(execution.output)["flaky"]["trace"].startswith("Root=1-5759e988-bd862e3fe1be46a994272793;")
 
 
 @pytest.mark.parametrize(("approve", "status"), [(True, "SUCCEEDED"), (False, "FAILED")])

@@ -29,8 +29,8 @@ _FAILED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
 
 
 def _ns(value: Any) -> int:
-    if isinstance(value, datetime):
-        return int(value.timestamp() * 1_000_000) * 1000
+    if isinstance(value, datetime):  # microseconds rounded, never truncated: 19:42:21.984 must stay .984
+        return round(value.timestamp() * 1_000_000) * 1000
     return round(float(value) * 1000) * 1_000_000  # epoch seconds (the JSON protocol), ms precision
 
 

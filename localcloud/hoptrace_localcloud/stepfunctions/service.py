@@ -28,6 +28,7 @@ from .tasks import TaskRunner
 
 logger = logging.getLogger("hoptrace.localcloud")
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+MAX_PAYLOAD = 256 * 1024  # bytes of execution input (and of any state's data) Step Functions accepts
 
 
 class ApiError(Exception):
@@ -146,7 +147,13 @@ class StepFunctionsService:
               trace_header: str | None = None) -> Execution:
         machine = self._machine(machine_arn)
         name = name or str(uuid.uuid4())
+        if not 1 <= len(name) <= 80 or any(c in name for c in ' <>{}[]?*"#%\\^|~`$&,;:/'):
+            raise ApiError("InvalidName", f"Invalid Name: '{name}' (1-80 characters, no spaces, brackets, "
+                                          "wildcards or punctuation such as : / ; ,)")
         input_text = input_text if input_text is not None else "{}"
+        if len(input_text.encode()) > MAX_PAYLOAD:
+            raise ApiError("InvalidExecutionInput", f"the input is {len(input_text.encode()):,} bytes; Step "
+                                                    f"Functions accepts at most {MAX_PAYLOAD:,}")
         try:
             data = json.loads(input_text)
         except ValueError:
