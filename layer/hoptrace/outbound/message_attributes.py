@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from hoptrace import health
+from hoptrace import health, semconv
 from hoptrace.propagation import TRACEPARENT
 
 MAX_ATTRIBUTES = 10
@@ -32,3 +33,13 @@ def inject_entries(params: dict[str, Any], key: str, traceparent: str, where: st
     for entry in params.get(key) or ():
         if isinstance(entry, dict):
             inject(entry, traceparent, where)
+
+
+def sent_ids(single: bool, response: Mapping[str, Any]) -> dict[str, Any]:
+    """The message id(s) SQS/SNS gave a send (one, or every `Successful` entry of a batch): what the
+    consumer's record carries as its own id, so the two spans can be joined."""
+    if single:
+        return {semconv.MESSAGING_MESSAGE_ID: str(response["MessageId"])} if response.get("MessageId") else {}
+    ids = [str(e["MessageId"]) for e in response.get("Successful") or ()
+           if isinstance(e, Mapping) and e.get("MessageId")]
+    return {semconv.MESSAGE_IDS: ids} if ids else {}

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from hoptrace import semconv
-from hoptrace.outbound.message_attributes import inject, inject_entries
-from hoptrace.outbound.names import last_part, str_list
+from hoptrace.outbound.message_attributes import inject, inject_entries, sent_ids
+from hoptrace.outbound.names import last_part
 
 
 def request_attributes(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -27,12 +27,7 @@ def request_attributes(operation: str, params: Mapping[str, Any]) -> dict[str, A
 
 
 def response_attributes(operation: str, params: Mapping[str, Any], response: Mapping[str, Any]) -> dict[str, Any]:
-    if operation == "Publish" and response.get("MessageId"):
-        return {semconv.MESSAGING_MESSAGE_ID: str(response["MessageId"])}
-    if operation == "PublishBatch":
-        ids = str_list(e.get("MessageId") for e in response.get("Successful") or () if isinstance(e, Mapping))
-        return {semconv.MESSAGE_IDS: ids} if ids else {}
-    return {}
+    return sent_ids(operation == "Publish", response) if operation in ("Publish", "PublishBatch") else {}
 
 
 def publish(params: dict[str, Any], traceparent: str, xray: str) -> None:

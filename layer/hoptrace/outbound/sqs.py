@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from hoptrace import semconv
-from hoptrace.outbound.message_attributes import inject, inject_entries
-from hoptrace.outbound.names import last_part, str_list
+from hoptrace.outbound.message_attributes import inject, inject_entries, sent_ids
+from hoptrace.outbound.names import last_part
 
 _OPERATION_TYPES = {"SendMessage": "send", "SendMessageBatch": "send", "ReceiveMessage": "receive",
                     "DeleteMessage": "settle", "DeleteMessageBatch": "settle"}
@@ -30,11 +30,8 @@ def request_attributes(operation: str, params: Mapping[str, Any]) -> dict[str, A
 
 
 def response_attributes(operation: str, params: Mapping[str, Any], response: Mapping[str, Any]) -> dict[str, Any]:
-    if operation == "SendMessage" and response.get("MessageId"):
-        return {semconv.MESSAGING_MESSAGE_ID: str(response["MessageId"])}
-    if operation == "SendMessageBatch":
-        ids = str_list(e.get("MessageId") for e in response.get("Successful") or () if isinstance(e, Mapping))
-        return {semconv.MESSAGE_IDS: ids} if ids else {}
+    if operation in ("SendMessage", "SendMessageBatch"):
+        return sent_ids(operation == "SendMessage", response)
     if operation == "ReceiveMessage":
         return {semconv.MESSAGING_BATCH_COUNT: len(response.get("Messages") or ())}
     return {}
