@@ -125,6 +125,8 @@ def inbound(span: SpanRecord) -> Hop | None:
         return Hop(MESSAGE_TRIGGERS[trigger], via, _float(a.get(semconv.QUEUE_WAIT_MS)))
     if trigger in OTHER_TRIGGERS:
         return Hop(OTHER_TRIGGERS[trigger], span.name if trigger == "schedule" else "")
+    if trigger == "stepfunctions":  # a state machine's Lambda task: the hop is its state
+        return Hop("Step Functions", str(a.get(semconv.SFN_STATE_NAME, "")))
     return Hop("Invoke" if trigger in ("", "other") else trigger)
 
 

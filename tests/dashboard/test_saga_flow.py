@@ -24,3 +24,14 @@ def test_failed_step_is_red_and_the_compensation_green():
     scale = spec["encoding"]["color"]["scale"]
     colors = dict(zip(scale["domain"], scale["range"], strict=True))
     assert colors[flow.FAILED_STEP] == "#d62728" and colors[flow.COMPENSATION] == "#2ca02c"
+
+
+def test_a_lambda_task_arrives_through_step_functions_at_its_state():
+    from hoptrace_collector.store import SpanRecord
+    from hoptrace_dashboard import hops
+
+    task = SpanRecord(trace_id="a" * 32, span_id="b" * 16, parent_id="c" * 16, name="demo-charge-payment",
+                      kind="server", start_ns=1, end_ns=2, status="unset", request_id="r-1", trigger="stepfunctions",
+                      attributes={"hoptrace.sfn.state": "ChargePayment"})
+    hop = hops.inbound(task)
+    assert (hop.type, hop.via) == ("Step Functions", "ChargePayment")
