@@ -19,7 +19,7 @@ from .apiserver import ApiServer
 from .asyncinvoke import AsyncInvoker
 from .diagnostics import Diagnostics
 from .esm import SqsBatchHandler
-from .events.eventbridge import scheduled_event
+from .events.eventbridge import delivered_event, scheduled_event
 from .events.sns import sns_event
 from .filterpattern import UnsupportedPattern, compile_pattern
 from .logsubscriptions import LogRouter, Subscription
@@ -94,8 +94,13 @@ class TriggerWiring:
 
     def add_rule_target(self, pool: FunctionPool, rule: str, bus: str, input_json: str | None = None) -> None:
         """EventBridge -> function: moto matches the pattern and fills an internal queue with the envelope."""
-        self.add_rule_delivery(rule, bus, f"events-{pool.spec.name}", lambda body: self._invoker.submit(
-            pool, json.loads(body)), input_json)
+        def deliver(body: str) -> None:
+            event = json.loads(body)
+            if input_json is None:  # a target's `Input` is delivered exactly as written
+                event = delivered_event(event, self._p.account_id, self._p.region)
+            self._invoker.submit(pool, event)
+
+        self.add_rule_delivery(rule, bus, f"events-{pool.spec.name}", deliver, input_json)
         self.summary.add(pool.spec.name, f"EventBridge rule {rule} on {bus}")
 
     def add_rule_delivery(self, rule: str, bus: str, label: str, deliver: Callable[[str], None],

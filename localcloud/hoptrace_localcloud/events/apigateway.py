@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 import time
 import uuid
 from dataclasses import dataclass
@@ -42,6 +43,18 @@ def _body(request: HttpRequest) -> tuple[str | None, bool]:
     return base64.b64encode(request.body).decode(), True
 
 
+def _with_platform_headers(request: HttpRequest) -> list[tuple[str, str]]:
+    """The request's headers plus those API Gateway always adds: X-Forwarded-*, an X-Ray trace id."""
+    headers = list(request.headers)
+    present = {key.lower() for key, _ in headers}
+    host = request.header("host") or ""
+    port = host.rsplit(":", 1)[1] if ":" in host and host.rsplit(":", 1)[1].isdigit() else "80"
+    added = (("X-Forwarded-For", request.source_ip), ("X-Forwarded-Proto", "http"), ("X-Forwarded-Port", port),
+             ("X-Amzn-Trace-Id", f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}"))
+    headers += [(key, value) for key, value in added if key.lower() not in present]
+    return headers
+
+
 def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
     result: dict[str, list[str]] = {}
     for key, value in pairs:
@@ -54,9 +67,10 @@ def rest_event(request: HttpRequest, resource: str, path_parameters: dict[str, s
     """A REST API (v1) proxy integration event."""
     body, is_base64 = _body(request)
     now = time.time()
-    headers = _multi(request.headers)
+    headers = _multi(_with_platform_headers(request))
     query = _multi(request.query)
     return {
+        "version": "1.0",
         "resource": resource,
         "path": request.path,
         "httpMethod": request.method,
@@ -80,8 +94,10 @@ def rest_event(request: HttpRequest, resource: str, path_parameters: dict[str, s
             "requestTimeEpoch": int(now * 1000),
             "requestId": str(uuid.uuid4()),
             "identity": {"sourceIp": request.source_ip, "userAgent": request.header("user-agent"),
-                         "accountId": None, "caller": None, "user": None, "userArn": None,
-                         "cognitoIdentityId": None, "cognitoIdentityPoolId": None, "apiKey": None},
+                         "accessKey": None, "accountId": None, "caller": None, "user": None, "userArn": None,
+                         "cognitoAuthenticationProvider": None, "cognitoAuthenticationType": None,
+                         "cognitoIdentityId": None, "cognitoIdentityPoolId": None, "principalOrgId": None,
+                         "apiKey": None},
             "domainName": f"{api_id}.execute-api.localhost",
             "apiId": api_id,
         },
@@ -97,7 +113,7 @@ def http_api_event(request: HttpRequest, route_key: str, path_parameters: dict[s
     now = time.time()
     headers: dict[str, str] = {}
     cookies: list[str] = []
-    for key, value in request.headers:
+    for key, value in _with_platform_headers(request):
         if key.lower() == "cookie":
             cookies += [part.strip() for part in value.split(";") if part.strip()]
             continue
@@ -113,6 +129,7 @@ def http_api_event(request: HttpRequest, route_key: str, path_parameters: dict[s
         "rawPath": request.path,
         "rawQueryString": raw_query,
         "headers": headers,
+        "stageVariables": {},
         "requestContext": {
             "accountId": account_id,
             "apiId": api_id,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -83,4 +83,4 @@ def failure_record(batch: list[dict[str, Any]], shard_id: str, stream_arn: str, 
 
 
 def _iso(epoch: float) -> str:
-    return datetime.utcfromtimestamp(epoch).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(epoch * 1000) % 1000:03d}Z"
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(epoch * 1000) % 1000:03d}Z"
