@@ -86,7 +86,9 @@ def test_http_api_event_v2_shape_and_binary_body():
     assert event["routeKey"] == "POST /items/{id}"
     assert event["rawQueryString"] == "a=1&a=2"
     assert event["queryStringParameters"] == {"a": "1,2"}
-    assert event["headers"] == {"content-type": "image/png"}
+    assert event["headers"]["content-type"] == "image/png"
+    assert set(event["headers"]) == {"content-type", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-port",
+                                     "x-amzn-trace-id"}  # the headers API Gateway adds
     assert event["requestContext"]["http"]["method"] == "POST"
     assert event["isBase64Encoded"] is True and base64.b64decode(event["body"]) == b"\xff\x00"
 
