@@ -191,3 +191,23 @@ def test_the_handler_reads_the_aws_status_change_event(monkeypatch):
     event = load_event("stepfunctions_status_change")
     assert handler.handler(event) == {"spans": 7, "executionArn": event["detail"]["executionArn"]}
     assert seen == [(event["detail"]["executionArn"], "client", "store")]
+
+
+def test_state_spans_round_trip_through_both_stores(any_store):
+    # GIVEN a compensated saga's spans rebuilt from its history
+    def charge(event):
+        raise PaymentDeclined("card declined")
+
+    functions = Functions(reserve=lambda e: {}, charge=charge, release=lambda e: {}, mark=lambda e: {})
+    status, error, the_run = run(SAGA, {}, functions)
+    spans = execution_spans(_described(the_run, status, error), the_run.history.events)
+    # WHEN written twice (a redelivered status-change event) through the public write path
+    any_store.write(spans=spans)
+    any_store.write(spans=spans)
+    # THEN the store holds each once, with their events, attributes and source
+    stored = {s.name: s for s in any_store.get_trace("5759e988bd862e3fe1be46a994272793")}
+    assert len(stored) == len(spans) == 6
+    charge_span = stored["ChargePayment"]
+    assert charge_span.source == "history" and charge_span.status == "error"
+    assert [e["name"] for e in charge_span.events] == ["TaskFailed", "caught"]
+    assert stored["ReleaseStock"].attributes["hoptrace.sfn.compensation"] is True
