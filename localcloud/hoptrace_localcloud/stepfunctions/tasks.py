@@ -166,7 +166,7 @@ class TaskRunner:
         if spec.service.startswith("aws-sdk:"):
             service = spec.service.split(":", 1)[1]
             operation = re.sub(r"(?<!^)(?=[A-Z])", "_", spec.action).lower()
-            return self._sdk(service, operation, params, _sdk_error_prefix(service))
+            return self._sdk(_SDK_CLIENTS.get(service, service), operation, params, _sdk_error_prefix(service))
         operation = _OPTIMIZED.get((spec.service, spec.action))
         if operation is None:
             raise StatesError(TASK_FAILED, f"{spec.resource_arn} is not emulated locally")
@@ -211,8 +211,14 @@ class TaskRunner:
         return json.loads(json.dumps(response, default=_json_default))
 
 
+# aws-sdk:<service> names that are not boto3's client names, and the error prefixes AWS gives them.
+_SDK_CLIENTS = {"sfn": "stepfunctions", "eventbridge": "events", "cloudwatchlogs": "logs"}
+_SDK_ERROR_PREFIX = {"dynamodb": "DynamoDb", "s3": "S3", "sqs": "Sqs", "sns": "Sns", "sfn": "Sfn",
+                     "eventbridge": "EventBridge", "lambda": "Lambda"}
+
+
 def _sdk_error_prefix(service: str) -> str:
-    return service[:1].upper() + service[1:]
+    return _SDK_ERROR_PREFIX.get(service, service[:1].upper() + service[1:])
 
 
 def _json_default(value: Any) -> Any:

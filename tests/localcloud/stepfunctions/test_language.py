@@ -88,3 +88,39 @@ def test_each_unsupported_construct_gives_one_warning_naming_its_state():
     assert lines[0].startswith("state 'A': ") and "glue" in lines[0]
     assert lines[1].startswith("state 'M': ") and "ItemReader" in lines[1] and "distributed" in lines[1]
     assert lines[2].startswith("state 'P': ") and "Assign" in lines[2]
+
+
+def test_service_tasks_call_boto3_with_the_api_names_and_name_errors_like_aws():
+    from botocore.exceptions import ClientError
+
+    from hoptrace_localcloud.stepfunctions.tasks import TaskRunner
+
+    calls = []
+
+    class Client:
+        def __init__(self, service):
+            self.service = service
+
+        def send_message(self, **params):
+            calls.append((self.service, "send_message", params))
+            return {"MessageId": "m-1", "ResponseMetadata": {}}
+
+        def start_execution(self, **params):
+            calls.append((self.service, "start_execution", params))
+            return {"executionArn": "arn"}
+
+        def get_item(self, **params):
+            raise ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": "no table"}}, "GetItem")
+
+    runner = TaskRunner("us-east-1", None, Client)
+    sent = runner.call(runner.spec("arn:aws:states:::sqs:sendMessage"), {"QueueUrl": "q", "MessageBody": {"a": 1}},
+                       None)
+    assert sent == {"MessageId": "m-1"} and calls[0] == ("sqs", "send_message",
+                                                          {"QueueUrl": "q", "MessageBody": '{"a":1}'})
+    runner.call(runner.spec("arn:aws:states:::aws-sdk:sfn:startExecution"), {"StateMachineArn": "x"}, None)
+    assert calls[1][:2] == ("stepfunctions", "start_execution")
+    for resource, name in (("arn:aws:states:::dynamodb:getItem", "DynamoDB.ResourceNotFoundException"),
+                           ("arn:aws:states:::aws-sdk:dynamodb:getItem", "DynamoDb.ResourceNotFoundException")):
+        with pytest.raises(StatesError) as caught:
+            runner.call(runner.spec(resource), {"TableName": "t", "Key": {}}, None)
+        assert caught.value.error == name
