@@ -245,13 +245,15 @@ class _Step:
         if token is None:
             if timeout is None:
                 return self.run.tasks.call(spec, params, trace)
-            with ThreadPoolExecutor(1) as pool:
-                future = pool.submit(self.run.tasks.call, spec, params, trace)
-                try:
-                    return future.result(timeout * self.run.time_scale)
-                except FutureTimeout:
-                    raise StatesError(errors.TIMEOUT, f"the task of state {self.name!r} ran longer than "
-                                                      f"TimeoutSeconds ({timeout:g} s)") from None
+            pool = ThreadPoolExecutor(1, thread_name_prefix="sfn-task")
+            future = pool.submit(self.run.tasks.call, spec, params, trace)
+            try:
+                return future.result(timeout * self.run.time_scale)
+            except FutureTimeout:
+                raise StatesError(errors.TIMEOUT, f"the task of state {self.name!r} ran longer than "
+                                                  f"TimeoutSeconds ({timeout:g} s)") from None
+            finally:
+                pool.shutdown(wait=False)  # a timed-out task runs on to its own end, as on AWS
         waiter = self.run.tasks.tokens.register(token)
         try:
             submitted = self.run.tasks.call(spec, params, trace)

@@ -269,3 +269,22 @@ def test_a_missing_parameter_path_is_a_parameter_path_failure():
     asl = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"a.$": "$.nope"}, "End": True}}}
     status, error, _ = run(asl, {})
     assert (status, error.error) == ("FAILED", "States.ParameterPathFailure")
+
+
+def test_timeout_seconds_fails_the_task_without_waiting_for_it():
+    import threading
+    import time
+
+    release = threading.Event()
+
+    def slow(event):
+        release.wait(10)
+        return {}
+
+    asl = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:s",
+                                            "TimeoutSeconds": 1, "End": True}}}
+    started = time.monotonic()
+    status, error, the_run = run(asl, {}, Functions(s=slow), time_scale=0.05)
+    release.set()
+    assert (status, error.error) == ("FAILED", "States.Timeout") and time.monotonic() - started < 5
+    assert "LambdaFunctionTimedOut" in types(the_run)
