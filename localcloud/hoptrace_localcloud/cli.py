@@ -91,6 +91,12 @@ def _print_banner(cloud: LocalCloud, seconds: float) -> None:
     for pool in cloud.functions.values():
         triggers = cloud.summary.lines.get(pool.spec.name) or ["(invoke only)"]
         print(f"    {pool.spec.name}: {'; '.join(triggers)}")
+    machines = list(cloud.stepfunctions.machines.values()) if cloud.stepfunctions else []
+    if machines:
+        print("  state machines:")
+    for machine in machines:
+        starts = cloud.summary.lines.get(machine.name) or ["(StartExecution only)"]
+        print(f"    {machine.name}{' (tracing on)' if machine.tracing else ''}: {'; '.join(starts)}")
     for warning in cloud.warnings:
         print(f"  not supported: {warning}")
     print("Ctrl-C stops everything.", flush=True)
