@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .template_checks import samtranslator_causes
+
 ARTIFACT_BUCKET = "hoptrace-local-artifacts"
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 # SAM resource -> the properties holding local artifact paths (uploaded by `sam package`).
@@ -92,8 +94,7 @@ def _run_translator(doc: dict[str, Any], parameters: dict[str, str], region: str
         return translator.translate(doc, parameter_values=dict(parameters), passthrough_metadata=True,
                                     get_managed_policy_map=dict)
     except InvalidDocumentException as exc:
-        causes = "; ".join(str(getattr(cause, "message", cause)) for cause in exc.causes) or str(exc)
-        raise TranslationError(causes) from None
+        raise TranslationError(samtranslator_causes(exc)) from None
     finally:
         metrics.publish()
 

@@ -53,11 +53,15 @@ def yaml_error(path: Path, exc: Exception) -> TemplateError:
     return TemplateError(f"{where}: YAML syntax error: {detail}; fix the indentation or quoting at that line")
 
 
-def samtranslator_error(path: Path, exc: Exception) -> TemplateError:
-    """samtranslator's InvalidDocumentException (or one of its causes) as one line: `file: cause; cause`."""
+def samtranslator_causes(exc: Exception) -> str:
+    """samtranslator's InvalidDocumentException (or any of its exceptions) as one line: `cause; cause`."""
     causes = getattr(exc, "causes", None) or [exc]
-    messages = [" ".join(str(getattr(cause, "message", cause)).split()) for cause in causes]
-    return TemplateError(f"{path}: {'; '.join(messages)}")
+    return "; ".join(" ".join(str(getattr(cause, "message", cause)).split()) for cause in causes)
+
+
+def samtranslator_error(path: Path | str, exc: Exception) -> TemplateError:
+    """The TemplateError for a template samtranslator refused: `file: SAM cannot translate the template: …`."""
+    return TemplateError(f"{path}: SAM cannot translate the template: {samtranslator_causes(exc)}")
 
 
 def check_sections(path: Path, data: Mapping[str, Any]) -> None:

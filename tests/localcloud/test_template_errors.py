@@ -52,6 +52,8 @@ BAD = {
                                ["function Fn", "Handler 'orders.handler'", "orders.py"]),
     "no handler": (FUNCTION.replace("      Handler: app.handler\n", ""), ["function Fn has no Handler"]),
     "undefined condition": ("Q:\n  Type: AWS::SQS::Queue\n  Condition: IsProd\n", ["condition 'IsProd'"]),
+    "sam refuses": (FUNCTION + "      Events:\n        Jobs: {Type: SQS, Properties: {BatchSize: 5}}\n",
+                    ["SAM cannot translate the template", "[FnJobs] is invalid", "Missing required property 'Queue'"]),
     "depends on missing": ("Q:\n  Type: AWS::SQS::Queue\n  DependsOn: Other\n", ["DependsOn 'Other'"]),
 }
 
@@ -112,5 +114,6 @@ def test_samtranslator_document_errors_become_one_line(tmp_path):
     # WHEN it is turned into a TemplateError THEN it is one line naming the file and samtranslator's cause
     message = str(samtranslator_error(tmp_path / "template.yaml", exc))
     assert "\n" not in message
-    assert message.startswith(f"{tmp_path / 'template.yaml'}: Resource with id [Fn] is invalid.")
+    assert message.startswith(f"{tmp_path / 'template.yaml'}: SAM cannot translate the template: Resource with id "
+                              "[Fn] is invalid.")
     assert "Property 'Events' should be a map. Fix it." in message
