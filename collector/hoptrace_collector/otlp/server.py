@@ -196,12 +196,12 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], max_connections: int) -> None:
+        self._closed = threading.Event()  # first: a failed bind calls server_close() from super().__init__
         super().__init__(address, _Handler)
         self.slots = threading.BoundedSemaphore(max_connections)
         self.open_connections = 0
         self._lock = threading.Lock()
         self._deadlines: dict[_Handler, float] = {}
-        self._closed = threading.Event()
         threading.Thread(target=self._reap, name="otlp-reaper", daemon=True).start()
 
     def process_request(self, request: Any, client_address: Any) -> None:
