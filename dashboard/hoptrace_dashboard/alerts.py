@@ -105,6 +105,15 @@ def _show(frame: pd.DataFrame, columns: dict[str, Any], key: str) -> None:
 LINK = st.column_config.LinkColumn("traces", display_text="open →")
 
 
+def field_text(value: Any) -> str:
+    """A rule field as written in the TOML, not as Python prints it (`timeout, oom`, not `('timeout', 'oom')`)."""
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(field_text(v) for v in value) or "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def render_page(context: Context) -> None:
     st.title("Alerts")
     try:
@@ -121,17 +130,32 @@ def render_page(context: Context) -> None:
     else:
         st.caption(f"Last evaluation {context.clock.label(run.time_ns)}: {run.evaluated} alerts, {run.firing} "
                    f"firing, {run.duration_ms:.0f} ms.")
-        _render_states(context)
+        _render_states(context, _previewed_firing(context))
         _render_history(context)
     _render_now(context)
     _render_rules(rules)
 
 
-def _render_states(context: Context) -> None:
+def _previewed_firing(context: Context) -> int:
+    preview = _preview(context.store_url, context.until_ns)
+    return 0 if preview.empty else int((preview["state"] == "firing").sum())
+
+
+def no_firing_message(previewed_firing: int) -> tuple[str, str]:
+    """(kind, text) above an empty list of stored alerts: never "nothing fires" while the rules below fire."""
+    if previewed_firing:
+        return "warning", (f"The evaluator has recorded no firing alert, but {previewed_firing} rule"
+                           f"{'s' if previewed_firing != 1 else ''} would fire on the data now (below): the "
+                           "evaluator has not run since, or its notifications are off.")
+    return "success", "No alert is firing."
+
+
+def _render_states(context: Context, previewed_firing: int = 0) -> None:
     states = _states(context.store_url)
     st.subheader("Firing and cooling down")
     if states.empty:
-        st.success("No alert is firing.")
+        kind, text = no_firing_message(previewed_firing)
+        (st.warning if kind == "warning" else st.success)(text)
         return
     shown = tables.with_times(_links(context, states), context, since="since_ns")
     _show(shown, {"state": "state", "title": "rule", "subject": "function / queue", "since": tables.when(
@@ -177,7 +201,8 @@ def _render_rules(rules: AlertConfig) -> None:
     frame = pd.DataFrame({
         "rule": [r.title for r in rows], "key": [r.rule for r in rows], "per": [r.per for r in rows],
         "enabled": [r.enabled for r in rows],
-        "fields": [", ".join(f"{k} = {v}" for k, v in r.params.items() if k != "enabled") for r in rows],
+        "fields": [", ".join(f"{k} = {field_text(v)}" for k, v in r.params.items() if k != "enabled")
+                   for r in rows],
         "overrides": [", ".join(r.overrides) for r in rows]})
     _show(frame, {"rule": "rule", "key": "config key", "per": "per", "enabled": "on", "fields": "fields",
                   "overrides": "overridden for"}, key="alert-rules")

@@ -32,7 +32,9 @@ def series(frame: pd.DataFrame, field: str, title: str, clock: Clock, *, percent
     scale = alt.Scale(type="symlog") if unit == "ms" else alt.Scale()
     # Streamlit fits the whole chart, legend included, into its height: the legend goes beside the plot.
     return alt.Chart(data, height=240).mark_line(point=True).encode(
-        x=alt.X("time:T", title=f"time ({clock.name})"),
+        # An explicit 24-hour format: Vega's default labels hours as "05 PM" and minutes as "05:09" (12-hour,
+        # no AM/PM), which under "time (UTC)" reads as 05:09 for 17:09.
+        x=alt.X("time:T", title=f"time ({clock.name})", axis=alt.Axis(format="%H:%M", labelOverlap=True)),
         y=alt.Y(f"{field}:Q", axis=axis, scale=scale),
         color=alt.Color("function:N", scale=FUNCTION_COLORS, legend=alt.Legend(orient="right", title=None)),
         tooltip=["function:N", alt.Tooltip("time:T", format="%H:%M:%S"),
@@ -75,16 +77,16 @@ def histogram(frame: pd.DataFrame, field: str, title: str) -> alt.Chart:
 
 
 def cold_vs_warm(frame: pd.DataFrame) -> alt.Chart:
-    """p50 (bar) and p95 (tick) per function, cold next to warm."""
+    """p50 (bar) and p95 (tick) per function, cold next to warm: each function on its own linear scale,
+    so a 2 s cold start and a 20 ms warm call of one function are both read off plain milliseconds."""
     base = alt.Chart(frame).encode(
         y=alt.Y("start:N", title=None),
         color=alt.Color("start:N", scale=alt.Scale(domain=["cold", "warm"], range=[SPECIAL_COLORS[INIT], "#4c78a8"]),
                         legend=None))
-    bars = base.mark_bar().encode(x=alt.X("p50_ms:Q", title="duration (ms, log-like scale): bar p50, tick p95",
-                                          scale=alt.Scale(type="symlog")),
+    bars = base.mark_bar().encode(x=alt.X("p50_ms:Q", title="duration (ms): bar p50, tick p95"),
                                   tooltip=["function:N", "start:N", "invocations:Q",
                                            alt.Tooltip("p50_ms:Q", format=",.1f"),
                                            alt.Tooltip("p95_ms:Q", format=",.1f")])
     ticks = base.mark_tick(color="black", thickness=2, size=18).encode(x="p95_ms:Q")
-    return alt.layer(bars, ticks).facet(row=alt.Row("function:N", title=None, header=alt.Header(labelAngle=0,
-                                                                                                labelAlign="left")))
+    return alt.layer(bars, ticks).facet(row=alt.Row("function:N", title=None, header=alt.Header(
+        labelAngle=0, labelAlign="left"))).resolve_scale(x="independent")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -73,10 +74,19 @@ def function_table(store: Store, since_ns: int, until_ns: int) -> pd.DataFrame:
 
 def function_series(store: Store, since_ns: int, until_ns: int, bucket_s: int,
                     function: str | None = None) -> pd.DataFrame:
-    """The same figures per time bucket, for the charts."""
+    """The same figures per time bucket, for the charts.
+
+    A bucket the range cuts (the first one starting before `since`, the last one still filling up
+    or ending after `until`) holds a fraction of its traffic: drawn, it looks like a fall or a
+    rise that never happened, so it is left out (unless nothing whole would remain).
+    """
     frame = _stats_frame(store.function_stats(since_ns=since_ns, until_ns=until_ns, bucket_s=bucket_s,
                                               function=function))
-    return frame.sort_values(["bucket_start_ns", "function"]).reset_index(drop=True)
+    frame = frame.sort_values(["bucket_start_ns", "function"]).reset_index(drop=True)
+    bucket_ns = int(bucket_s * 1_000_000_000)
+    end = min(until_ns, time.time_ns())
+    whole = (frame["bucket_start_ns"] >= since_ns) & (frame["bucket_start_ns"] + bucket_ns <= end)
+    return frame[whole].reset_index(drop=True) if whole.any() else frame
 
 
 def _traces_frame(summaries: Iterable[TraceSummary]) -> pd.DataFrame:

@@ -48,10 +48,13 @@ else:
             params.put("span", None)
 
     shown = tables.with_times(found, ctx, started="start_ns")
+    # Errors and cold starts come before the wide text columns, so a 1400 px window never scrolls them away.
     tables.show(shown, {"started": tables.when("started", ctx), "duration_ms": tables.ms("duration"),
-                        "root_service": "service", "root_name": "entry", "services": "services",
-                        "span_count": "spans", "error_count": "errors", "cold_starts": "cold starts",
-                        "trace_id": "trace id"},
+                        "error_count": st.column_config.NumberColumn("errors", width="small"),
+                        "cold_starts": st.column_config.NumberColumn("cold starts", width="small"),
+                        "root_service": "service", "root_name": st.column_config.Column("entry", width="medium"),
+                        "span_count": st.column_config.NumberColumn("spans", width="small"),
+                        "services": st.column_config.Column("services", width="medium"), "trace_id": "trace id"},
                 key=key, on_select=picked, selection_mode="single-row", height=min(38 + 35 * len(found), 420))
     if not trace_id:
         st.caption("Select a row to see the trace's flow.")

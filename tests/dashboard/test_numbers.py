@@ -1,0 +1,68 @@
+"""Numbers an on-call engineer can trust: each misleading figure seen on a demo run, and what replaced it."""
+
+from __future__ import annotations
+
+import time
+
+from hoptrace_collector.store import SpanRecord, open_store
+from hoptrace_dashboard import alerts, charts, queries
+from hoptrace_dashboard.display import Clock
+from tests.dashboard.conftest import ShopStore
+from tests.dashboard.test_pages import PAGES, no_exception, open_page, table_with
+
+MINUTE = 60 * 10**9
+
+
+def test_time_axes_use_a_24_hour_clock() -> None:
+    frame = queries.pd.DataFrame({"bucket_start_ns": [17 * 3600 * 10**9 + 9 * MINUTE], "function": ["f"],
+                                  "invocations": [3]})
+    spec = charts.series(frame, "invocations", "invocations", Clock.of(None, utc=True)).to_dict()
+    assert spec["encoding"]["x"]["axis"]["format"] == "%H:%M"
+
+
+def test_partial_first_and_last_minutes_are_not_drawn(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # GIVEN steady traffic, one invocation every 10 s, and a range that starts and ends mid-minute
+    store = open_store(f"sqlite:///{tmp_path}/s.db")
+    base = (time.time_ns() // MINUTE - 10) * MINUTE
+    store.write([SpanRecord(f"{n + 1:032x}", f"{n + 1:016x}", None, "f", "server", base + n * 10**10,
+                            base + n * 10**10 + 10**6, "ok", function="f", request_id=f"r{n}") for n in range(60)])
+    series = queries.function_series(store, since_ns=base + 30 * 10**9, until_ns=base + 5 * MINUTE + 30 * 10**9,
+                                     bucket_s=60)
+    # THEN only whole minutes are drawn: all with the same count, no fake fall at either end
+    assert list(series["bucket_start_ns"]) == [base + m * MINUTE for m in range(1, 5)]
+    assert set(series["invocations"]) == {6}
+
+
+def test_rule_fields_read_as_written_not_as_python_reprs() -> None:
+    assert alerts.field_text(("timeout", "oom")) == "timeout, oom"
+    assert alerts.field_text(True) == "true" and alerts.field_text(0.05) == "0.05"
+
+
+def test_no_firing_message_is_never_shown_above_firing_rules() -> None:
+    assert alerts.no_firing_message(0) == ("success", "No alert is firing.")
+    kind, text = alerts.no_firing_message(2)
+    assert kind == "warning" and "2 rules would fire" in text and "No alert is firing" not in text
+
+
+def test_alerts_page_rule_fields_have_no_reprs(dashboard_env: ShopStore) -> None:
+    at = open_page(PAGES[5])
+    no_exception(at)
+    fields = " ".join(table_with(at, "fields")["fields"])
+    assert "('" not in fields and "frozenset" not in fields
+
+
+def test_cold_vs_warm_reads_in_plain_milliseconds() -> None:
+    frame = queries.pd.DataFrame({"function": ["f", "f"], "start": ["cold", "warm"], "invocations": [1, 9],
+                                  "p50_ms": [900.0, 20.0], "p95_ms": [1200.0, 40.0]})
+    spec = charts.cold_vs_warm(frame).to_dict()
+    assert spec["resolve"]["scale"]["x"] == "independent"
+    assert "symlog" not in str(spec) and "log-like" not in str(spec)
+
+
+def test_traces_table_shows_errors_and_cold_starts_before_the_wide_columns(dashboard_env: ShopStore) -> None:
+    at = open_page(PAGES[1])
+    no_exception(at)
+    [table] = [df for df in at.dataframe if "root_name" in df.value.columns]
+    order = list(table.proto.column_order)
+    assert order.index("error_count") < order.index("root_name") and order.index("cold_starts") < order.index(
+        "services")
