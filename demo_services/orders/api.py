@@ -16,7 +16,7 @@ import boto3
 
 TABLE = boto3.resource("dynamodb").Table(os.environ["ORDERS_TABLE"])
 SNS = boto3.client("sns")
-SFN = boto3.client("stepfunctions")
+_SFN = []  # the Step Functions client, made on the first saga order (most orders never need it)
 TOPIC_ARN = os.environ["TOPIC_ARN"]
 SAGA_ARN = os.environ.get("ORDER_SAGA_ARN", "")
 ALLOW_TEST_CLIENT = os.environ.get("ALLOW_TEST_CLIENT") == "true"
@@ -52,7 +52,7 @@ def place_order(event):
         order["payment_token"] = str(body.get("payment_token") or "tok_visa")
     TABLE.put_item(Item=order)
     if saga:
-        SFN.start_execution(stateMachineArn=SAGA_ARN, name=f"order-{order['order_id']}",
+        stepfunctions().start_execution(stateMachineArn=SAGA_ARN, name=f"order-{order['order_id']}",
                             input=json.dumps(order, default=_json_number))
         return response(201, {"order_id": order["order_id"], "status": "placed", "saga": True})
     SNS.publish(
@@ -61,6 +61,12 @@ def place_order(event):
         MessageAttributes={"event_type": {"DataType": "String", "StringValue": "OrderPlaced"}},
     )
     return response(201, {"order_id": order["order_id"], "status": "placed"})
+
+
+def stepfunctions():
+    if not _SFN:
+        _SFN.append(boto3.client("stepfunctions"))
+    return _SFN[0]
 
 
 def validate(body):

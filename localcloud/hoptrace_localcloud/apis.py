@@ -18,6 +18,8 @@ from .pool import FunctionPool
 REST_API = "AWS::ApiGateway::RestApi"
 HTTP_API = "AWS::ApiGatewayV2::Api"
 STAGE_TYPES = ("AWS::ApiGateway::Stage", "AWS::ApiGatewayV2::Stage")
+# HTTP API first-class integrations with Step Functions (`integrationSubtype`, parameters in requestParameters).
+_SFN_SUBTYPES = frozenset({"StepFunctions-StartExecution", "StepFunctions-StartSyncExecution"})
 _STATE_MACHINE_ARN = re.compile(r'stateMachineArn\\?"\s*:\s*\\?"(arn:[^"\\]+)')
 
 
@@ -85,6 +87,16 @@ class ApiWiring:
             label = "Api" if api.kind == "rest" else "HttpApi"
             self._note(pool.spec.name, f"{label} {op.method} {op.path}")
             return
+        subtype = str(op.integration.get("integrationSubtype", ""))
+        if subtype in _SFN_SUBTYPES and self.state_machines is not None:
+            parameters = op.integration.get("requestParameters") or {}
+            arn = str(parameters.get("StateMachineArn", ""))
+            if arn.startswith("arn:"):
+                invoke = self.state_machines.api_invoke(arn, sync=subtype.endswith("SyncExecution"),
+                                                        input_from=str(parameters.get("Input", "$request.body")))
+                self._server.add_route(Route(op.method, op.path, "rest", invoke, arn, stage=stage, api_id=api.ref))
+                self._note(arn.rsplit(":", 1)[-1], f"HttpApi {op.method} {op.path} ({subtype})")
+                return
         uri = str(op.integration.get("uri", ""))
         if kind == "aws" and uri.endswith(":states:action/StartExecution") and self.state_machines is not None:
             machine = _STATE_MACHINE_ARN.search(json.dumps(op.integration.get("requestTemplates") or {}))

@@ -110,36 +110,39 @@ class StateMachines:
         except ApiError as exc:
             self._diag.unsupported(machine_arn, "Execution", f"{exc.code}: {exc.message}")
 
-    def api_invoke(self, machine_arn: str) -> Any:
-        """An API route that starts an execution with the request body as input (REST `aws` integration with
-        SAM's request template), answering `{executionArn, startDate}` as StartExecution does."""
+    def api_invoke(self, machine_arn: str, sync: bool = False, input_from: str = "$request.body") -> Any:
+        """An API route that starts an execution: the REST `aws` integration with SAM's request template, or an
+        HTTP API `StepFunctions-StartExecution`/`-StartSyncExecution` integration. The request body is the input
+        (a constant `Input` too); the answer is StartExecution's `{executionArn, startDate}` or, synchronously,
+        StartSyncExecution's description of the finished execution."""
 
         def invoke(event: dict[str, Any]) -> Invocation:
             headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-            body = event.get("body") or "{}"
+            body = (event.get("body") or "{}") if input_from == "$request.body" else input_from
             try:
                 execution = self.service.start(machine_arn, input_text=body, trace_header=_trace_header(headers))
             except ApiError as exc:
                 return Invocation("api", payload={"statusCode": 400, "body": json.dumps(
                     {"__type": exc.code, "message": exc.message})})
+            answer: dict[str, Any] = {"executionArn": execution.arn, "startDate": execution.start}
+            if sync:
+                execution.done.wait()
+                answer = execution.describe()
             return Invocation("api", payload={"statusCode": 200, "headers": {"Content-Type": "application/json"},
-                                              "body": json.dumps({"executionArn": execution.arn,
-                                                                  "startDate": execution.start})})
+                                              "body": json.dumps(answer)})
 
         return invoke
 
 
 def _trace_header(headers: dict[str, Any]) -> str | None:
-    """What API Gateway (tracing on) hands Step Functions: the request's X-Ray header, or its W3C context in
-    X-Ray form."""
+    """The trace header the execution starts with: the request's W3C context in X-Ray form (the project's
+    precedence: W3C first), else its X-Ray header (what API Gateway with tracing hands Step Functions)."""
     from hoptrace.propagation import format_xray, parse_traceparent
 
-    if headers.get("x-amzn-trace-id"):
-        return str(headers["x-amzn-trace-id"])
     carried, _ = parse_traceparent(headers.get("traceparent")) if headers.get("traceparent") else (None, None)
-    if carried is None or carried.span_id is None:
-        return None
-    return format_xray(carried.trace_id, carried.span_id, bool(carried.sampled))
+    if carried is not None and carried.span_id is not None:
+        return format_xray(carried.trace_id, carried.span_id, bool(carried.sampled))
+    return str(headers["x-amzn-trace-id"]) if headers.get("x-amzn-trace-id") else None
 
 
 def _as_json_text(text: str, path: Path) -> str:

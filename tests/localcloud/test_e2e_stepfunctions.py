@@ -99,6 +99,13 @@ def test_an_api_route_starts_an_execution_in_the_request_trace(cloud):
     assert json.loads(execution.output)["flaky"]["trace"].startswith("Root=1-5759e988-bd862e3fe1be46a994272793;")
 
 
+def test_an_http_api_start_sync_execution_integration_answers_with_the_result(cloud):
+    status, _, body = http(cloud.api_url + "/sync", "POST", {"numbers": [3], "failures": 0})
+    assert status == 200, body
+    answer = json.loads(body)
+    assert answer["status"] == "SUCCEEDED" and json.loads(answer["output"])["doubled"] == [6]
+
+
 @pytest.mark.parametrize(("approve", "status"), [(True, "SUCCEEDED"), (False, "FAILED")])
 def test_wait_for_task_token_through_sqs_and_a_function(cloud, approve, status):
     execution = cloud.start_execution("ApprovalMachine", {"approve": approve, "id": uuid.uuid4().hex})
