@@ -92,3 +92,28 @@ def test_every_page_opens_without_an_exception_box(dashboard: Dashboard, driver)
         driver.get(dashboard.url + path)
         browser.wait_for_text(driver, text)
         assert not browser.exceptions(driver), (path, browser.exceptions(driver))
+
+
+def test_a_pasted_trace_link_survives_the_token_prompt(demo_store: str, driver) -> None:  # type: ignore[no-untyped-def]
+    # GIVEN a dashboard shared with a token, and a trace link pasted into a fresh browser session
+    from hoptrace_collector.store import TraceFilter, open_store
+
+    store = open_store(demo_store)
+    try:
+        trace_id = store.list_traces(TraceFilter(limit=1))[0].trace_id
+    finally:
+        store.close()
+    with start_dashboard(demo_store, port=0, token="browser-t0ken") as shared:
+        driver.delete_all_cookies()
+        driver.get(f"{shared.url.rstrip('/')}/traces?trace={trace_id}")
+        browser.wait_for_text(driver, "Access token")
+        # WHEN the token is typed and sent
+        field = driver.find_element(By.CSS_SELECTOR, "input[type='password']")
+        field.send_keys("browser-t0ken")
+        next(b for b in driver.find_elements(By.TAG_NAME, "button") if "Open the dashboard" in b.text).click()
+        # THEN the trace's own page opens, its URL and query intact (it used to become the Overview)
+        browser.wait_until(driver, lambda d: trace_id[:8] in d.find_element(By.TAG_NAME, "body").text,
+                           "the linked trace shown")
+        parts = urlsplit(driver.current_url)
+        assert parts.path.rstrip("/").endswith("/traces") and parse_qs(parts.query)["trace"] == [trace_id]
+        assert not browser.exceptions(driver)
