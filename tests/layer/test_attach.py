@@ -114,3 +114,31 @@ def test_layer_never_imports_heavy_packages() -> None:
     assert "hoptrace" in loaded
     assert not loaded & {"aws_xray_sdk", "pandas", "streamlit", "moto", "numpy", "requests", "google",
                          "hoptrace_collector", "hoptrace_dashboard", "hoptrace_localcloud", "hoptrace_cli"}
+
+
+HEAVY_APP = ("import decimal\nimport fractions\nimport json\nimport shop_helpers\n"
+             "def handler(event, context):\n    return {'statusCode': 200}\n")
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_cold_start_anatomy_shows_what_the_handlers_module_imported(tmp_path: Path, enabled: bool) -> None:
+    # GIVEN a handler module importing stdlib and its own modules, with the anatomy setting on (or off)
+    (tmp_path / "shop_helpers.py").write_text("import fractions\nVALUE = 1\n")
+    env = {"_HANDLER": "hoptrace.handler.handler", "HOPTRACE_HANDLER": "shop.handler",
+           "HOPTRACE_COLDSTART_IMPORTS": "true" if enabled else "false"}
+    (tmp_path / "shop.py").write_text(HEAVY_APP)
+    done = run_runtime(tmp_path, env)
+    assert done.returncode == 0, done.stderr
+    spans, _ = decode_output(done.stdout)
+    init = next(s for s in spans if s["name"] == "init orders")
+    imports = [s for s in spans if s["name"].startswith("import ")]
+    if not enabled:  # THEN off, nothing is timed
+        assert imports == []
+        return
+    # THEN each module the handler's module imported first (and the module itself) is a child of the init span
+    names = {s["name"] for s in imports}
+    assert {"import shop", "import decimal", "import fractions", "import shop_helpers"} <= names, names
+    assert "import json" not in names  # already loaded before the user's code ran: it cost this init nothing
+    assert all(s["parent_id"] == init["span_id"] and init["start"] <= s["start"] <= s["end"] <= init["end"]
+               for s in imports)
+    assert next(s for s in imports if s["name"] == "import shop")["attributes"]["hoptrace.init.module"] == "shop"
