@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import peers as peer_setup
+from benchmarks import startup_cpu
 from benchmarks.startup_cloud import COLD, WARM_CASES, BenchCloud, logical_id
 from benchmarks.stats import ratio, summary
 
@@ -53,7 +54,9 @@ def run(rounds: int = 40, warm: int = 400, log: Callable[[str], None] = print, q
         rounds, warm = min(rounds, 2), min(warm, 15)
     workdir = Path(tempfile.mkdtemp(prefix="hoptrace-bench-"))
     try:
-        _, peers = peer_setup.prepare(log)
+        runtime, peers = peer_setup.prepare(log)
+        log("  cold starts in CPU time, fresh processes ...")
+        cpu = startup_cpu.run(runtime, peers, peer_setup.APPS, rounds, log)
         log("  starting the local cloud (one function per peer and handler) ...")
         bench = BenchCloud(workdir, peers)
         try:
@@ -68,7 +71,7 @@ def run(rounds: int = 40, warm: int = 400, log: Callable[[str], None] = print, q
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return {
-        "rounds": rounds, "warm": warm,
+        "rounds": rounds, "warm": warm, "cold_cpu": cpu,
         "cold": _summarise({peer: [init + first for init, first in cold[peer]] for peer in PEERS}),
         "cold_parts": {peer: {"init": summary([init for init, _ in cold[peer]]),
                               "first": summary([first for _, first in cold[peer]])} for peer in PEERS},
@@ -154,6 +157,7 @@ def markdown(result: dict[str, Any]) -> str:
              *_table(cold, "ms", 0, extra=("Init Duration", "first Duration"),
                      extra_values=lambda peer: (f"{parts[peer]['init']['median']:.0f} ms",
                                                 f"{parts[peer]['first']['median']:.1f} ms"))]
+    lines += ["", *startup_cpu.markdown(result["cold_cpu"], result["rounds"])]
     lines += ["", f"#### 2. Warm invocation overhead ({result['warm']} interleaved invocations per peer)", "",
               "Time inside the worker around the peer's handler (the stock OpenTelemetry flush to the local "
               "OTLP receiver included); in brackets the local cloud's Duration, which adds its pipe round trip."]
