@@ -11,12 +11,14 @@ import pytest
 
 from hoptrace_cli.demo.traffic import Sent, read_log
 from hoptrace_collector.store import SpanRecord, open_store
+from hoptrace_collector.store.links import trace_links
+from hoptrace_dashboard import flow, queries
 from hoptrace_dashboard.tracelogs import trace_logs
 
 pytestmark = pytest.mark.e2e
 
 DEMO_FUNCTIONS = {"demo-orders-api", "demo-order-status", "demo-payments", "demo-inventory", "demo-invoices",
-                  "demo-notifications", "demo-reports"}
+                  "demo-notifications", "demo-reports", "demo-archiver", "demo-analytics"}
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +74,30 @@ def test_one_request_is_one_trace_across_every_hop(demo_run: tuple[Path, str]) -
         put_events = [s for s in spans if s.function == producer and s.attributes.get("rpc.method") == "PutEvents"]
         invocation = _one(spans, f"{consumer} invocation", function=consumer, parent_id=put_events[0].span_id)
         assert invocation.attributes.get("faas.trigger") == "pubsub"
+
+
+def test_an_orders_flow_stays_one_picture_through_its_table_stream_and_receipt(demo_run: tuple[Path, str]) -> None:
+    run_dir, _ = demo_run
+    store = open_store(f"sqlite:///{run_dir / 'spans.db'}")
+    # GIVEN a placed order: its item went to the orders table, its receipt to S3
+    sent = _placed(run_dir)[0]
+    own = {s.span_id: s for s in store.get_trace(sent.trace_id)}
+    # THEN the stream's analytics and the receipt's archiver are linked to the very spans that wrote
+    consumers = {}
+    for link in trace_links(store, sent.trace_id):
+        writer = own.get(link.producer_span_id)
+        if writer is not None:
+            reader = next(s for s in store.get_trace(link.consumer_trace_id) if s.span_id == link.consumer_span_id)
+            consumers.setdefault((writer.function, writer.attributes.get("rpc.method")), set()).add(reader.function)
+    assert "demo-analytics" in consumers[("demo-orders-api", "PutItem")]
+    assert consumers[("demo-invoices", "PutObject")] == {"demo-archiver"}
+    # AND the dashboard draws one flow: both consumers hang under those writes, reached by their hops
+    rebuilt = flow.build(queries.trace_spans(store, sent.trace_id))
+    assert rebuilt is not None and rebuilt.trace_id == sent.trace_id
+    assert {"orders", "payments", "invoices", "analytics", "archiver"} <= set(rebuilt.services)
+    assert {"DynamoDB Streams", "S3"} <= set(rebuilt.hops["hop"])
+    roots = rebuilt.rows[rebuilt.rows["depth"] == 0]
+    assert set(roots["service"]) == {"orders"}, roots[["service", "name"]]
 
 
 def test_every_function_recorded_a_cold_start(demo_run: tuple[Path, str]) -> None:
