@@ -101,6 +101,7 @@ class Plan:
     put_filter: str | None = None  # destination ARN
     delete_filter: bool = False
     note: str = ""
+    warnings: list[str] = field(default_factory=list)  # what attach cannot fix but tracing needs
 
     @property
     def changes_configuration(self) -> bool:
@@ -115,7 +116,7 @@ class Plan:
 def plan_attach(state: FunctionState, options: AttachOptions) -> Plan:
     """The change that makes `state`'s function traced; AttachError if it cannot be done safely."""
     config, tags = state.config, state.tags
-    plan = Plan(state.name, "attach", log_group=state.log_group)
+    plan = Plan(state.name, "attach", log_group=state.log_group, warnings=log_level_warnings(state.name, config))
     skipped = _unsupported(config)
     if options.collector_arn and _unqualified(options.collector_arn) == _unqualified(config["FunctionArn"]):
         skipped = ("skipped: this is the collector; subscribing its own log group to itself would make every "
@@ -285,8 +286,26 @@ def _plan_subscription(plan: Plan, state: FunctionState, collector_arn: str, wan
     wanted_tags[TAG_FILTER] = FILTER_NAME
 
 
+def log_level_warnings(name: str, config: dict[str, Any]) -> list[str]:
+    """A `SystemLogLevel` of WARN or higher (JSON log format) drops Lambda's platform records: no cold
+    starts, timeouts or crashes reach the collector, and `print` lines cannot be placed in an invocation."""
+    logging_config = config.get("LoggingConfig") or {}
+    level = str(logging_config.get("SystemLogLevel", "INFO")).upper()
+    if logging_config.get("LogFormat") != "JSON" or level in ("DEBUG", "INFO"):
+        return []
+    return [f"LoggingConfig.SystemLogLevel is {level}: Lambda drops its platform records (start, report), so "
+            "cold starts, timeouts and crashes are not seen and print lines cannot be tied to an invocation; "
+            f"fix: aws lambda update-function-configuration --function-name {name} "
+            "--logging-config LogFormat=JSON,SystemLogLevel=INFO"]
+
+
 def render(plan: Plan, state: FunctionState, dry_run: bool) -> str:
-    """The plan as a before → after diff, one line per thing that changes."""
+    """The plan as a before → after diff, one line per thing that changes (and what attach cannot fix)."""
+    warnings = "".join(f"\n  warning: {text}" for text in plan.warnings)
+    return _render(plan, state, dry_run) + warnings
+
+
+def _render(plan: Plan, state: FunctionState, dry_run: bool) -> str:
     config = state.config
     where = f"{plan.function} ({config.get('Runtime') or config.get('PackageType', '?')}, " \
             f"{(config.get('Architectures') or ['x86_64'])[0]})"

@@ -72,6 +72,16 @@ def function_table(store: Store, since_ns: int, until_ns: int) -> pd.DataFrame:
     return frame[STAT_COLUMNS].sort_values("function").reset_index(drop=True)
 
 
+def without_platform_lines(store: Store, since_ns: int, until_ns: int) -> list[str]:
+    """Functions with invocation spans in the range but no platform line (START/REPORT or the JSON format's
+    platform records): their cold starts, timeouts and crashes cannot be seen. A `SystemLogLevel` of WARN or
+    higher drops those lines, and so does a subscription filter that does not ship them."""
+    stats = store.function_stats(since_ns=since_ns, until_ns=until_ns, bucket_s=WHOLE_RANGE_BUCKET_S)
+    # A REPORT is logged when the invocation ends, a little after its span starts: look a minute past the range.
+    return sorted(s.function for s in stats if s.invocations and not store.invocations(
+        function=s.function, since_ns=since_ns, until_ns=until_ns + 60 * 10**9, limit=1))
+
+
 def function_series(store: Store, since_ns: int, until_ns: int, bucket_s: int,
                     function: str | None = None) -> pd.DataFrame:
     """The same figures per time bucket, for the charts.

@@ -66,3 +66,23 @@ def test_traces_table_shows_errors_and_cold_starts_before_the_wide_columns(dashb
     order = list(table.proto.column_order)
     assert order.index("error_count") < order.index("root_name") and order.index("cold_starts") < order.index(
         "services")
+
+
+def test_a_function_with_spans_but_no_platform_lines_is_flagged(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # GIVEN two functions with spans; only one has its platform lines (REPORT → invocation records)
+    from hoptrace_collector.store import InvocationRecord
+    from hoptrace_dashboard.settings import ENV_STORE
+
+    store = open_store(f"sqlite:///{tmp_path}/s.db")
+    now = time.time_ns() - 5 * MINUTE
+    store.write([SpanRecord(f"{n + 1:032x}", f"{n + 1:016x}", None, fn, "server", now, now + 10**6, "ok",
+                            function=fn, service=fn, request_id=f"r{n}") for n, fn in enumerate(["loud", "quiet"])],
+                [InvocationRecord("r0", "loud", now + 10**6, duration_ms=1.0)])
+    assert queries.without_platform_lines(store, now - MINUTE, now + MINUTE) == ["quiet"]
+    store.close()
+    # THEN the Overview says so, naming the fix
+    monkeypatch.setenv(ENV_STORE, f"sqlite:///{tmp_path}/s.db")
+    at = open_page(PAGES[0])
+    no_exception(at)
+    warning = next(w.value for w in at.warning if "No platform lines" in w.value)
+    assert "quiet" in warning and "loud" not in warning.split(":")[0] and "SystemLogLevel" in warning

@@ -21,6 +21,7 @@ from hoptrace_cli.attachment import (
     FunctionState,
     plan_attach,
     plan_detach,
+    render,
 )
 from hoptrace_cli.main import main
 from hoptrace_localcloud.motoserver import DUMMY_CREDENTIALS, client_factory
@@ -282,3 +283,20 @@ def test_detach_keeps_a_handler_changed_through_hoptrace_handler_since_attach() 
     state = _state({"HOPTRACE_HANDLER": "app.new_handler"}, (LAYER,), handler=HANDLER, tags=tags)
     plan = plan_detach(state)
     assert plan.handler == (HANDLER, "app.new_handler") and plan.layers == ([LAYER], [])
+
+
+@pytest.mark.parametrize(("logging_config", "warned"), [
+    ({"LogFormat": "JSON", "SystemLogLevel": "WARN"}, True),
+    ({"LogFormat": "JSON", "SystemLogLevel": "INFO"}, False),
+    ({"LogFormat": "JSON"}, False),
+    ({"LogFormat": "Text", "LogGroup": "/aws/lambda/f"}, False),
+])
+def test_a_system_log_level_that_drops_platform_lines_is_warned_with_the_fix(logging_config: dict[str, str],
+                                                                             warned: bool) -> None:
+    state = _state()
+    state.config["LoggingConfig"] = logging_config
+    plan = plan_attach(state, AttachOptions(LAYER))
+    text = render(plan, state, dry_run=True)
+    assert ("warning: LoggingConfig.SystemLogLevel is WARN" in text) is warned
+    if warned:
+        assert "--logging-config LogFormat=JSON,SystemLogLevel=INFO" in text and "would attach" in text

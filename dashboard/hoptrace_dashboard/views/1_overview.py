@@ -39,6 +39,14 @@ else:
         "p50_ms": tables.ms("p50"), "p95_ms": tables.ms("p95"), "p99_ms": tables.ms("p99"),
         "traces": st.column_config.LinkColumn("traces", display_text="open →"),
     })
+    silent = data.ask(ctx.store_url, queries.without_platform_lines, **span)
+    if silent:
+        st.warning(f"No platform lines from {', '.join(silent)}: spans arrive, but no START/REPORT "
+                   "(or platform.start/report) lines, so cold starts, timeouts and crashes of "
+                   f"{'this function' if len(silent) == 1 else 'these functions'} cannot be seen and print "
+                   "lines cannot be tied to an invocation. Usual cause: LoggingConfig.SystemLogLevel WARN or "
+                   "higher (set it to INFO), or a subscription filter pattern that drops them (use \"\").",
+                   icon=":material/visibility_off:")
     series = data.ask(ctx.store_url, queries.function_series, bucket_s=ctx.bucket_s, **span)
     left, right = st.columns(2)
     left.altair_chart(charts.series(series, "invocations", f"invocations per {period(ctx.bucket_s)}", ctx.clock),
