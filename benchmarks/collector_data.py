@@ -145,9 +145,13 @@ def invocations(count: int, seed: int, start_ns: int, spread_ns: int) -> Iterato
             yield invocation
 
 
+SIZED_INVOCATION_SPANS = 5
+
+
 def sized_invocations(count: int, trace_spans: int, seed: int, start_ns: int) -> Iterator[Invocation]:
-    """About `count` spans in traces of exactly `trace_spans` spans: invocations of at most 50 spans,
-    each a child of the previous one's last call (a 1,000-span trace is a fan-out of 20 invocations)."""
+    """About `count` spans in traces of exactly `trace_spans` spans, in invocations of 5 spans each (the
+    previous one's last call is the next one's parent): a 1,000-span trace is 200 invocations, so
+    small and large traces differ in trace size only, not in the work per invocation."""
     rng = random.Random(seed)
     resources: dict[str, dict[str, Any]] = {}
     produced, clock = 0, start_ns
@@ -156,7 +160,7 @@ def sized_invocations(count: int, trace_spans: int, seed: int, start_ns: int) ->
         trace_id = f"{clock // 1_000_000_000:08x}{_hex(rng, 24)}"
         parent, left, start = None, trace_spans, clock
         while left:
-            size = min(left, 50)
+            size = min(left, SIZED_INVOCATION_SPANS)
             function = f"{rng.choice(_AREAS)}-{'api' if parent is None else rng.choice(_ROLES[1:])}"
             invocation = _invocation(rng, trace_id, parent, function, size, start, resources)
             left -= len(invocation.spans)

@@ -10,8 +10,8 @@ Four measurements, taken round-robin so that load on a shared machine falls on a
   `executemany` in one transaction into a fresh file with the same schema (indexes included):
   what the disk and SQLite cost without decoding, merging or summaries;
 - **small / large traces**: ingest of the same number of spans in traces of exactly 5 and of
-  exactly 1,000 spans (a 1,000-span trace is 20 invocations of 50 spans), so per-span cost can
-  be compared as traces grow.
+  exactly 1,000 spans, all in invocations of 5 spans (a 1,000-span trace is 200 of them), so
+  per-span cost can be compared as traces grow and nothing else changes.
 
 Figures are spans per second of this process's CPU time (the aim is per core, and CPU time is
 what a shared machine distorts least) with the wall-clock rate beside it; the median of the rounds.
