@@ -23,7 +23,7 @@ from hoptrace_collector.store import open_store
 from hoptrace_collector.store.links import trace_links
 from hoptrace_localcloud.cloud import LocalCloud
 from tests.collector.payloads import subscription_event
-from tests.e2e.test_traced_app import LAYER_SOURCE
+from tests.e2e.test_traced_app import build_app
 from tests.layer.spans import decode_output
 
 pytestmark = pytest.mark.e2e
@@ -138,19 +138,6 @@ def handler(event, context):
 FUNCTIONS = ("WriterFunction", "ArchiverFunction", "AnalyticsFunction", "ClicksFunction")
 
 
-def build_app(root: Path) -> Path:
-    import shutil
-
-    layer = root / "layer"
-    shutil.copytree(LAYER_SOURCE, layer / "python" / "hoptrace", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(LAYER_SOURCE / "bin" / "exec-wrapper", layer / "hoptrace-exec-wrapper")
-    for name, code in HANDLERS.items():
-        (root / name).mkdir()
-        (root / name / "app.py").write_text(code)
-    (root / "template.yaml").write_text(TEMPLATE)
-    return root / "template.yaml"
-
-
 def wait_for(predicate: Any, timeout: float = 40.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -187,7 +174,7 @@ def events_of(cloud: LocalCloud, function: str) -> list[dict[str, Any]]:
 
 
 def test_s3_dynamodb_and_kinesis_consumers_link_to_the_writer(tmp_path: Path) -> None:
-    template = build_app(tmp_path)
+    template = build_app(tmp_path, TEMPLATE, HANDLERS)
     store = open_store(f"sqlite:///{tmp_path}/spans.db")
     with LocalCloud(template, sqs_visibility_timeout=2) as cloud:
         # WHEN the writer puts an object, an item and three Kinesis records (one the consumer rejects)

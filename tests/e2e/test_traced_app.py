@@ -99,15 +99,16 @@ def handler(event, context):
 TRACE = "5759e988bd862e3fe1be46a994272793"
 
 
-def build_app(root: Path) -> Path:
+def build_app(root: Path, template_text: str = TEMPLATE, handlers: dict[str, str] = HANDLERS) -> Path:
+    """A SAM app in `root`: the layer from this checkout under `layer/`, one folder per handler."""
     layer = root / "layer"
     shutil.copytree(LAYER_SOURCE, layer / "python" / "hoptrace", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(LAYER_SOURCE / "bin" / "exec-wrapper", layer / "hoptrace-exec-wrapper")
-    for name, code in HANDLERS.items():
+    for name, code in handlers.items():
         (root / name).mkdir()
         (root / name / "app.py").write_text(code)
     template = root / "template.yaml"
-    template.write_text(TEMPLATE)
+    template.write_text(template_text)
     return template
 
 

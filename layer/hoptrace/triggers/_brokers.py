@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from hoptrace import semconv
 from hoptrace.carriers import ContextFinder
+from hoptrace.triggers._messages import batch_invocation
+from hoptrace.triggers.model import Invocation, Record
 
 _WANTED = frozenset({"traceparent", "tracestate", "x-amzn-trace-id"})
 _MAX_BYTES = 1024
@@ -49,3 +52,14 @@ def finder_for(pairs: Any, source: str) -> ContextFinder:
     finder = ContextFinder()
     finder.offer_mapping(trace_headers(pairs), source)
     return finder
+
+
+def broker_invocation(trigger: str, system: str, records: list[Record], problems: list[str],
+                      event: dict[str, Any]) -> Invocation:
+    """The batch invocation of an Amazon MQ broker's messages, named after the first message's queue."""
+    queue = records[0].attributes[semconv.MESSAGING_DESTINATION] if records else "unknown"
+    invocation = batch_invocation(trigger, system, queue, records)
+    invocation.problems.extend(problems)
+    if isinstance(event.get("eventSourceArn"), str):
+        invocation.attributes[semconv.EVENT_SOURCE] = event["eventSourceArn"]
+    return invocation

@@ -6,8 +6,8 @@ from typing import Any
 
 from hoptrace import semconv
 from hoptrace.config import Config
-from hoptrace.triggers._brokers import finder_for
-from hoptrace.triggers._messages import batch_invocation, wait_ms_since
+from hoptrace.triggers._brokers import broker_invocation, finder_for
+from hoptrace.triggers._messages import wait_ms_since
 from hoptrace.triggers.model import Invocation, Record
 
 NAME = "activemq"
@@ -34,9 +34,4 @@ def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
         if wait is not None:
             attributes[semconv.QUEUE_WAIT_MS] = round(wait, 3)
         records.append(Record(f"process {queue}", message_id, finder.found, attributes))
-    queue = records[0].attributes[semconv.MESSAGING_DESTINATION] if records else "unknown"
-    invocation = batch_invocation(NAME, "activemq", queue, records)
-    invocation.problems.extend(problems)
-    if isinstance(event.get("eventSourceArn"), str):
-        invocation.attributes[semconv.EVENT_SOURCE] = event["eventSourceArn"]
-    return invocation
+    return broker_invocation(NAME, "activemq", records, problems, event)

@@ -6,8 +6,7 @@ from typing import Any
 
 from hoptrace import semconv
 from hoptrace.config import Config
-from hoptrace.triggers._brokers import finder_for
-from hoptrace.triggers._messages import batch_invocation
+from hoptrace.triggers._brokers import broker_invocation, finder_for
 from hoptrace.triggers.model import Invocation, Record
 
 NAME = "rabbitmq"
@@ -32,9 +31,4 @@ def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
             attributes = {semconv.MESSAGING_SYSTEM: "rabbitmq", semconv.MESSAGING_OPERATION: "process",
                           semconv.MESSAGING_DESTINATION: queue, semconv.MESSAGING_MESSAGE_ID: message_id}
             records.append(Record(f"process {queue}", message_id, finder.found, attributes))
-    queue = records[0].attributes[semconv.MESSAGING_DESTINATION] if records else "unknown"
-    invocation = batch_invocation(NAME, "rabbitmq", queue, records)
-    invocation.problems.extend(problems)
-    if isinstance(event.get("eventSourceArn"), str):
-        invocation.attributes[semconv.EVENT_SOURCE] = event["eventSourceArn"]
-    return invocation
+    return broker_invocation(NAME, "rabbitmq", records, problems, event)
