@@ -196,6 +196,12 @@ def _edges_of(span: SpanRecord) -> list[tuple[hops.Node, hops.Node, str, float |
 
 
 def _edge_row(source: hops.Node, target: hops.Node, hop: str, span: SpanRecord, wait: float | None) -> list[object]:
+    if target.kind == "queue" and hops.is_record(span):
+        # A delivery into a queue (SNS → SQS, EventBridge → SQS), proven by the consumer's record: it arrived,
+        # so it did not fail; the consumer's failure is charged to the queue → function edge. Its time is
+        # the wait in the queue, not the consumer's processing.
+        return [source.key, target.key, source.label, target.label, source.kind, target.kind, hop, False,
+                wait if wait is not None else 0.0, wait]
     return [source.key, target.key, source.label, target.label, source.kind, target.kind, hop, span.status == "error",
             (span.end_ns - span.start_ns) / MS, wait]
 

@@ -86,3 +86,16 @@ def test_a_function_with_spans_but_no_platform_lines_is_flagged(tmp_path, monkey
     no_exception(at)
     warning = next(w.value for w in at.warning if "No platform lines" in w.value)
     assert "quiet" in warning and "loud" not in warning.split(":")[0] and "SystemLogLevel" in warning
+
+
+def test_service_map_charges_consumer_failures_to_the_consumer_edge_and_prints_no_none(
+        dashboard_env: ShopStore) -> None:
+    # GIVEN the poison order: three failed receives of a message SNS delivered into the payments queue
+    edges = queries.service_edges(open_store(dashboard_env.url), since_ns=0, until_ns=time.time_ns()).frame
+    delivery = edges[(edges["source_label"] == "SNS order-events") & (edges["target_label"] == "SQS payments-queue")]
+    # THEN the SNS → SQS delivery edge has no errors (every message arrived)
+    assert not delivery.empty and int(delivery["errors"].sum()) == 0
+    at = open_page(PAGES[2])
+    no_exception(at)
+    table = table_with(at, "queue_wait")
+    assert "None" not in set(table["queue_wait"].astype(str)) and "" in set(table["queue_wait"])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from hoptrace_dashboard import context, data, nav, queries, servicemap, tables
+from hoptrace_dashboard.display import duration
 
 ctx = context.current()
 st.title("Service map")
@@ -26,6 +28,8 @@ for i, name in enumerate(names):
     nav.link(ctx, "traces", name, where=cols[i % len(cols)], icon=":material/account_tree:", function=name)
 
 st.subheader("Edges")
-tables.show(edges.frame, {"source_label": "from", "target_label": "to", "hop": "hop", "calls": "calls",
-                          "errors": "errors", "error_rate": tables.rate("error rate"), "p95_ms": tables.ms("p95"),
-                          "p95_wait_ms": tables.ms("p95 queue wait")})
+# A hop with no queue has no queue wait: a blank cell, not "None".
+shown = edges.frame.assign(queue_wait=[duration(w) if pd.notna(w) else "" for w in edges.frame["p95_wait_ms"]])
+tables.show(shown, {"source_label": "from", "target_label": "to", "hop": "hop", "calls": "calls",
+                    "errors": "errors", "error_rate": tables.rate("error rate"), "p95_ms": tables.ms("p95"),
+                    "queue_wait": "p95 queue wait"})
