@@ -3,31 +3,46 @@ back after the visibility timeout (so the queue's RedrivePolicy can move them to
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from .events.sqs import sqs_event
+from .eventpattern import sqs_filter_view
+from .events.sqs import sqs_record
 from .pool import FunctionPool
+
+RecordFilter = Callable[[dict[str, Any]], bool]
 
 
 class SqsBatchHandler:
     """Invokes the function with one batch and decides which messages are done."""
 
-    def __init__(self, pool: FunctionPool, queue_arn: str, region: str, report_item_failures: bool) -> None:
+    def __init__(self, pool: FunctionPool, queue_arn: str, region: str, report_item_failures: bool,
+                 record_filter: RecordFilter | None = None) -> None:
         self._pool = pool
         self._queue_arn = queue_arn
         self._region = region
         self._partial = report_item_failures
+        self._filter = record_filter
 
     def __call__(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        invocation = self._pool.invoke(sqs_event(messages, self._queue_arn, self._region))
+        records = [sqs_record(message, self._queue_arn, self._region) for message in messages]
+        dropped: list[dict[str, Any]] = []
+        if self._filter is not None:  # Lambda deletes the messages no filter matches, without invoking
+            kept = [self._filter(sqs_filter_view(record)) for record in records]
+            dropped = [m for m, keep in zip(messages, kept, strict=True) if not keep]
+            messages = [m for m, keep in zip(messages, kept, strict=True) if keep]
+            records = [r for r, keep in zip(records, kept, strict=True) if keep]
+            if not messages:
+                return dropped
+        invocation = self._pool.invoke({"Records": records})
         if invocation.failed:
-            return []
+            return dropped
         if not self._partial:
-            return messages
+            return dropped + messages
         failed_ids = failed_message_ids(invocation.payload, {m["MessageId"] for m in messages})
         if failed_ids is None:
-            return []
-        return [m for m in messages if m["MessageId"] not in failed_ids]
+            return dropped
+        return dropped + [m for m in messages if m["MessageId"] not in failed_ids]
 
 
 def failed_message_ids(payload: Any, batch_ids: set[str]) -> set[str] | None:

@@ -18,7 +18,8 @@ from .apis import HTTP_API, REST_API, STAGE_TYPES, ApiWiring
 from .apiserver import ApiServer
 from .asyncinvoke import AsyncInvoker
 from .diagnostics import Diagnostics
-from .esm import SqsBatchHandler
+from .esm import RecordFilter, SqsBatchHandler
+from .eventpattern import PatternError, compile_filters
 from .events.eventbridge import delivered_event, scheduled_event
 from .events.sns import sns_event
 from .filterpattern import UnsupportedPattern, compile_pattern
@@ -64,9 +65,9 @@ class TriggerWiring:
         self.state_machines: Any = None  # statemachines.StateMachines, when the template has any
 
     def add_sqs_mapping(self, pool: FunctionPool, queue_arn: str, batch_size: int, window: float,
-                        partial: bool) -> None:
+                        partial: bool, record_filter: RecordFilter | None = None) -> None:
         url = self._sqs.get_queue_url(QueueName=queue_name_from_arn(queue_arn))["QueueUrl"]
-        handler = SqsBatchHandler(pool, queue_arn, self._p.region, partial)
+        handler = SqsBatchHandler(pool, queue_arn, self._p.region, partial, record_filter)
         self._poll(url, handler, f"esm-{pool.spec.name}", batch_size=batch_size, batching_window=window,
                    visibility_timeout=self._visibility)
         self.summary.add(pool.spec.name, f"SQS {queue_name_from_arn(queue_arn)} (batch {batch_size})")
@@ -242,11 +243,14 @@ class TriggerWiring:
             self._diag.unsupported(logical_id, "EventSourceArn", f"{source}: only SQS, Kinesis and DynamoDB "
                                    "stream mappings are emulated; this trigger never fires")
             return
-        if "FilterCriteria" in props:
-            self._diag.unsupported(logical_id, "FilterCriteria", "not applied locally; every message is delivered")
+        try:
+            record_filter = compile_filters(props.get("FilterCriteria"))
+        except PatternError as exc:
+            self._diag.unsupported(logical_id, "FilterCriteria", f"{exc}; this trigger never fires")
+            return
         self.add_sqs_mapping(pool, source, int(props.get("BatchSize", 10)),
                              float(props.get("MaximumBatchingWindowInSeconds", 0)),
-                             "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []))
+                             "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []), record_filter)
 
     # -- helpers ------------------------------------------------------------------------------------
     def _function(self, logical_id: str, prop: str, reference: Any) -> FunctionPool | None:
