@@ -7,6 +7,7 @@ invoke our workers, so those are wired through internal queues there.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,12 +21,12 @@ NO_OP_TYPES = frozenset({
     "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::Lambda::Permission",
     "AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy", "AWS::Events::Archive",
     "AWS::Serverless::Application", "AWS::CloudWatch::Alarm", "AWS::Lambda::Version", "AWS::Lambda::Alias",
-    "AWS::ApiGateway::Deployment", "AWS::ApiGatewayV2::Deployment",
+    "AWS::ApiGateway::Deployment", "AWS::ApiGatewayV2::Deployment", "AWS::Scheduler::ScheduleGroup",
 })
 # Types the local cloud emulates outside moto (triggers.py and the modules it dispatches to).
 WIRED_TYPES = frozenset({
     "AWS::Lambda::EventSourceMapping", "AWS::Logs::SubscriptionFilter", "AWS::Lambda::EventInvokeConfig",
-    "AWS::ApiGateway::Stage", "AWS::ApiGatewayV2::Stage",
+    "AWS::ApiGateway::Stage", "AWS::ApiGatewayV2::Stage", "AWS::Scheduler::Schedule",
 })
 
 
@@ -131,16 +132,7 @@ def _rule(p: Provisioner, logical_id: str, props: dict[str, Any]) -> ResourceInf
     if "ScheduleExpression" in props:
         kwargs["ScheduleExpression"] = props["ScheduleExpression"]
     arn = p.client("events").put_rule(**kwargs)["RuleArn"]
-    if "EventPattern" in props:  # scheduled rules' targets are fired by the local scheduler, not moto
-        targets = []
-        for target in props.get("Targets") or []:
-            if ":lambda:" in target.get("Arn", "") or ":states:" in target.get("Arn", ""):
-                continue  # wired by triggers.py (functions) and statemachines.py (state machines)
-            entry = {key: target[key] for key in ("Id", "Arn", "Input", "InputPath", "InputTransformer")
-                     if key in target}
-            targets.append(entry)
-        if targets:
-            p.client("events").put_targets(Rule=name, EventBusName=bus, Targets=targets)
+    # Targets are delivered by the local cloud (ruletargets.py): moto only matches the pattern.
     return ResourceInfo(logical_id, "AWS::Events::Rule", name, {"Arn": arn, "Name": name})
 
 
@@ -204,6 +196,26 @@ def _log_group(p: Provisioner, logical_id: str, props: dict[str, Any]) -> Resour
     return ResourceInfo(logical_id, "AWS::Logs::LogGroup", name, {"Arn": p.arn("logs", f"log-group:{name}:*")})
 
 
+def _secret(p: Provisioner, logical_id: str, props: dict[str, Any]) -> ResourceInfo:
+    name = p.physical_name(logical_id, props, "Name", 512)
+    value = props.get("SecretString")
+    if value is None:  # GenerateSecretString: a random password, inside the template JSON when asked
+        generate = props.get("GenerateSecretString") or {}
+        length = int(generate.get("PasswordLength", 32))
+        password = secrets.token_urlsafe(length)[:length]
+        template, key = generate.get("SecretStringTemplate"), generate.get("GenerateStringKey")
+        value = json.dumps({**json.loads(template), key: password}) if template and key else password
+    arn = p.client("secretsmanager").create_secret(Name=name, SecretString=str(value))["ARN"]
+    return ResourceInfo(logical_id, "AWS::SecretsManager::Secret", arn, {"Id": arn, "Arn": arn})
+
+
+def _parameter(p: Provisioner, logical_id: str, props: dict[str, Any]) -> ResourceInfo:
+    name = p.physical_name(logical_id, props, "Name", 2048)
+    kind = str(props.get("Type", "String"))
+    p.client("ssm").put_parameter(Name=name, Value=str(props.get("Value", "")), Type=kind, Overwrite=True)
+    return ResourceInfo(logical_id, "AWS::SSM::Parameter", name, {"Type": kind, "Value": str(props.get("Value", ""))})
+
+
 _CREATORS: dict[str, Callable[[Provisioner, str, dict[str, Any]], ResourceInfo | None]] = {
     "AWS::SQS::Queue": _queue,
     "AWS::SNS::Topic": _topic,
@@ -215,4 +227,6 @@ _CREATORS: dict[str, Callable[[Provisioner, str, dict[str, Any]], ResourceInfo |
     "AWS::S3::Bucket": _bucket,
     "AWS::Kinesis::Stream": create_stream,
     "AWS::Logs::LogGroup": _log_group,
+    "AWS::SecretsManager::Secret": _secret,
+    "AWS::SSM::Parameter": _parameter,
 }

@@ -24,6 +24,17 @@ class ScheduleError(ValueError):
     pass
 
 
+_NEVER = 10 * 366 * 86400.0  # a one-time schedule that has fired waits "forever" (a finite wait for Condition)
+
+
+def at_seconds(expression: str) -> float:
+    """Epoch seconds of a one-time `at(yyyy-mm-ddThh:mm:ss)` schedule (UTC)."""
+    match = re.match(r"^at\((\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\)$", expression.strip())
+    if not match:
+        raise ScheduleError(f"{expression!r}: a one-time schedule is at(yyyy-mm-ddThh:mm:ss)")
+    return float(calendar.timegm((*(int(part) for part in match.groups()), 0, 0, 0)))
+
+
 def rate_seconds(expression: str) -> float | None:
     """Seconds between fires of a rate expression, None if it is not one."""
     match = _RATE.match(expression.strip())
@@ -108,7 +119,9 @@ def next_fire_function(expression: str, time_scale: float = 1.0) -> Callable[[fl
     if seconds is not None:
         return lambda now: now + seconds * time_scale
     if expression.strip().startswith("at("):
-        raise ScheduleError(f"{expression!r}: one-time at() schedules are not supported locally")
+        when = at_seconds(expression)
+        return lambda now: when if now < when else now + _NEVER
+
     cron = Cron.parse(expression)
     return cron.next_after
 

@@ -22,11 +22,14 @@ from .esm import RecordFilter, SqsBatchHandler
 from .eventpattern import PatternError, compile_filters
 from .events.eventbridge import delivered_event, scheduled_event
 from .events.sns import sns_event
+from .eventscheduler import TYPE as SCHEDULE_TYPE
+from .eventscheduler import EventSchedules
 from .filterpattern import UnsupportedPattern, compile_pattern
 from .logsubscriptions import LogRouter, Subscription
 from .pool import FunctionPool
 from .provisioning import Provisioner, queue_name_from_arn
 from .resources import ResourceInfo
+from .ruletargets import RuleTargets
 from .schedules import ScheduleError, Scheduler, next_fire_function
 from .sqspolling import QueuePoller
 
@@ -62,6 +65,11 @@ class TriggerWiring:
         self.pollers: list[QueuePoller] = []
         self.summary = TriggerSummary()
         self.apis = ApiWiring(api, diagnostics, self._by_arn.get, self.summary.add)
+        self.targets = RuleTargets(provisioner.client, diagnostics, self._function, invoker.submit,
+                                   lambda: self.state_machines)
+        self.schedules = EventSchedules(self.targets, scheduler, diagnostics, provisioner.client,
+                                        provisioner.account_id, provisioner.region, schedule_time_scale,
+                                        self.summary.add)
         self.state_machines: Any = None  # statemachines.StateMachines, when the template has any
 
     def add_sqs_mapping(self, pool: FunctionPool, queue_arn: str, batch_size: int, window: float,
@@ -93,17 +101,6 @@ class TriggerWiring:
         self._poll(queue_url, deliver, f"sns-{pool.spec.name}")
         self.summary.add(pool.spec.name, f"SNS {topic_arn.rsplit(':', 1)[-1]}")
 
-    def add_rule_target(self, pool: FunctionPool, rule: str, bus: str, input_json: str | None = None) -> None:
-        """EventBridge -> function: moto matches the pattern and fills an internal queue with the envelope."""
-        def deliver(body: str) -> None:
-            event = json.loads(body)
-            if input_json is None:  # a target's `Input` is delivered exactly as written
-                event = delivered_event(event, self._p.account_id, self._p.region)
-            self._invoker.submit(pool, event)
-
-        self.add_rule_delivery(rule, bus, f"events-{pool.spec.name}", deliver, input_json)
-        self.summary.add(pool.spec.name, f"EventBridge rule {rule} on {bus}")
-
     def add_rule_delivery(self, rule: str, bus: str, label: str, deliver: Callable[[str], None],
                           input_json: str | None = None) -> None:
         """EventBridge -> anything local: each matched event's body (envelope or `Input`) goes to `deliver`."""
@@ -119,10 +116,6 @@ class TriggerWiring:
             return messages
 
         self._poll(queue_url, handle, label)
-
-    def add_schedule(self, pool: FunctionPool, expression: str, rule_arn: str, input_json: str | None) -> None:
-        self.add_scheduled(expression, rule_arn, input_json, lambda event: self._invoker.submit(pool, event))
-        self.summary.add(pool.spec.name, f"Schedule {expression}")
 
     def add_scheduled(self, expression: str, rule_arn: str, input_json: str | None,
                       deliver: Callable[[Any], None]) -> None:
@@ -174,6 +167,9 @@ class TriggerWiring:
         if pool:
             self.add_log_subscription(pool, logical_id, props["LogGroupName"], props.get("FilterPattern", ""))
 
+    def _wire_schedule(self, logical_id: str, props: dict[str, Any]) -> None:
+        self.schedules.wire(logical_id, str(props.get("Name") or f"{self._p.stack_name}-{logical_id}"), props)
+
     def _wire_api(self, logical_id: str, props: dict[str, Any]) -> None:
         info = self._resources[logical_id]
         self.apis.add_api(logical_id, info.type, str(info.ref), props)
@@ -190,43 +186,31 @@ class TriggerWiring:
             self._diag.unsupported(logical_id, "State", f"the {what} is disabled in the template; it never fires")
             return
         bus = str(props.get("EventBusName") or "default").rsplit("/", 1)[-1]
+        deliveries = []
         for index, target in enumerate(props.get("Targets") or []):
-            arn = str(target.get("Arn", ""))
-            if ":lambda:" in arn:
-                for key in ("InputPath", "InputTransformer", "RetryPolicy", "DeadLetterConfig"):
-                    if key in target:
-                        self._diag.unsupported(logical_id, f"Targets[{index}].{key}", "ignored locally")
-            if "ScheduleExpression" in props:
-                self._wire_scheduled_target(logical_id, props["ScheduleExpression"], rule, target)
-            elif ":lambda:" in arn:
-                pool = self._function(logical_id, "Targets", arn)
-                if pool:
-                    self.add_rule_target(pool, rule.ref, bus, target.get("Input"))
-            elif ":states:" in arn and self.state_machines is not None:
-                self.state_machines.add_rule_target(self, rule.ref, bus, arn, target.get("Input"))
-
-    def _wire_scheduled_target(self, logical_id: str, expression: str, rule: ResourceInfo,
-                               target: dict[str, Any]) -> None:
-        arn = str(target.get("Arn", ""))
-        if ":lambda:" in arn:
-            pool = self._function(logical_id, "Targets", arn)
-            if pool:
-                self.add_schedule(pool, expression, rule.arn or "", target.get("Input"))
+            deliver = self.targets.delivery(logical_id, index, target)
+            if deliver is not None:
+                deliveries.append(deliver)
+                self._note_target(str(target.get("Arn", "")), rule.ref, bus, props.get("ScheduleExpression"))
+        if not deliveries:
             return
-        if ":states:" in arn and self.state_machines is not None:
-            self.state_machines.add_schedule(self, expression, rule.arn or "", arn, target.get("Input"))
-            return
-        if ":sqs:" not in arn:
-            self._diag.unsupported(logical_id, "Targets", f"scheduled target {arn} is not emulated")
-            return
-        url = self._sqs.get_queue_url(QueueName=queue_name_from_arn(arn))["QueueUrl"]
 
-        def fire() -> None:
-            body = target.get("Input") or json.dumps(scheduled_event(rule.arn or "", self._p.account_id,
-                                                                     self._p.region))
-            self._sqs.send_message(QueueUrl=url, MessageBody=body)
+        def deliver_all(event: Any) -> None:
+            for deliver in deliveries:
+                deliver(event)
 
-        self._scheduler.add(next_fire_function(expression, self._time_scale), fire)
+        if "ScheduleExpression" in props:
+            rule_arn = rule.arn or ""
+            self._scheduler.add(next_fire_function(props["ScheduleExpression"], self._time_scale),
+                                lambda: deliver_all(scheduled_event(rule_arn, self._p.account_id, self._p.region)))
+        else:
+            self.add_rule_delivery(rule.ref, bus, f"rule-{rule.ref}", lambda body: deliver_all(
+                delivered_event(json.loads(body), self._p.account_id, self._p.region)))
+
+    def _note_target(self, arn: str, rule: str, bus: str, schedule: str | None) -> None:
+        pool = self._by_arn.get(arn)
+        owner = pool.spec.name if pool else arn.rsplit(":", 1)[-1]
+        self.summary.add(owner, f"Schedule {schedule}" if schedule else f"EventBridge rule {rule} on {bus}")
 
     def _wire_mapping(self, logical_id: str, props: dict[str, Any]) -> None:
         source = str(props.get("EventSourceArn", ""))
@@ -272,6 +256,7 @@ class TriggerWiring:
         "AWS::Events::Rule": _wire_rule,
         "AWS::Lambda::EventSourceMapping": _wire_mapping,
         "AWS::Logs::SubscriptionFilter": _wire_log_filter,
+        SCHEDULE_TYPE: _wire_schedule,
         REST_API: _wire_api,
         HTTP_API: _wire_api,
         STAGE_TYPES[0]: _wire_stage,

@@ -51,10 +51,18 @@ def test_cron_next_fire_times():
     assert Cron.parse("cron(0 0 ? * 1 *)").next_after(start) == calendar.timegm((2024, 1, 7, 0, 0, 0))
 
 
-@pytest.mark.parametrize("expression", ["cron(0 12 L * ? *)", "cron(1 2 3)", "at(2024-01-01T00:00:00)"])
+@pytest.mark.parametrize("expression", ["cron(0 12 L * ? *)", "cron(1 2 3)", "at(2024-01-01)"])
 def test_unsupported_schedules_say_so(expression):
     with pytest.raises(ScheduleError):
         next_fire_function(expression)
+
+
+def test_one_time_schedules_fire_once_and_rates_after_one_period():
+    when = calendar.timegm((2024, 1, 1, 10, 0, 0))
+    once = next_fire_function("at(2024-01-01T10:00:00)")
+    assert once(when - 60) == when
+    assert once(when + 1) > when + 365 * 86400  # fired: never again
+    assert next_fire_function("rate(5 minutes)")(when) == when + 300  # first fire one period after start
 
 
 def test_routes_match_parameters_greedy_paths_and_methods():
