@@ -22,6 +22,25 @@ class HandlerConfigError(Exception):
     """HOPTRACE_HANDLER is missing or does not name a callable."""
 
 
+class ImportModuleError(Exception):
+    """The user's module failed to import: raised by every invocation, named as Lambda's runtime names it."""
+
+
+ImportModuleError.__name__ = ImportModuleError.__qualname__ = "Runtime.ImportModuleError"
+ImportModuleError.__module__ = "builtins"  # tracebacks print the bare name, as Lambda does
+
+
+def _import_fault(message: str) -> Callable[..., Any]:
+    """What Lambda's runtime does when the handler's module fails to import: init goes on, every invocation
+    fails with `Runtime.ImportModuleError` and the text naming the user's module (not hoptrace.handler)."""
+    print(f"[ERROR] Runtime.ImportModuleError: {message}", file=sys.stderr, flush=True)
+
+    def fault(event: Any, context: Any) -> Any:
+        raise ImportModuleError(message)
+
+    return fault
+
+
 def load(spec: str | None) -> Callable[..., Any]:
     if not spec or not spec.strip():
         raise HandlerConfigError(
@@ -53,7 +72,9 @@ def load(spec: str | None) -> Callable[..., Any]:
             raise HandlerConfigError(
                 f"HOPTRACE_HANDLER={spec!r}: no module named {module_name!r} (looked in {sys.path[:3]}...)"
             ) from error
-        raise  # the user's module itself failed to import something: their error, unchanged
+        return _import_fault(f"Unable to import module '{module_name}': {error}")
+    except ImportError as error:  # the user's module itself failed to import something
+        return _import_fault(f"Unable to import module '{module_name}': {error}")
     function = getattr(module, function_name, None)
     if not callable(function):
         raise HandlerConfigError(f"HOPTRACE_HANDLER={spec!r}: module {module_name!r} has no function "

@@ -82,8 +82,9 @@ class ApiWiring:
             payload = api.kind
             if api.kind == "http" and str(op.integration.get("payloadFormatVersion", "2.0")) == "1.0":
                 payload = "rest"
+            binary = tuple(definition.binary_media_types) + tuple(api.props.get("BinaryMediaTypes") or ())
             self._server.add_route(Route(op.method, op.path, payload, pool.invoke, pool.spec.name, stage=stage,
-                                         api_id=api.ref))
+                                         api_id=api.ref, binary_media_types=binary))
             label = "Api" if api.kind == "rest" else "HttpApi"
             self._note(pool.spec.name, f"{label} {op.method} {op.path}")
             return

@@ -27,6 +27,7 @@ class Route:
     function_name: str
     stage: str = "Prod"
     api_id: str = "local"
+    binary_media_types: tuple[str, ...] = ()
     _regex: re.Pattern[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -138,7 +139,7 @@ class ApiServer:
                 continue
             if route.kind == "rest":
                 event = apigateway.rest_event(request, route.path, params, route.stage, route.api_id,
-                                              self._account_id)
+                                              self._account_id, route.binary_media_types)
             else:
                 event = apigateway.http_api_event(request, route.route_key, params, route.stage, route.api_id,
                                                   self._account_id)

@@ -94,6 +94,15 @@ def test_wrong_handler_fails_at_init_with_a_clear_message(tmp_path: Path, spec: 
     assert "HandlerConfigError" in done.stderr and message in done.stderr
 
 
+def test_a_user_module_that_fails_to_import_reports_lambdas_own_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "broken.py").write_text("import not_installed_dependency\n\ndef handler(event, context):\n    pass\n")
+    done = run_runtime(tmp_path, {"_HANDLER": "hoptrace.handler.handler", "HOPTRACE_HANDLER": "broken.handler"})
+    expected = "Unable to import module 'broken': No module named 'not_installed_dependency'"
+    assert f"[ERROR] Runtime.ImportModuleError: {expected}" in done.stderr
+    assert f"Runtime.ImportModuleError: {expected}" in done.stderr.splitlines()[-1]  # what the invocation raised
+    assert "hoptrace.handler" not in done.stderr.splitlines()[-1]
+
+
 def test_provisioned_concurrency_is_recorded_without_blaming_the_request(tmp_path: Path) -> None:
     done = run_runtime(tmp_path, {"_HANDLER": "hoptrace.handler.handler", "HOPTRACE_HANDLER": "app.handler",
                                   "AWS_LAMBDA_INITIALIZATION_TYPE": "provisioned-concurrency"})

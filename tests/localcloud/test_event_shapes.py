@@ -79,6 +79,18 @@ def test_rest_event_v1_shape():
     assert event["body"] is None and event["isBase64Encoded"] is False
 
 
+def test_rest_event_body_is_base64_only_for_the_apis_binary_media_types():
+    form = _request(method="POST", body=b"a=1&b=%C3%A9",
+                    headers=[("Content-Type", "application/x-www-form-urlencoded")])
+    event = rest_event(form, "/items", {}, "Prod", "api", "123456789012")
+    assert event["isBase64Encoded"] is False and event["body"] == "a=1&b=%C3%A9"
+    png = _request(method="POST", body=b"\x89PNG\xff", headers=[("Content-Type", "image/png")])
+    event = rest_event(png, "/items", {}, "Prod", "api", "123456789012", ("image~1*",))
+    assert event["isBase64Encoded"] is True and base64.b64decode(event["body"]) == b"\x89PNG\xff"
+    event = rest_event(form, "/items", {}, "Prod", "api", "123456789012", ("*/*",))
+    assert event["isBase64Encoded"] is True
+
+
 def test_http_api_event_v2_shape_and_binary_body():
     event = http_api_event(_request(method="POST", body=b"\xff\x00", headers=[("Content-Type", "image/png")]),
                            "POST /items/{id}", {"id": "7"}, "$default", "api", "123456789012")

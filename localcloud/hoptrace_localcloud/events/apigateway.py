@@ -32,6 +32,7 @@ class HttpRequest:
 
 
 def _body(request: HttpRequest) -> tuple[str | None, bool]:
+    """HTTP API (v2): text content types as text, anything else base64."""
     if not request.body:
         return None, False
     content_type = request.header("content-type") or ""
@@ -55,6 +56,29 @@ def _with_platform_headers(request: HttpRequest) -> list[tuple[str, str]]:
     return headers
 
 
+def is_binary(content_type: str, binary_media_types: tuple[str, ...]) -> bool:
+    """Whether a REST API treats the content type as binary: it matches one of the API's binary media types
+    (`*/*`, `image/*` or exact), as API Gateway decides."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    for pattern in binary_media_types:
+        pattern = pattern.replace("~1", "/").strip().lower()
+        if pattern in ("*/*", kind) or (pattern.endswith("/*") and kind.startswith(pattern[:-1])):
+            return True
+    return False
+
+
+def _rest_body(request: HttpRequest, binary_media_types: tuple[str, ...]) -> tuple[str | None, bool]:
+    """REST API (v1): base64 only for binary media types of the API; everything else is passed as text."""
+    if not request.body:
+        return None, False
+    if not is_binary(request.header("content-type") or "", binary_media_types):
+        try:
+            return request.body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            return request.body.decode("utf-8", errors="replace"), False
+    return base64.b64encode(request.body).decode(), True
+
+
 def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
     result: dict[str, list[str]] = {}
     for key, value in pairs:
@@ -63,9 +87,9 @@ def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
 
 
 def rest_event(request: HttpRequest, resource: str, path_parameters: dict[str, str], stage: str,
-               api_id: str, account_id: str) -> dict[str, Any]:
+               api_id: str, account_id: str, binary_media_types: tuple[str, ...] = ()) -> dict[str, Any]:
     """A REST API (v1) proxy integration event."""
-    body, is_base64 = _body(request)
+    body, is_base64 = _rest_body(request, binary_media_types)
     now = time.time()
     headers = _multi(_with_platform_headers(request))
     query = _multi(request.query)
