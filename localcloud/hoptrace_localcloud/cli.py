@@ -32,6 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-concurrency", type=flags.COUNT, default=10, help="workers per function at most")
     parser.add_argument("--idle-timeout", type=flags.SECONDS, default=300.0, help="seconds before idle workers stop")
     parser.add_argument("--quiet", action="store_true", help="do not stream function logs")
+    parser.add_argument("--no-build", action="store_true",
+                        help="do not install functions' and layers' requirements.txt (the sam build step)")
 
 
 def _pairs(values: list[str], option: str) -> dict[str, str]:
@@ -60,7 +62,7 @@ def run(args: Any) -> int:
     config = LocalCloudConfig(
         api_port=args.port, parameters=_pairs(args.parameter, "--parameter"),
         layer_dirs=_pairs(args.layer, "--layer"), stack_name=args.stack_name, region=args.region,
-        max_concurrency=args.max_concurrency, idle_timeout=args.idle_timeout,
+        max_concurrency=args.max_concurrency, idle_timeout=args.idle_timeout, build=not args.no_build,
     )
     cloud = LocalCloud(args.template, config)
     if not args.quiet:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 from .apis import HTTP_API, REST_API
 from .apiserver import ApiServer
 from .asyncinvoke import AsyncInvoker, Destinations
+from .build import DEFAULT_CACHE, Builder, BuildError
 from .config import LocalCloudConfig
 from .diagnostics import Diagnostics
 from .functions import FunctionSpec, LayerSpec, function_spec, layer_spec, write_inline_code
@@ -61,6 +63,7 @@ class LocalCloud:
         self._invoker: AsyncInvoker | None = None
         self._client: Any = None
         self._inline_root: Path | None = None
+        self._builder: Builder | None = None
         self.translation = Translation({})
         self._hooks: HookServer | None = None
         self.stepfunctions: StepFunctionsService | None = None
@@ -163,6 +166,8 @@ class LocalCloud:
                 content = local_artifact(self.translation, props.get("Content"))
                 if content is not None and content.is_dir():
                     layers[arn] = layer_spec(arn, content, res.get("Metadata"))
+                    if str((res.get("Metadata") or {}).get("BuildMethod", "")).startswith("python"):
+                        layers[arn].dependencies = self._build(lid, content)
                 else:
                     self.diagnostics.unsupported(lid, "ContentUri", "not a local directory; layer not attached")
             elif rtype in API_TYPES:
@@ -192,8 +197,22 @@ class LocalCloud:
             spec = function_spec(lid, props, info.ref, info.arn or "", self._code_dir(lid, raw.get("Code")),
                                  layers, self.diagnostics, extra)
             if spec is not None:
+                spec.dependencies = self._build(lid, spec.code_dir)
                 specs.append(spec)
         return specs
+
+    def _build(self, logical_id: str, directory: Path) -> Path | None:
+        """`sam build` for one function or layer: its requirements.txt installed once (cached by hash)."""
+        if not self.config.build:
+            return None
+        if self._builder is None:
+            cache = Path(self.config.build_cache) if self.config.build_cache else DEFAULT_CACHE
+            self._builder = Builder(cache, lambda line: print(f"hoptrace local: {line}", file=sys.stderr,
+                                                               flush=True))
+        try:
+            return self._builder.dependencies(self.diagnostics.origin(logical_id), directory)
+        except BuildError as exc:
+            raise TemplateError(str(exc)) from None
 
     def _code_dir(self, logical_id: str, code: Any) -> Path | None:
         local = local_artifact(self.translation, code)

@@ -33,6 +33,10 @@ class LocalCloudConfig:
     schedule_time_scale: float = 1.0
     #: Multiplies state machines' Wait states, Retry intervals and task timeouts (0.01: a 2 s retry waits 20 ms).
     state_machine_time_scale: float = 1.0
+    #: Install each function's and python layer's requirements.txt (cached by hash), as `sam build` would.
+    build: bool = True
+    #: Where built requirements are cached (None: ~/.hoptrace/build).
+    build_cache: str | None = None
     #: Local directories for layers referenced by ARN, {arn-or-name: path}.
     layer_dirs: dict[str, str] = field(default_factory=dict)
     #: Overrides of template Parameters.

@@ -21,6 +21,8 @@ class LayerSpec:
     arn: str
     root: Path
     python_dir: Path
+    #: What the build step installed from the layer's requirements.txt (on the path after python_dir).
+    dependencies: Path | None = None
 
 
 @dataclass
@@ -41,6 +43,8 @@ class FunctionSpec:
     on_failure_arn: str | None = None
     log_settings: LogSettings = field(default_factory=LogSettings)
     custom_log_group: str | None = None  # LoggingConfig.LogGroup
+    #: What the build step installed from the code's requirements.txt (on the path right after the code).
+    dependencies: Path | None = None
 
     @property
     def log_group(self) -> str:

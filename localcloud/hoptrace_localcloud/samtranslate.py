@@ -184,6 +184,9 @@ def _event_origins(doc: dict[str, Any]) -> dict[str, str]:
 
 def origin_of(translation: Translation, logical_id: str) -> str:
     """Where the user wrote what produced `logical_id` (longest matching event prefix), else the id itself."""
+    for original, generated in translation.renamed.items():
+        if generated == logical_id:
+            return original
     best = ""
     for prefix in translation.origins:
         if logical_id.startswith(prefix) and len(prefix) > len(best):

@@ -89,9 +89,11 @@ def log_stream_name() -> str:
 def lambda_environment(spec: FunctionSpec, stream: str, endpoint_url: str, region: str,
                        credentials: dict[str, str]) -> dict[str, str]:
     """The variables Lambda sets, the function's own, then what points boto3 at the local cloud."""
-    python_path = [str(spec.code_dir)]
+    python_path = [str(spec.code_dir)] + ([str(spec.dependencies)] if spec.dependencies else [])
     for layer in spec.layers:
         python_path += [str(layer.python_dir / "lib" / PYTHON_TAG / "site-packages"), str(layer.python_dir)]
+        if layer.dependencies:
+            python_path.append(str(layer.dependencies))
     env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "SYSTEMROOT") if key in os.environ}
     env.update({
         "LANG": "en_US.UTF-8",
