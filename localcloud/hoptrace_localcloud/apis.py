@@ -10,7 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .apiauth import JwtAuthorizer, LambdaAuthorizer, authorizer_function_arn
 from .apiserver import ApiServer, Route
+from .apiservice import ServiceIntegrations
 from .diagnostics import Diagnostics
 from .openapi import Definition, Operation, read_definition
 from .pool import FunctionPool
@@ -36,8 +38,14 @@ class ApiWiring:
     """Collects APIs and stages while resources are wired, then adds every route at `finish()`."""
 
     def __init__(self, server: ApiServer, diagnostics: Diagnostics,
-                 function_by_arn: Callable[[str], FunctionPool | None], note: Callable[[str, str], None]) -> None:
+                 function_by_arn: Callable[[str], FunctionPool | None], note: Callable[[str, str], None],
+                 services: ServiceIntegrations | None = None, jwt_keys: dict[str, str] | None = None,
+                 account_id: str = "123456789012", region: str = "us-east-1") -> None:
         self._server = server
+        self._services = services
+        self._jwt_keys = jwt_keys or {}
+        self._account = account_id
+        self._region = region
         self._diag = diagnostics
         self._function = function_by_arn
         self._note = note
@@ -69,10 +77,55 @@ class ApiWiring:
         for operation in definition.operations:
             self._route(api, stage, definition, operation)
 
+    def _authorizer(self, api: _Api, definition: Definition, op: Operation, where: str
+                    ) -> tuple[Any, tuple[str, ...]] | None:
+        """The route's authorizer and scopes; None when the route cannot be served as configured (warned)."""
+        requirements = op.security if op.security is not None else definition.security
+        for requirement in requirements or []:
+            for name, scopes in (requirement or {}).items():
+                scheme = definition.security_schemes.get(name) or {}
+                spec = scheme.get("x-amazon-apigateway-authorizer")
+                if not isinstance(spec, dict):
+                    continue  # API keys, IAM (sigv4), NONE: not enforced locally
+                kind = str(spec.get("type", "")).lower()
+                if kind == "jwt":
+                    issuer = str((spec.get("jwtConfiguration") or {}).get("issuer", ""))
+                    if issuer not in self._jwt_keys:
+                        self._diag.unsupported(where, "security", f"JWT authorizer {name}: no local key for issuer "
+                                               f"{issuer!r} (LocalCloudConfig.jwt_keys / hoptrace local --jwt-key "
+                                               "ISSUER=FILE); every request gets 401")
+                    return JwtAuthorizer(spec, self._jwt_keys), tuple(scopes or ())
+                if kind in ("token", "request"):
+                    arn = authorizer_function_arn(spec)
+                    pool = self._function(arn) if arn else None
+                    if pool is None:
+                        self._diag.unsupported(where, "security", f"authorizer {name}: {arn or 'its authorizerUri'} "
+                                               "is not a function that runs locally; the route answers 404")
+                        return None
+                    return LambdaAuthorizer(api.kind, spec, scheme, pool.invoke, self._account,
+                                            self._region), tuple(scopes or ())
+                self._diag.unsupported(where, "security", f"authorizer type {kind!r} ({name}) is not emulated; "
+                                       "requests are not authorized locally")
+        return (None, ())
+
     def _route(self, api: _Api, stage: str, definition: Definition, op: Operation) -> None:
         where = f"{api.logical_id}.Body.{op.where}"
         kind = str(op.integration.get("type", "")).lower()
         arn = op.function_arn
+        auth = self._authorizer(api, definition, op, where)
+        if auth is None:
+            return
+        authorize, scopes = auth
+        respond = None
+        if self._services is not None and kind in ("aws_proxy", "aws") and not arn:
+            respond = (self._services.http_api(op.integration) if api.kind == "http"
+                       else self._services.rest(op.integration) if kind == "aws" else None)
+        if respond is not None:
+            self._server.add_route(Route(op.method, op.path, api.kind, _no_function, "service", stage=stage,
+                                         api_id=api.ref, authorize=authorize, scopes=scopes, respond=respond))
+            subtype = op.integration.get("integrationSubtype") or op.integration.get("uri")
+            self._note(f"{api.logical_id}", f"{op.method} {op.path} -> {subtype}")
+            return
         if kind == "aws_proxy" and arn:
             pool = self._function(arn)
             if pool is None:
@@ -84,7 +137,8 @@ class ApiWiring:
                 payload = "rest"
             binary = tuple(definition.binary_media_types) + tuple(api.props.get("BinaryMediaTypes") or ())
             self._server.add_route(Route(op.method, op.path, payload, pool.invoke, pool.spec.name, stage=stage,
-                                         api_id=api.ref, binary_media_types=binary))
+                                         api_id=api.ref, binary_media_types=binary, authorize=authorize,
+                                         scopes=scopes))
             label = "Api" if api.kind == "rest" else "HttpApi"
             self._note(pool.spec.name, f"{label} {op.method} {op.path}")
             return
@@ -104,10 +158,14 @@ class ApiWiring:
             if machine:
                 arn = machine.group(1)
                 self._server.add_route(Route(op.method, op.path, "rest", self.state_machines.api_invoke(arn), arn,
-                                             stage=stage, api_id=api.ref))
+                                             stage=stage, api_id=api.ref, authorize=authorize, scopes=scopes))
                 self._note(arn.rsplit(":", 1)[-1], f"Api {op.method} {op.path}")
                 return
         self._diag.unsupported(where, "x-amazon-apigateway-integration",
                                f"integration type {kind or 'none'!r} ({uri or 'no uri'}) is not emulated; "
                                "the route answers 404")
 
+
+
+def _no_function(event: dict[str, Any]) -> Any:
+    raise AssertionError("a service integration route answers through `respond`, never invokes")

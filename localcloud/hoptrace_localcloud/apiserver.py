@@ -28,6 +28,12 @@ class Route:
     stage: str = "Prod"
     api_id: str = "local"
     binary_media_types: tuple[str, ...] = ()
+    #: An authorizer (apiauth.py): request, path parameters, route info -> Decision.
+    authorize: Callable[..., Any] | None = None
+    #: The security requirement's scopes (JWT authorizers check them).
+    scopes: tuple[str, ...] = ()
+    #: A service integration answering the request itself (apiservice.py), instead of invoking a function.
+    respond: Callable[[HttpRequest, dict[str, str]], HttpResponse] | None = None
     _regex: re.Pattern[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -137,12 +143,24 @@ class ApiServer:
             params = route.match(request.method, request.path)
             if params is None:
                 continue
+            authorizer = None
+            if route.authorize is not None:
+                decision = route.authorize(request, params, {
+                    "api_id": route.api_id, "stage": route.stage, "path": route.path, "route_key": route.route_key,
+                    "scopes": list(route.scopes)})
+                if decision.response is not None:
+                    return decision.response
+                authorizer = decision.context
+            if route.respond is not None:
+                return route.respond(request, params)
             if route.kind == "rest":
                 event = apigateway.rest_event(request, route.path, params, route.stage, route.api_id,
                                               self._account_id, route.binary_media_types)
             else:
                 event = apigateway.http_api_event(request, route.route_key, params, route.stage, route.api_id,
                                                   self._account_id)
+            if authorizer is not None:
+                event["requestContext"]["authorizer"] = authorizer
             invocation = route.invoke(event)
             if invocation.failed:
                 return apigateway.BAD_GATEWAY if route.kind == "rest" else HttpResponse(

@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from hoptrace_cli import flags
@@ -32,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-concurrency", type=flags.COUNT, default=10, help="workers per function at most")
     parser.add_argument("--idle-timeout", type=flags.SECONDS, default=300.0, help="seconds before idle workers stop")
     parser.add_argument("--quiet", action="store_true", help="do not stream function logs")
+    parser.add_argument("--jwt-key", action="append", default=[], metavar="ISSUER=FILE",
+                        help="key of a JWT authorizer's issuer: HS256 secret or public key PEM, in FILE")
     parser.add_argument("--no-build", action="store_true",
                         help="do not install functions' and layers' requirements.txt (the sam build step)")
 
@@ -44,6 +47,13 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
             raise SystemExit(f"hoptrace local: {option} {value!r} must look like KEY=VALUE")
         pairs[key] = rest
     return pairs
+
+
+def _read_key(path: str) -> str:
+    try:
+        return Path(path).read_text().strip()
+    except OSError as exc:
+        raise SystemExit(f"hoptrace local: --jwt-key: cannot read {path} ({exc.strerror}); give ISSUER=FILE") from None
 
 
 def _live_log_line(event: LogEvent) -> str:
@@ -63,6 +73,7 @@ def run(args: Any) -> int:
         api_port=args.port, parameters=_pairs(args.parameter, "--parameter"),
         layer_dirs=_pairs(args.layer, "--layer"), stack_name=args.stack_name, region=args.region,
         max_concurrency=args.max_concurrency, idle_timeout=args.idle_timeout, build=not args.no_build,
+        jwt_keys={issuer: _read_key(path) for issuer, path in _pairs(args.jwt_key, "--jwt-key").items()},
     )
     cloud = LocalCloud(args.template, config)
     if not args.quiet:

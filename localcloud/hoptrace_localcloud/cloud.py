@@ -240,7 +240,7 @@ class LocalCloud:
         wiring = TriggerWiring(provisioner, self.diagnostics, self.functions, self.resources, self._api,
                                self._invoker, scheduler, router, wait_seconds=cfg.sqs_wait_seconds,
                                visibility_timeout=cfg.sqs_visibility_timeout,
-                               schedule_time_scale=cfg.schedule_time_scale)
+                               schedule_time_scale=cfg.schedule_time_scale, jwt_keys=dict(cfg.jwt_keys))
         self._stoppables += [scheduler, router, self._invoker]
         wiring.state_machines = state_machines
         for lid, res in template.resources.items():

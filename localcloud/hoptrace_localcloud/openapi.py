@@ -10,7 +10,7 @@ from typing import Any
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 _ANY = "x-amazon-apigateway-any-method"
-_FUNCTION_URI = re.compile(r"functions/(arn:[^/]+:lambda:[^/]+:function:[^/:]+)(?::[^/]+)?/invocations")
+FUNCTION_URI = re.compile(r"functions/(arn:[^/]+:lambda:[^/]+:function:[^/:]+)(?::[^/]+)?/invocations")
 
 
 @dataclass
@@ -25,7 +25,7 @@ class Operation:
     def function_arn(self) -> str | None:
         """The function a Lambda (proxy) integration calls, from its `uri`."""
         uri = self.integration.get("uri")
-        match = _FUNCTION_URI.search(uri) if isinstance(uri, str) else None
+        match = FUNCTION_URI.search(uri) if isinstance(uri, str) else None
         return match.group(1) if match else None
 
 

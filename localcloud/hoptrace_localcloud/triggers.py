@@ -16,6 +16,7 @@ from typing import Any
 from . import s3notifications, streammappings
 from .apis import HTTP_API, REST_API, STAGE_TYPES, ApiWiring
 from .apiserver import ApiServer
+from .apiservice import ServiceIntegrations
 from .asyncinvoke import AsyncInvoker
 from .diagnostics import Diagnostics
 from .esm import RecordFilter, SqsBatchHandler
@@ -48,7 +49,7 @@ class TriggerWiring:
     def __init__(self, provisioner: Provisioner, diagnostics: Diagnostics, pools: dict[str, FunctionPool],
                  resources: dict[str, ResourceInfo], api: ApiServer, invoker: AsyncInvoker,
                  scheduler: Scheduler, router: LogRouter, *, wait_seconds: int, visibility_timeout: int | None,
-                 schedule_time_scale: float) -> None:
+                 schedule_time_scale: float, jwt_keys: dict[str, str] | None = None) -> None:
         self._p = provisioner
         self._diag = diagnostics
         self._pools = pools
@@ -64,7 +65,9 @@ class TriggerWiring:
         self._sqs = provisioner.client("sqs")
         self.pollers: list[QueuePoller] = []
         self.summary = TriggerSummary()
-        self.apis = ApiWiring(api, diagnostics, self._by_arn.get, self.summary.add)
+        self.apis = ApiWiring(api, diagnostics, self._by_arn.get, self.summary.add,
+                              ServiceIntegrations(provisioner.client, provisioner.account_id, provisioner.region),
+                              jwt_keys, provisioner.account_id, provisioner.region)
         self.targets = RuleTargets(provisioner.client, diagnostics, self._function, invoker.submit,
                                    lambda: self.state_machines)
         self.schedules = EventSchedules(self.targets, scheduler, diagnostics, provisioner.client,
