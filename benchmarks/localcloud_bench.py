@@ -71,6 +71,31 @@ def measure_startup(template: Path, runs: int) -> list[float]:
     return times
 
 
+def measure_translation(template: Path, runs: int) -> tuple[list[float], list[float], float]:
+    """SAM -> CloudFormation: samtranslator's import (once), a translation, and a warm-cache translation."""
+    import tempfile as _tempfile
+
+    from hoptrace_localcloud.samtranslate import translate
+    from hoptrace_localcloud.template import load_template
+
+    source = load_template(template)
+    started = time.perf_counter()
+    import samtranslator.translator.translator  # noqa: F401  (what the first translation pays)
+    import_ms = (time.perf_counter() - started) * 1000
+    cold, warm = [], []
+    with _tempfile.TemporaryDirectory() as cache:
+        for _ in range(runs):
+            started = time.perf_counter()
+            translate(source.document, source.parameters, source.base_dir, "us-east-1", None)
+            cold.append((time.perf_counter() - started) * 1000)
+        translate(source.document, source.parameters, source.base_dir, "us-east-1", Path(cache))
+        for _ in range(runs):
+            started = time.perf_counter()
+            translate(source.document, source.parameters, source.base_dir, "us-east-1", Path(cache))
+            warm.append((time.perf_counter() - started) * 1000)
+    return cold, warm, import_ms
+
+
 def measure_hops(requests: int, messages: int) -> tuple[list[float], list[float], list[float]]:
     with tempfile.TemporaryDirectory() as tmp:
         app = Path(tmp)
@@ -109,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--messages", type=int, default=50)
     args = parser.parse_args(argv)
+    cold, warm, import_ms = measure_translation(args.template, args.starts)
     startup = measure_startup(args.template, args.starts)
     http_ms, handler_ms, sqs_ms = measure_hops(args.requests, args.messages)
     print(f"Local cloud benchmark ({sys.platform}, Python {sys.version.split()[0]}, "
@@ -116,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     print("| measurement | n | median ms | p95 ms |")
     print("|---|---|---|---|")
     print(row("start-up of LocalCloud (moto + resources + triggers)", startup))
+    print(f"| import of samtranslator (once per process) | 1 | {import_ms:.1f} | {import_ms:.1f} |")
+    print(row("SAM -> CloudFormation translation", cold))
+    print(row("  the same from the translation cache", warm))
     print(row("HTTP -> handler -> response, round trip (warm)", http_ms))
     print(row("  of which handler Duration (REPORT)", handler_ms))
     print(row("SQS SendMessage -> handler running", sqs_ms))

@@ -27,6 +27,7 @@ from .motoserver import DUMMY_CREDENTIALS, MotoServer, client_factory
 from .pool import FunctionPool, Invocation
 from .provisioning import Provisioner
 from .resources import ResourceInfo, build_scope, creation_order, included, resolve_properties
+from .samtranslate import DEFAULT_CACHE as TRANSLATION_CACHE
 from .samtranslate import Translation, TranslationError, local_artifact, origin_of, translate
 from .schedules import Scheduler
 from .statemachines import TYPES as STATE_MACHINE_TYPES
@@ -92,7 +93,9 @@ class LocalCloud:
         # The moto server starts (a subprocess) while SAM translates the template here.
         self._moto.launch()
         try:
-            self.translation = translate(source.document, source.parameters, source.base_dir, cfg.region)
+            cache = (TRANSLATION_CACHE if cfg.translation_cache is None
+                     else Path(cfg.translation_cache) if cfg.translation_cache else None)
+            self.translation = translate(source.document, source.parameters, source.base_dir, cfg.region, cache)
         except TranslationError as exc:
             raise TemplateError(f"{self.template_path}: SAM cannot translate the template: {exc}") from None
         self.diagnostics.origin = lambda lid: origin_of(self.translation, lid)

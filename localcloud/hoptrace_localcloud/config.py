@@ -37,6 +37,8 @@ class LocalCloudConfig:
     build: bool = True
     #: Where built requirements are cached (None: ~/.hoptrace/build).
     build_cache: str | None = None
+    #: Where SAM translations are cached by input hash ("" disables; None: ~/.hoptrace/translated).
+    translation_cache: str | None = None
     #: Keys of JWT authorizers, {issuer: HS256 secret or RS256/ES256 public key PEM}.
     jwt_keys: dict[str, str] = field(default_factory=dict)
     #: Local directories for layers referenced by ARN, {arn-or-name: path}.

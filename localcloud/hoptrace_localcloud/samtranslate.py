@@ -14,8 +14,11 @@ What needs care around the translator:
 from __future__ import annotations
 
 import copy
+import hashlib
+import importlib.metadata
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,7 @@ from typing import Any
 from .template_checks import samtranslator_causes
 
 ARTIFACT_BUCKET = "hoptrace-local-artifacts"
+DEFAULT_CACHE = Path.home() / ".hoptrace" / "translated"
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 # SAM resource -> the properties holding local artifact paths (uploaded by `sam package`).
 _ARTIFACT_PROPS = {
@@ -64,8 +68,10 @@ def needs_translation(document: dict[str, Any]) -> bool:
         for res in (document.get("Resources") or {}).values() if isinstance(res, dict))
 
 
-def translate(document: dict[str, Any], parameters: dict[str, str], base_dir: Path, region: str) -> Translation:
-    """Translate a parsed SAM template (not mutated); plain CloudFormation passes through with artifacts mapped."""
+def translate(document: dict[str, Any], parameters: dict[str, str], base_dir: Path, region: str,
+              cache_dir: Path | None = DEFAULT_CACHE) -> Translation:
+    """Translate a parsed SAM template (not mutated); plain CloudFormation passes through with artifacts mapped.
+    The translator's output is cached by input hash: a restart neither imports samtranslator nor translates."""
     doc = copy.deepcopy(document)
     doc = _inline_includes(doc, base_dir)
     artifacts = _swap_artifacts(doc, base_dir)
@@ -75,9 +81,50 @@ def translate(document: dict[str, Any], parameters: dict[str, str], base_dir: Pa
     doc["Transform"] = SAM_TRANSFORM  # other macros (AWS::LanguageExtensions ...) are not run locally
     origins = _event_origins(doc)
     original_ids = set(doc.get("Resources") or {})
-    output = _run_translator(doc, parameters, region)
+    if any(isinstance(spec, dict) and str(spec.get("NoEcho", "")).lower() == "true"
+           for spec in (doc.get("Parameters") or {}).values()):
+        cache_dir = None  # values of NoEcho parameters may appear in the output: never written to disk
+    key = _cache_key(doc, parameters, region)
+    output = _cached(key, cache_dir)
+    if output is None:
+        output = _run_translator(doc, parameters, region)
+        _store(key, cache_dir, output)
     renamed = _renamed(original_ids, output.get("Resources") or {}, document)
     return Translation(output, artifacts, origins, renamed)
+
+
+def _cache_key(doc: dict[str, Any], parameters: dict[str, str], region: str) -> str:
+    """Same input (after local files are inlined), parameters, region and translator version: same output."""
+    try:
+        version = importlib.metadata.version("aws-sam-translator")
+    except importlib.metadata.PackageNotFoundError:
+        version = "?"
+    text = json.dumps([doc, parameters, region, version], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _cached(key: str, cache_dir: Path | None) -> dict[str, Any] | None:
+    if cache_dir is None:
+        return None
+    try:
+        return json.loads((cache_dir / f"{key}.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _store(key: str, cache_dir: Path | None, output: dict[str, Any]) -> None:
+    """Best effort: a cache that cannot be written only costs the next start the translation again."""
+    if cache_dir is None:
+        return
+    try:
+        cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        staging = cache_dir / f".{key}.{os.getpid()}.tmp"
+        descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump(output, handle)
+        staging.replace(cache_dir / f"{key}.json")
+    except OSError:
+        pass
 
 
 def _run_translator(doc: dict[str, Any], parameters: dict[str, str], region: str) -> dict[str, Any]:
