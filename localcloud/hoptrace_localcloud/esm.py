@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .eventpattern import sqs_filter_view
-from .events.sqs import sqs_record
+from .events.sqs import sqs_event, sqs_record
 from .pool import FunctionPool
 
 RecordFilter = Callable[[dict[str, Any]], bool]
@@ -34,7 +34,8 @@ class SqsBatchHandler:
             records = [r for r, keep in zip(records, kept, strict=True) if keep]
             if not messages:
                 return dropped
-        invocation = self._pool.invoke({"Records": records})
+        invocation = self._pool.invoke(sqs_event(messages, self._queue_arn, self._region) if self._filter is None
+                                       else {"Records": records})
         if invocation.failed:
             return dropped
         if not self._partial:

@@ -34,3 +34,7 @@ def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str
         record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
     return record
 
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    return {"Records": [sqs_record(message, queue_arn, region) for message in messages]}
