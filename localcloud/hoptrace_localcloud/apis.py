@@ -149,7 +149,8 @@ class ApiWiring:
             if arn.startswith("arn:"):
                 invoke = self.state_machines.api_invoke(arn, sync=subtype.endswith("SyncExecution"),
                                                         input_from=str(parameters.get("Input", "$request.body")))
-                self._server.add_route(Route(op.method, op.path, "rest", invoke, arn, stage=stage, api_id=api.ref))
+                self._server.add_route(Route(op.method, op.path, "rest", invoke, arn, stage=stage, api_id=api.ref,
+                                             authorize=authorize, scopes=scopes))
                 self._note(arn.rsplit(":", 1)[-1], f"HttpApi {op.method} {op.path} ({subtype})")
                 return
         uri = str(op.integration.get("uri", ""))
@@ -164,7 +165,6 @@ class ApiWiring:
         self._diag.unsupported(where, "x-amazon-apigateway-integration",
                                f"integration type {kind or 'none'!r} ({uri or 'no uri'}) is not emulated; "
                                "the route answers 404")
-
 
 
 def _no_function(event: dict[str, Any]) -> Any:
