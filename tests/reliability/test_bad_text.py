@@ -146,3 +146,17 @@ def test_part_pieces_with_conflicting_totals_count_bad_part(store: Store) -> Non
     assert len(pieces) > 2
     third = ingestor.ingest(wrap_document(document(pieces[::-1])))
     assert third["spans_written"] == 1 and "problems" not in third
+
+
+def test_a_span_past_dynamodbs_item_size_is_quarantined_and_the_rest_stored(any_store: Store) -> None:
+    # GIVEN a span within every collector limit (128 attributes of 3,500 chars) but ~450 KB as one item
+    spans = [wire_span(n) for n in range(1, 5)]
+    spans[2]["attributes"] = {f"a{i}": "z" * 3500 for i in range(128)}
+    event = wrap_document(document(wire.encode(spans, {"service.name": "svc"})))
+    summary = Ingestor(any_store).ingest(event)
+    stored = names_stored(any_store, *range(1, 5))
+    if any_store.url.startswith("sqlite"):  # SQLite holds it
+        assert summary["spans_written"] == 4 and stored == ["op-1", "op-2", "op-3", "op-4"]
+    else:  # DynamoDB's 400 KB item limit refuses it: that span only
+        assert summary["problems"] == {"unstorable": 1}
+        assert stored == ["op-1", "op-2", "op-4"]
