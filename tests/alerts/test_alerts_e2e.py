@@ -26,7 +26,7 @@ from hoptrace_cli.demo.traffic import read_log
 from hoptrace_collector.store import open_store
 from tests.alerts.receivers import Receiver, serving
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 PERIOD_S = 5.0  # --report-every: how often the local cloud fires rate(1 minute), the evaluator included
 BURST_AT_S = 25.0

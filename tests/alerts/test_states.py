@@ -29,7 +29,7 @@ def dynamo_store(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterato
     store.close()
 
 
-@pytest.fixture(params=["sqlite", "dynamodb"])
+@pytest.fixture(params=["sqlite", pytest.param("dynamodb", marks=pytest.mark.slow)])
 def any_store(request: pytest.FixtureRequest) -> Store:
     return request.getfixturevalue("store" if request.param == "sqlite" else "dynamo_store")
 
@@ -100,6 +100,7 @@ def test_sqlite_alert_tables_sit_beside_the_span_tables(store: Store, rules: Ale
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+@pytest.mark.slow
 def test_dynamodb_alert_items_use_their_own_keys(dynamo_store: Store, rules: AlertConfig, aws: Any) -> None:
     _spike(dynamo_store)
     run_once(Evaluator(dynamo_store, open_state_store(dynamo_store), rules), [], minute(7))

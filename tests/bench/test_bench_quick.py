@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 SUITES = ["startup", "size", "collector", "dashboard"]
 PEERS = ("bare", "hoptrace", "hoptrace-sdk", "stock-otel", "xray-sdk", "powertools")

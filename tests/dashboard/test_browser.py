@@ -22,7 +22,7 @@ from hoptrace_cli.demo.rundir import latest_store_url
 from hoptrace_dashboard.server import Dashboard, start_dashboard
 from tests.dashboard import browser
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from hoptrace_localcloud.template import load_template
 
 DEMO = Path(__file__).parents[2] / "demo_services"
 TEMPLATE = DEMO / "template.yaml"
 
 
+@pytest.mark.slow
 def test_cfn_lint_passes() -> None:
     cfn_lint = shutil.which("cfn-lint") or str(Path(sys.executable).with_name("cfn-lint"))
     result = subprocess.run([cfn_lint, str(TEMPLATE)], capture_output=True, text=True, timeout=120)

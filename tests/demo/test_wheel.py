@@ -39,6 +39,7 @@ def test_stage_names_a_folder_it_cannot_fill(tmp_path: Path, monkeypatch: pytest
         shop.stage(tmp_path / "run")
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_demo_runs_from_an_installed_wheel(tmp_path: Path) -> None:
     # GIVEN hoptrace built as a wheel and installed (not editable) into a fresh venv whose dependencies

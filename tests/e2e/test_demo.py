@@ -15,7 +15,7 @@ from hoptrace_collector.store.links import trace_links
 from hoptrace_dashboard import flow, queries
 from hoptrace_dashboard.tracelogs import trace_logs
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 DEMO_FUNCTIONS = {"demo-orders-api", "demo-order-status", "demo-payments", "demo-inventory", "demo-invoices",
                   "demo-notifications", "demo-reports", "demo-archiver", "demo-analytics"}

@@ -12,6 +12,7 @@ import pytest
 from .conftest import APPS
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("template", sorted(APPS.glob("*/template.yaml")), ids=lambda p: p.parent.name)
 def test_cfn_lint_passes(template):
     # GIVEN a test application's template WHEN cfn-lint checks it THEN it reports nothing
