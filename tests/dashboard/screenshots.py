@@ -19,7 +19,7 @@ from hoptrace_dashboard.server import start_dashboard
 from tests.dashboard import browser
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = (("overview", "", "Failed traces"), ("traces", "/traces?trace={trace}", "Errors"),
+PAGES = (("overview", "", "Failed traces"), ("traces", "/traces?trace={trace}", "Logs of this span"),
          ("service-map", "/map", "Edges"), ("cold-starts", "/cold-starts", "Cold vs warm"),
          ("failures", "/failures", "Dead-letter queues"), ("alerts", "/alerts", "What each rule sees"))
 
