@@ -70,9 +70,11 @@ class Node:
 
 
 KIND_LABELS = {"topic": "SNS", "queue": "SQS", "bus": "EventBridge", "table": "DynamoDB", "bucket": "S3",
+               "stream": "Kinesis",
                "api": "API", "schedule": "schedule", "service": "AWS"}
 
 
+_DATA_SOURCES = {"S3": "bucket", "DynamoDB Streams": "table", "Kinesis": "stream"}
 _UPSTREAMS = {"sns": "SNS", "eventbridge": "EventBridge", "s3": "S3"}
 
 
@@ -149,7 +151,9 @@ def outbound(span: SpanRecord) -> Node | None:
         tables = a.get(AWS_TABLE_NAMES) or ["?"]
         return Node("table", str(tables[0] if isinstance(tables, list) else tables))
     if service == "S3":
-        return Node("bucket", "buckets")
+        return Node("bucket", str(a.get(semconv.AWS_S3_BUCKET) or "buckets"))
+    if service == "Kinesis":
+        return Node("stream", str(a.get(semconv.AWS_KINESIS_STREAM) or "?"))
     if service:
         return Node("service", service)
     if semconv.URL_FULL in a or semconv.HTTP_METHOD in a:
@@ -170,6 +174,8 @@ def source_node(span: SpanRecord, hop: Hop) -> Node | None:
         return Node("schedule", hop.via.removeprefix("schedule "))
     if hop.type.endswith("SQS"):
         return Node("queue", hop.via)
+    if hop.type in _DATA_SOURCES:  # the bucket, table or stream the writer's client span also names
+        return Node(_DATA_SOURCES[hop.type], hop.via)
     return None
 
 

@@ -22,7 +22,8 @@ def spans() -> list[SpanRecord]:
         make(WRITER, "a" * 16, None, "POST /orders", "server", 0, function="orders", service="orders",
              request_id="r1", trigger="apigateway", attributes={"hoptrace.trigger": "apigateway"}),
         make(WRITER, "b" * 16, "a" * 16, "DynamoDB.PutItem", "client", 1, function="orders", service="orders",
-             attributes={"rpc.service": "DynamoDB", "rpc.method": "PutItem", "hoptrace.link.produced": [KEY]}),
+             attributes={"rpc.service": "DynamoDB", "rpc.method": "PutItem", "aws.dynamodb.table_names": ["orders"],
+                         "hoptrace.link.produced": [KEY]}),
         make(READER, "c" * 16, None, "process orders", "consumer", 50, function="analytics", service="analytics",
              request_id="r2", trigger="dynamodb",
              attributes={"hoptrace.trigger": "dynamodb", "messaging.destination.name": "orders"}),
@@ -54,3 +55,11 @@ def test_a_trace_without_links_is_unchanged(tmp_path: Path) -> None:
     store.write(spans()[:2])
     assert queries.trace_spans(store, WRITER) == store.get_trace(WRITER)
     store.close()
+
+
+def test_the_service_map_joins_writer_table_and_consumer() -> None:
+    from hoptrace_dashboard.queries import _edges_of
+
+    edges = {(a.key, b.key) for span in spans() for a, b, _kind, _wait in _edges_of(span)}
+    assert ("function:orders", "table:orders") in edges
+    assert ("table:orders", "function:analytics") in edges
