@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote_plus
 
 from .events.apigateway import HttpRequest, HttpResponse
+from .ruletargets import json_path
 
 Respond = Callable[[HttpRequest, dict[str, str]], HttpResponse]
 _SQS_PATH = re.compile(r":sqs:path/(\d+)/([^/]+)$")
@@ -31,17 +32,6 @@ def _body_json(request: HttpRequest) -> Any:
         return None
 
 
-def _json_path(value: Any, path: str) -> Any:
-    for part in [p for p in path.lstrip("$").replace("[", ".").replace("]", "").split(".") if p]:
-        if isinstance(value, dict):
-            value = value.get(part)
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return None
-    return value
-
-
 def map_parameter(expression: str, request: HttpRequest, params: dict[str, str], request_id: str) -> str:
     """An HTTP API parameter mapping value: static text with `$request.body[.path]`, `$request.header.x`,
     `$request.querystring.x`, `$request.path.x`, `$context.requestId` substituted."""
@@ -54,7 +44,7 @@ def map_parameter(expression: str, request: HttpRequest, params: dict[str, str],
             if source == "body":
                 if not key:
                     return (request.body or b"").decode("utf-8", errors="replace")
-                value = _json_path(_body_json(request), key)
+                value = json_path(_body_json(request), key)
                 return value if isinstance(value, str) else json.dumps(value)
             if source == "header":
                 return request.header(key) or ""
@@ -91,7 +81,7 @@ def render_vtl(template: str, request: HttpRequest, params: dict[str, str], requ
             if kind == "params":
                 return params.get(arg) or next((v for k, v in request.query if k == arg), None) or \
                     request.header(arg) or ""
-            picked = _json_path(parsed, arg)
+            picked = json_path(parsed, arg)
             return json.dumps(picked) if kind == "json" or not isinstance(picked, str) else picked
         if expression in ("$context.requestId", "$context.extendedRequestId"):
             return request_id

@@ -43,10 +43,10 @@ def transform(target: dict[str, Any], event: dict[str, Any]) -> Any:
         except json.JSONDecodeError:
             return text
     if "InputPath" in target:
-        return _path(event, str(target["InputPath"]))
+        return json_path(event, str(target["InputPath"]))
     if "InputTransformer" in target:
         spec = target["InputTransformer"] or {}
-        values = {name: _path(event, str(path)) for name, path in (spec.get("InputPathsMap") or {}).items()}
+        values = {name: json_path(event, str(path)) for name, path in (spec.get("InputPathsMap") or {}).items()}
         values["aws.events.event.json"] = event
         text = _render(str(spec.get("InputTemplate", "")), values)
         try:
@@ -77,7 +77,7 @@ def _render(template: str, values: dict[str, Any]) -> str:
     return "".join(out)
 
 
-def _path(event: Any, path: str) -> Any:
+def json_path(event: Any, path: str) -> Any:
     """A simple JSONPath (`$`, `$.a.b`, `$.a[0]`) into the event; missing parts give None."""
     value = event
     for part in [p for p in path.lstrip("$").replace("[", ".").replace("]", "").split(".") if p]:
@@ -209,7 +209,7 @@ class RuleTargets:
         key_path = (target.get("KinesisParameters") or {}).get("PartitionKeyPath")
 
         def put(payload: Any) -> None:
-            key = _path(payload, key_path) if key_path else None
+            key = json_path(payload, key_path) if key_path else None
             kinesis.put_record(StreamName=stream, Data=_text(payload).encode(),
                                PartitionKey=str(key or uuid.uuid4().hex))
 
