@@ -17,7 +17,7 @@ from hoptrace_collector.dlq import watch
 from hoptrace_collector.store import open_store
 from hoptrace_dashboard import tracelogs
 from hoptrace_localcloud.cloud import LocalCloud
-from tests.collector.test_e2e_localcloud import TEMPLATE, build, wait_for
+from tests.collector.test_e2e_localcloud import TEMPLATE, build, collector_function, wait_for
 from tests.conftest import load_event
 
 pytestmark = pytest.mark.e2e
@@ -38,16 +38,7 @@ FUNCTIONS = """  NotifyDLQ:
   NotifyLogs:
     Type: AWS::Logs::LogGroup
     Properties: {LogGroupName: !Sub "/aws/lambda/${NotifyFunction}"}
-  CollectorFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: collector/
-      Handler: hoptrace_collector.handler.handler
-      Layers: [!Ref CollectorLayer]
-      Environment: {Variables: {HOPTRACE_STORE: !Ref StoreUrl}}
-      Events:
-        Notify: {Type: CloudWatchLogs, Properties: {LogGroupName: !Ref NotifyLogs, FilterPattern: ""}}
-"""
+""" + collector_function("Notify")
 APP = """
 class ProviderUnavailable(RuntimeError):
     pass

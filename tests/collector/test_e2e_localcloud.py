@@ -61,7 +61,12 @@ Resources:
   SlowLogs:
     Type: AWS::Logs::LogGroup
     Properties: {LogGroupName: !Sub "/aws/lambda/${SlowFunction}"}
-  CollectorFunction:
+"""
+
+
+def collector_function(*subscribed: str) -> str:
+    """The collector function, subscribed (every line: pattern "") to the `<name>Logs` log groups."""
+    return ("""  CollectorFunction:
     Type: AWS::Serverless::Function
     Properties:
       CodeUri: collector/
@@ -69,9 +74,11 @@ Resources:
       Layers: [!Ref CollectorLayer]
       Environment: {Variables: {HOPTRACE_STORE: !Ref StoreUrl}}
       Events:
-        Orders: {Type: CloudWatchLogs, Properties: {LogGroupName: !Ref OrdersLogs, FilterPattern: ""}}
-        Slow: {Type: CloudWatchLogs, Properties: {LogGroupName: !Ref SlowLogs, FilterPattern: ""}}
-"""
+""" + "".join(f"        {name}: {{Type: CloudWatchLogs, Properties: {{LogGroupName: !Ref {name}Logs, "
+              "FilterPattern: ''}}\n" for name in subscribed))
+
+
+TEMPLATE += collector_function("Orders", "Slow")
 APP = """
 import time
 def handler(event, context):

@@ -14,7 +14,7 @@ import pytest
 
 from hoptrace_collector.store import Store, open_store
 from hoptrace_localcloud.cloud import LocalCloud
-from tests.collector.test_e2e_localcloud import build, wait_for
+from tests.collector.test_e2e_localcloud import build, collector_function, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -32,8 +32,6 @@ FUNCTION = """
     Type: AWS::Logs::LogGroup
     Properties: {{LogGroupName: !Sub "/aws/lambda/${{{name}Function}}"}}
 """
-SUBSCRIPTION = ("        {name}: {{Type: CloudWatchLogs, "
-                "Properties: {{LogGroupName: !Ref {name}Logs, FilterPattern: ''}}}}\n")
 FUNCTIONS = {
     "Text": "",
     "Json": "LoggingConfig: {LogFormat: JSON, ApplicationLogLevel: INFO}",
@@ -65,15 +63,7 @@ def template() -> str:
 
     head = TEMPLATE.split("  OrdersFunction:")[0]
     functions = "".join(FUNCTION.format(name=n, lower=n.lower(), logging=c) for n, c in FUNCTIONS.items())
-    return (head + functions + """  CollectorFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: collector/
-      Handler: hoptrace_collector.handler.handler
-      Layers: [!Ref CollectorLayer]
-      Environment: {Variables: {HOPTRACE_STORE: !Ref StoreUrl}}
-      Events:
-""" + "".join(SUBSCRIPTION.format(name=n) for n in FUNCTIONS))
+    return head + functions + collector_function(*FUNCTIONS)
 
 
 def lines_of(store: Store, function: str, request_id: str) -> list[tuple[str, str]]:
