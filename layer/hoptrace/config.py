@@ -1,15 +1,20 @@
-"""Layer configuration, read once from `HOPTRACE_*` variables at import.
+"""Layer configuration: explicit arguments beat `HOPTRACE_*` variables, which beat the defaults.
 
-Built once because the handler wrapper is the hot path: nothing there may parse the
-environment. Bad values fall back to the default with a warning on stderr rather than
-failing the function: a typo in a tracing setting must never take a service down.
+`Config(...)` in code is used as given; `Config.from_env(**explicit)` (and `hoptrace.trace(sample_rate=...)`)
+layers the arguments given over the environment. `default()` is the environment's configuration,
+built on first use and kept: importing this module reads nothing, and the handler wrapper (the hot
+path) never parses the environment. Bad values fall back to the default with a warning on stderr
+rather than failing the function: a typo in a tracing setting must never take a service down.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from hoptrace.envparse import env_bool, env_choice, env_names, env_number
 
@@ -40,7 +45,10 @@ class Config:
     coldstart_imports: bool = False
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
+    def from_env(cls, env: Mapping[str, str] | None = None, **explicit: Any) -> Config:
+        """The environment's settings, with the `explicit` arguments (field names) over them."""
+        if explicit:
+            return dataclasses.replace(cls.from_env(env), **explicit)
         env = os.environ if env is None else env
         service = env.get("HOPTRACE_SERVICE_NAME") or env.get("OTEL_SERVICE_NAME") or env.get(
             "AWS_LAMBDA_FUNCTION_NAME", "unknown_service"
@@ -66,4 +74,13 @@ class Config:
         )
 
 
-CONFIG = Config.from_env()
+@functools.cache
+def default() -> Config:
+    """The configuration the environment gives, read on first use (not at import) and kept."""
+    return Config.from_env()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "CONFIG":  # the name older code imports: the same lazily built default
+        return default()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

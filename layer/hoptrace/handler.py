@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from hoptrace.config import CONFIG
+from hoptrace import config
 from hoptrace.wrapper import wrap
 
 
@@ -61,7 +61,7 @@ def load(spec: str | None) -> Callable[..., Any]:
             sys.path.insert(0, path)
     module_name = module_name.replace("/", ".")
     try:
-        if CONFIG.coldstart_imports:
+        if config.default().coldstart_imports:
             from hoptrace.import_timing import timed
 
             module = timed(module_name, lambda: importlib.import_module(module_name))

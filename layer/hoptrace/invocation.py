@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from hoptrace import coldstart, export, record_scope, semconv
+from hoptrace import coldstart, export, output, record_scope, semconv
 from hoptrace.config import Config
 from hoptrace.engine import Engine, SpanRef
 from hoptrace.propagation import from_lambda_environment
@@ -116,7 +116,7 @@ def _start_records(engine: Engine, active: Active) -> None:
 
 
 def finish(engine: Engine, config: Config, active: Active, result: Any, error: BaseException | None,
-           resource: dict[str, Any]) -> None:
+           resource: dict[str, Any], limits: output.OutputLimits = output.DEFAULT_LIMITS) -> None:
     span = active.span
     try:
         if error is not None:
@@ -133,7 +133,7 @@ def finish(engine: Engine, config: Config, active: Active, result: Any, error: B
             record_span.end()
         span.end()
         engine.deactivate(active.token)
-        export.write(engine.drain(), resource, config.otlp_endpoint, config.otlp_timeout_s)
+        export.write(engine.drain(), resource, config.otlp_endpoint, config.otlp_timeout_s, limits)
 
 
 def _error_message(error: BaseException) -> str:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hoptrace import semconv, wire
-from hoptrace.config import CONFIG, Config
+from hoptrace.config import Config
 from hoptrace.scrub import scrub
 
 KEEP_EVENTS = 8
@@ -45,7 +45,7 @@ def limits(config: Config) -> OutputLimits:
     return OutputLimits(config.max_output_bytes, config.max_attribute_length)
 
 
-DEFAULT_LIMITS = limits(CONFIG)
+DEFAULT_LIMITS = limits(Config())  # the defaults; a wrapped handler passes its own config's
 
 
 def lines(spans: list[dict[str, Any]], resource: dict[str, Any], health: dict[str, int] | None = None,

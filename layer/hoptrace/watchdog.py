@@ -23,10 +23,11 @@ from typing import Any
 
 from hoptrace import health, output, semconv
 
-_pending: tuple[Any, Any, dict[str, Any]] | None = None  # (engine, active invocation, resource)
+_pending: tuple[Any, Any, dict[str, Any], output.OutputLimits] | None = None  # engine, invocation, resource, limits
 
 
-def arm(engine: Any, active: Any, resource: dict[str, Any], lambda_context: Any, margin_ms: float) -> None:
+def arm(engine: Any, active: Any, resource: dict[str, Any], lambda_context: Any, margin_ms: float,
+        limits: output.OutputLimits = output.DEFAULT_LIMITS) -> None:
     global _pending
     if margin_ms <= 0 or threading.current_thread() is not threading.main_thread():
         return
@@ -42,7 +43,7 @@ def arm(engine: Any, active: Any, resource: dict[str, Any], lambda_context: Any,
             return  # the function's own alarm: never take it over
         signal.signal(signal.SIGALRM, _on_alarm)
         signal.siginterrupt(signal.SIGALRM, False)  # SA_RESTART: C code in a blocking call never sees EINTR
-    _pending = (engine, active, resource)
+    _pending = (engine, active, resource, limits)
     signal.setitimer(signal.ITIMER_REAL, delay_s)
 
 
@@ -59,7 +60,7 @@ def _on_alarm(signum: int, frame: Any) -> None:
     if state is None:
         return
     try:
-        engine, active, resource = state
+        engine, active, resource, limits = state
         now = time.time_ns()
         spans = engine.drain()
         for span in (*active.records.values(), active.span):
@@ -70,7 +71,7 @@ def _on_alarm(signum: int, frame: Any) -> None:
             snapshot["status"] = {"code": "error", "message": "still running shortly before the function's timeout"}
             snapshot["attributes"][semconv.PENDING] = True
             spans.append(snapshot)
-        _write(output.lines(spans, resource, health.drain() or None))
+        _write(output.lines(spans, resource, health.drain() or None, limits))
     except Exception as error:
         health.swallow("watchdog", error)
 

@@ -7,10 +7,13 @@ from typing import Any
 
 import pytest
 
+from hoptrace import config as configs
 from hoptrace import engine as engines
 from hoptrace import wrapper
-from hoptrace.config import CONFIG, Config
+from hoptrace.config import Config
 from hoptrace.engine import ENGINES
+
+ENV_DEFAULT = configs.default
 
 
 def reset_otel_api() -> None:
@@ -25,22 +28,22 @@ def reset_otel_api() -> None:
 
 
 def use_engine(name: str, ids: Any = None, clock: Any = None, **overrides: Any) -> Any:
-    """A fresh engine of kind `name` behind `wrap()` and the outbound hooks."""
-    from hoptrace import current, outbound
+    """A fresh engine of kind `name` behind `wrap()` (whose default config it becomes) and the hooks."""
+    from hoptrace import outbound
 
     reset_otel_api()
-    engine = engines.load(Config(engine=name, **overrides), ids=ids, clock=clock)
-    wrapper.ENGINE = engine
-    current.use(engine)
-    outbound.install(engine, CONFIG)
+    config = Config(engine=name, **overrides)
+    engine = engines.load(config, ids=ids, clock=clock)
+    configs.default = lambda: config  # type: ignore[assignment]
+    wrapper.use_engine(engine, config)
+    outbound.install(engine, config)
     engine.bridge_user_api()
     return engine
 
 
 @pytest.fixture(params=ENGINES)
 def engine(request: pytest.FixtureRequest) -> Iterator[Any]:
-    before = wrapper.ENGINE
     yield use_engine(request.param)
     reset_otel_api()
-    if before is not None:
-        use_engine(CONFIG.engine)
+    configs.default = ENV_DEFAULT
+    wrapper.forget_engines()

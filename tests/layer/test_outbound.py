@@ -148,7 +148,6 @@ def test_optional_otlp_endpoint_receives_each_invocation() -> None:
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    from hoptrace.config import Config
 
     bodies: list[tuple[str, dict]] = []
 
@@ -164,9 +163,10 @@ def test_optional_otlp_endpoint_receives_each_invocation() -> None:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    config = Config(otlp_endpoint=f"http://127.0.0.1:{server.server_address[1]}")
+    endpoint = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        _, _, spans, _ = run(wrap(lambda event, context: "ok", config), load_event("sns"), LambdaContext())
+        traced = wrap(lambda event, context: "ok", otlp_endpoint=endpoint)
+        _, _, spans, _ = run(traced, load_event("sns"), LambdaContext())
     finally:
         server.shutdown()
     # THEN the same spans went to stdout and, as OTLP/JSON, to the endpoint's /v1/traces
@@ -177,11 +177,10 @@ def test_optional_otlp_endpoint_receives_each_invocation() -> None:
 
 @pytest.mark.usefixtures("engine")
 def test_unreachable_otlp_endpoint_is_counted_not_raised() -> None:
-    from hoptrace.config import Config
 
     health.clear()
-    config = Config(otlp_endpoint="http://127.0.0.1:9", otlp_timeout_s=0.5)
-    result, raised, spans, _ = run(wrap(lambda event, context: "ok", config), {}, LambdaContext())
+    traced = wrap(lambda event, context: "ok", otlp_endpoint="http://127.0.0.1:9", otlp_timeout_s=0.5)
+    result, raised, spans, _ = run(traced, {}, LambdaContext())
     assert result == "ok" and raised is None and spans
     assert health.drain().get("export.otlp") == 1
     health.clear()

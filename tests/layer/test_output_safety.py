@@ -16,7 +16,6 @@ import pytest
 from opentelemetry import trace
 
 from hoptrace import output, semconv, wire
-from hoptrace.config import Config
 from hoptrace.wrapper import wrap
 from tests.conftest import LambdaContext, load_event
 from tests.layer.spans import by_name, decode_output, invocation_span, run
@@ -104,7 +103,7 @@ def test_payload_capture_bounds_depth_whatever_the_event_holds(shape: str) -> No
         return received
 
     # WHEN it runs traced / THEN the handler gets (and returns) the very event, and the captures are bounded
-    result, raised, spans, _ = run(wrap(handler, Config(capture_payload=True)), event, LambdaContext())
+    result, raised, spans, _ = run(wrap(handler, capture_payload=True), event, LambdaContext())
     assert raised is None and result is event
     attributes = invocation_span(spans)["attributes"]
     assert len(attributes[semconv.EVENT_PAYLOAD]) <= 4096 + 64 and "[REDACTED]" in attributes[semconv.EVENT_PAYLOAD]

@@ -36,4 +36,4 @@ def test_removing_a_triggers_keys_means_it_cannot_match(event: dict[str, Any]) -
     for position, module_name in enumerate(TRIGGERS):
         if module_name in NEEDS_ONE_OF and not any(key in event for key in NEEDS_ONE_OF[module_name]):
             assert not trigger(position).matches(event), module_name
-    detect(event, None, __import__("hoptrace.config", fromlist=["CONFIG"]).CONFIG)
+    detect(event, None, __import__("hoptrace.config", fromlist=["default"]).default())

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import hoptrace
-from hoptrace import health, wire, wrapper
+from hoptrace import health, wire
 from hoptrace.config import Config
 from hoptrace.wrapper import wrap
 from tests.conftest import LambdaContext, all_event_names, load_event
@@ -209,14 +209,14 @@ def test_user_spans_and_botocore_spans_join_the_invocation() -> None:
 
 def test_secrets_never_reach_the_output() -> None:
     # GIVEN payload capture on and an event full of secrets
-    config = Config(capture_payload=True, redacted_keys=Config().redacted_keys | {"card_number"})
+    settings = {"capture_payload": True, "redacted_keys": Config().redacted_keys | {"card_number"}}
     event = load_event("apigateway_v1")
     event["body"] = json.dumps({"card_number": "4111111111111111", "password": "hunter2", "item": "book"})
 
     def handler(event: Any, context: Any) -> Any:
         return {"statusCode": 200, "headers": {"Set-Cookie": "session=s3cr3t"}, "body": "ok"}
 
-    _, _, spans, text = run(wrap(handler, config), event, LambdaContext())
+    _, _, spans, text = run(wrap(handler, **settings), event, LambdaContext())
     # THEN none of them appears anywhere in what was written, but the rest was captured
     for secret in ("secret-token-abc", "s3cr3t", "key-123", "qs-secret", "4111111111111111", "hunter2"):
         assert secret not in text
@@ -226,8 +226,8 @@ def test_secrets_never_reach_the_output() -> None:
 
 
 def test_payload_capture_is_capped() -> None:
-    config = Config(capture_payload=True, payload_max_bytes=100)
-    _, _, spans, _ = run(wrap(echo, config), {"blob": "x" * 10_000}, LambdaContext())
+    traced = wrap(echo, capture_payload=True, payload_max_bytes=100)
+    _, _, spans, _ = run(traced, {"blob": "x" * 10_000}, LambdaContext())
     payload = invocation_span(spans)["attributes"]["hoptrace.event.payload"]
     assert len(payload) < 200 and "truncated" in payload
 
@@ -263,12 +263,12 @@ def test_many_spans_are_split_into_lines_under_the_limit() -> None:
 # ---- fail open ------------------------------------------------------------------------
 
 
-def test_broken_tracer_never_breaks_the_handler(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_broken_tracer_never_breaks_the_handler(monkeypatch: pytest.MonkeyPatch, engine: Any) -> None:
     # GIVEN OpenTelemetry in a broken state
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("tracer exploded")
 
-    monkeypatch.setattr(wrapper.ENGINE, "start_span", broken)
+    monkeypatch.setattr(engine, "start_span", broken)
     health.clear()
     # WHEN the handler runs THEN it returns exactly what it returns bare, and the failure is counted
     result, raised, _spans, _ = run(wrap(echo), load_event("sqs"), LambdaContext())

@@ -147,8 +147,21 @@ class Bridge:
 
 
 def install(engine: Any) -> Bridge | None:
-    """Register the bridge with the API, unless the function set a provider of its own."""
-    if type(trace.get_tracer_provider()).__name__ != "ProxyTracerProvider":
+    """Register the bridge with the API, unless the function set a provider of its own.
+
+    A second light engine (a handler wrapped with its own `Config`) shares the registered bridge."""
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, BridgeProvider):
+        provider._tracer._engine = engine
+        return Bridge(engine)
+    if type(provider).__name__ != "ProxyTracerProvider":
         return None
     trace.set_tracer_provider(BridgeProvider(engine))
     return Bridge(engine)
+
+
+def follow(engine: Any) -> None:
+    """Spans the function starts through the API go to `engine`, the light engine now running."""
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, BridgeProvider) and getattr(engine, "bridge", None) is not None:
+        provider._tracer._engine = engine

@@ -24,6 +24,8 @@ def _start(method: str, url: str) -> Any:
     if IN_AWS_CALL.get():
         return None
     engine = _engine
+    if engine is None:  # the active tracing's config says trace_http=False
+        return None
     parent = record_scope.parent(engine.current(), 4)
     if parent is None:
         return None
@@ -74,7 +76,7 @@ def _safe_end(span: Any, status: Any, error: BaseException | None) -> None:
         health.swallow("http.end", failure)
 
 
-def install_urllib3(engine: Engine) -> None:
+def install_urllib3(engine: Engine | None) -> None:
     global _engine
     _engine = engine
     if "urllib3" in _installed:
@@ -85,7 +87,7 @@ def install_urllib3(engine: Engine) -> None:
 
     def urlopen(self: Any, method: str, url: str, body: Any = None, headers: Any = None, *args: Any,
                 **kwargs: Any) -> Any:
-        if IN_AWS_CALL.get():
+        if _engine is None or IN_AWS_CALL.get():
             return original_urlopen(self, method, url, body, headers, *args, **kwargs)
         headers = dict(headers) if headers is not None else dict(self.headers or {})
         full = url if "://" in url else f"{self.scheme}://{self.host}:{self.port}{url}"
@@ -97,7 +99,7 @@ def install_urllib3(engine: Engine) -> None:
     _installed.add("urllib3")
 
 
-def install_urllib(engine: Engine) -> None:
+def install_urllib(engine: Engine | None) -> None:
     global _engine
     _engine = engine
     if "urllib" in _installed:
