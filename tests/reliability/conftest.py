@@ -4,5 +4,6 @@
 from __future__ import annotations
 
 from tests.collector.conftest import any_store, moto_endpoint
+from tests.layer.conftest import engine
 
-__all__ = ["any_store", "moto_endpoint"]
+__all__ = ["any_store", "engine", "moto_endpoint"]

@@ -15,6 +15,7 @@ import json
 from contextlib import redirect_stdout
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -35,7 +36,8 @@ CASES = scaled({"parsers": 1000, "carriers": 300, "detect": 500, "handler": 300}
 def fuzz(kind: str) -> settings:
     """The settings of one property: its number of cases, no per-case deadline on a shared machine."""
     return settings(max_examples=CASES[kind], deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                           HealthCheck.function_scoped_fixture])
 CONFIGS = (Config(), Config(capture_payload=True, redacted_keys=Config().redacted_keys | {"card"}))
 
 
@@ -102,6 +104,7 @@ CONTEXTS = st.one_of(st.just(None), st.builds(LambdaContext),
                                st.one_of(HEADERS, JSON)))
 
 
+@pytest.mark.usefixtures("engine")  # once per span engine: both must hold
 @fuzz("handler")
 @given(EVENTS, CONTEXTS, st.sampled_from(CONFIGS))
 def test_traced_handler_behaves_like_the_bare_one_and_writes_valid_lines(event: Any, context: Any,
