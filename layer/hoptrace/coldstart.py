@@ -2,6 +2,11 @@
 
 Init is measured from the process start (read from /proc, so interpreter start-up and
 every import count, as in Lambda's own Init Duration) to the first invocation.
+
+Lambda may initialise an on-demand sandbox proactively, long before any request arrives. A first
+invocation that starts more than `PROACTIVE_GAP_NS` (10 s, as Datadog's library uses) after init
+finished (the last `wrap` of init) did not wait for that init: it is no cold start the request paid
+for (`faas.coldstart=false`, `hoptrace.coldstart.proactive=true`).
 """
 
 from __future__ import annotations
@@ -26,6 +31,21 @@ def _process_start_ns() -> int:
 
 
 PROCESS_START_NS = _process_start_ns()
+PROACTIVE_GAP_NS = 10 * 10**9
+_init_done_ns = LAYER_IMPORTED_NS
+
+
+def init_done() -> None:
+    """Init's last step so far (called by `wrap`, which runs while the handler's module is imported)."""
+    global _init_done_ns
+    if _FIRST:
+        _init_done_ns = time.time_ns()
+
+
+def proactive(now_ns: int | None = None) -> bool:
+    """An on-demand sandbox whose init finished long before this, its first invocation, started."""
+    now_ns = time.time_ns() if now_ns is None else now_ns
+    return INIT_TYPE == "on-demand" and now_ns - _init_done_ns > PROACTIVE_GAP_NS
 
 
 def take() -> bool:

@@ -45,6 +45,10 @@ def start(engine: Engine, config: Config, event: Any, lambda_context: Any) -> Ac
         attributes["hoptrace.context_problems"] = invocation.problems[:10]
     _lambda_attributes(attributes, lambda_context)
     cold = coldstart.take()
+    if cold and coldstart.proactive():
+        cold = False
+        attributes[semconv.COLDSTART_PROACTIVE] = True
+        attributes[semconv.INIT_TYPE] = coldstart.INIT_TYPE
     attributes[semconv.FAAS_COLDSTART] = cold
     if config.capture_payload:
         attributes[semconv.EVENT_PAYLOAD] = capture(event, config.redacted_keys, config.redacted_headers,
@@ -72,8 +76,16 @@ def _lambda_attributes(attributes: dict[str, Any], lambda_context: Any) -> None:
         attributes[semconv.FAAS_INVOCATION_ID] = request_id
     arn = getattr(lambda_context, "invoked_function_arn", None)
     if isinstance(arn, str):
-        attributes[semconv.CLOUD_RESOURCE_ID] = arn
         parts = arn.split(":")
+        # OpenTelemetry's cloud.resource_id is the unqualified function ARN; the version is faas.version
+        # (a resource attribute), an alias goes in its own attribute.
+        if len(parts) > 7 and parts[5] == "function":
+            qualifier = parts[7]
+            attributes[semconv.CLOUD_RESOURCE_ID] = ":".join(parts[:7])
+            if qualifier and not qualifier.isdigit() and qualifier != "$LATEST":
+                attributes[semconv.FAAS_ALIAS] = qualifier
+        else:
+            attributes[semconv.CLOUD_RESOURCE_ID] = arn
         if len(parts) > 4:
             attributes[semconv.CLOUD_ACCOUNT_ID] = parts[4]
 

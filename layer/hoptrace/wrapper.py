@@ -19,8 +19,8 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from hoptrace import coldstart, current, health, invocation, logcorrelation, outbound, output, semconv, watchdog
 from hoptrace import config as configs
-from hoptrace import current, health, invocation, logcorrelation, outbound, output, semconv, watchdog
 from hoptrace import engine as engines
 from hoptrace.config import Config
 from hoptrace.engine import Engine
@@ -123,6 +123,7 @@ def wrap(handler: Handler, config: Config | None = None, **explicit: Any) -> Han
     tracing = tracing_for(config)
     if tracing is None:
         return handler
+    coldstart.init_done()
     engine, resource, limits = tracing.engine, tracing.resource, tracing.limits
     margin_ms = config.timeout_margin_ms
 
