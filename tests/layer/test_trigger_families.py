@@ -70,6 +70,8 @@ FAMILIES: dict[str, tuple[str, str, str, str, dict[str, Any]]] = {
                                   {"hoptrace.cloudfront.distribution_id": "EDFDVBD6EXAMPLE"}),
     "appsync_resolver": ("appsync", "graphql Mutation.createSomething", "server", "http",
                          {"rpc.method": "Mutation.createSomething"}),
+    "appsync_authorizer": ("appsync_authorizer", "authorize graphql MyNewTask", "server", "http",
+                           {"hoptrace.authorizer.type": "APPSYNC", "rpc.method": "MyNewTask"}),
     "cloudformation_custom_resource": ("cloudformation", "Create SeedOrdersTable", "server", "other",
                                        {"hoptrace.cloudformation.resource_type": "Custom::MyType"}),
     "secrets_manager_rotation": ("secrets_manager", "rotate MyTestDatabaseSecret-a1b2c3 createSecret", "server",
@@ -196,11 +198,13 @@ def test_s3_keys_are_url_decoded_before_linking() -> None:
 
 
 @pytest.mark.parametrize("fixture", ["codepipeline_job", "iot_custom_authorizer", "cognito_pre_signup",
-                                     "apigateway_authorizer_token", "cloudformation_custom_resource", "ses"])
+                                     "appsync_authorizer", "apigateway_authorizer_token",
+                                     "cloudformation_custom_resource", "ses"])
 def test_credentials_and_personal_data_in_events_are_never_written(fixture: str) -> None:
     _result, _raised, _spans, text = run(wrap(echo), load_event(fixture), LambdaContext(), )
     for secret in ("wJalrXUtnFEMI", "AKIAIOSFODNN7EXAMPLE", "bXlQYXNzd29yZA==", "aToken", "user@example.com",
-                   "+12065550100", "cloudformation-custom-resource-response", "janedoe@example.com", '"allow"'):
+                   "+12065550100", "cloudformation-custom-resource-response", "janedoe@example.com", '"allow"',
+                   "BE9DC5E3-D410", "createTask"):
         assert secret not in text.replace(json.dumps(echo(load_event(fixture), None)), "")
 
 

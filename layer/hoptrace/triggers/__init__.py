@@ -25,7 +25,7 @@ TRIGGERS = (
     "kafka", "activemq", "rabbitmq", "firehose", "s3_batch", "s3_object_lambda",
     "s3_eventbridge", "cloudwatch_alarm", "schedule", "eventbridge", "cloudwatch_logs",
     "cognito", "cloudformation", "secrets_manager", "aws_config", "codepipeline", "codedeploy",
-    "appsync", "lex", "connect", "bedrock_agent", "iot",
+    "appsync", "appsync_authorizer", "lex", "connect", "bedrock_agent", "iot",
     # Last: a Step Functions task input is any object carrying the context object, so every envelope goes first.
     "stepfunctions",
 )
@@ -43,7 +43,8 @@ NEEDS_ONE_OF: dict[str, tuple[str, ...]] = {
     "cloudwatch_alarm": ("source",), "schedule": ("detail-type",), "eventbridge": ("detail-type",),
     "cloudwatch_logs": ("awslogs",), "cognito": ("triggerSource",), "cloudformation": ("RequestType",),
     "secrets_manager": ("SecretId",), "aws_config": ("configRuleName",), "codepipeline": ("CodePipeline.job",),
-    "codedeploy": ("DeploymentId",), "appsync": ("info",), "lex": ("bot",), "connect": ("Name",),
+    "codedeploy": ("DeploymentId",), "appsync": ("info",), "appsync_authorizer": ("authorizationToken",),
+    "lex": ("bot",), "connect": ("Name",),
     "bedrock_agent": ("agent",), "iot": ("protocolData", "eventType"),
 }
 _NEEDS = tuple(NEEDS_ONE_OF.get(name) for name in TRIGGERS)
