@@ -16,32 +16,35 @@ from urllib.parse import urlsplit
 
 from hoptrace import semconv
 from hoptrace_collector.store import SpanRecord
+from hoptrace_collector.store.rules import is_invocation_span
 
-# Attribute names the layer's semconv module does not carry: OpenTelemetry's botocore
-# instrumentation (rpc.*, aws.*, and the old messaging.destination it still writes for SQS),
-# the SQS trigger's record of what fed the queue, and the collector's platform verdict.
-RPC_SERVICE = "rpc.service"
-RPC_METHOD = "rpc.method"
-AWS_QUEUE_URL = "aws.queue_url"
-AWS_TOPIC_ARN = "aws.sns.topic.arn"
-AWS_TABLE_NAMES = "aws.dynamodb.table_names"
-OLD_MESSAGING_DESTINATION = "messaging.destination"
-FAAS_INVOKED_NAME = "faas.invoked_name"
-UPSTREAM = "hoptrace.upstream"
-PLATFORM_OUTCOME = "hoptrace.platform.outcome"
+# Every name read here is the one the layer writes, from its vocabulary (`hoptrace.semconv`).
+RPC_SERVICE = semconv.RPC_SERVICE
+RPC_METHOD = semconv.RPC_METHOD
+AWS_QUEUE_URL = semconv.AWS_QUEUE_URL_OLD
+AWS_TOPIC_ARN = semconv.AWS_SNS_TOPIC_ARN
+AWS_TABLE_NAMES = semconv.AWS_DYNAMODB_TABLE_NAMES
+OLD_MESSAGING_DESTINATION = semconv.MESSAGING_DESTINATION_OLD
+FAAS_INVOKED_NAME = semconv.FAAS_INVOKED_NAME
+UPSTREAM = semconv.UPSTREAM
+PLATFORM_OUTCOME = semconv.PLATFORM_OUTCOME
 
-HTTP_TRIGGERS = {"apigateway": "API Gateway", "apigateway_http": "API Gateway", "function_url": "Function URL",
-                 "alb": "ALB"}
-MESSAGE_TRIGGERS = {"sqs": "SQS", "sns": "SNS", "eventbridge": "EventBridge", "s3": "S3", "s3_eventbridge": "S3",
-                    "dynamodb": "DynamoDB Streams", "kinesis": "Kinesis", "firehose": "Firehose", "kafka": "Kafka",
-                    "activemq": "ActiveMQ", "rabbitmq": "RabbitMQ", "ses": "SES"}
+HTTP_TRIGGERS = {semconv.TRIGGER_APIGATEWAY: "API Gateway", semconv.TRIGGER_APIGATEWAY_HTTP: "API Gateway",
+                 semconv.TRIGGER_FUNCTION_URL: "Function URL", semconv.TRIGGER_ALB: "ALB"}
+MESSAGE_TRIGGERS = {semconv.TRIGGER_SQS: "SQS", semconv.TRIGGER_SNS: "SNS", semconv.TRIGGER_EVENTBRIDGE: "EventBridge",
+                    semconv.TRIGGER_S3: "S3", semconv.TRIGGER_S3_EVENTBRIDGE: "S3",
+                    semconv.TRIGGER_DYNAMODB: "DynamoDB Streams", semconv.TRIGGER_KINESIS: "Kinesis",
+                    semconv.TRIGGER_FIREHOSE: "Firehose", semconv.TRIGGER_KAFKA: "Kafka",
+                    semconv.TRIGGER_ACTIVEMQ: "ActiveMQ", semconv.TRIGGER_RABBITMQ: "RabbitMQ",
+                    semconv.TRIGGER_SES: "SES"}
 # A batch record's hop by its messaging system (SQS records also say what fed the queue).
 RECORD_SYSTEMS = {"aws_s3": "S3", "aws_dynamodb": "DynamoDB Streams", "aws_kinesis": "Kinesis",
                   "aws_firehose": "Firehose", "kafka": "Kafka", "activemq": "ActiveMQ", "rabbitmq": "RabbitMQ",
                   "aws_ses": "SES", "aws_sns": "SNS"}
-OTHER_TRIGGERS = {"invoke": "Invoke", "schedule": "Schedule", "cloudwatch_logs": "Logs"}
-ASYNC_TRIGGERS = frozenset({"sns", "eventbridge", "invoke", "schedule", "cloudwatch_logs"})
-INVOCATION_KINDS = frozenset({"server", "consumer"})
+OTHER_TRIGGERS = {semconv.TRIGGER_INVOKE: "Invoke", semconv.TRIGGER_SCHEDULE: "Schedule",
+                  semconv.TRIGGER_CLOUDWATCH_LOGS: "Logs"}
+ASYNC_TRIGGERS = frozenset({semconv.TRIGGER_SNS, semconv.TRIGGER_EVENTBRIDGE, semconv.TRIGGER_INVOKE,
+                            semconv.TRIGGER_SCHEDULE, semconv.TRIGGER_CLOUDWATCH_LOGS})
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,7 @@ KIND_LABELS = {"topic": "SNS", "queue": "SQS", "bus": "EventBridge", "table": "D
 
 
 _DATA_SOURCES = {"S3": "bucket", "DynamoDB Streams": "table", "Kinesis": "stream"}
-_UPSTREAMS = {"sns": "SNS", "eventbridge": "EventBridge", "s3": "S3"}
+_UPSTREAMS = {semconv.TRIGGER_SNS: "SNS", semconv.TRIGGER_EVENTBRIDGE: "EventBridge", semconv.TRIGGER_S3: "S3"}
 
 
 def last_part(name: Any, separator: str = ":") -> str:
@@ -83,9 +86,7 @@ def last_part(name: Any, separator: str = ":") -> str:
     return str(name).rstrip(separator).rsplit(separator, 1)[-1] if name else ""
 
 
-def is_invocation(span: SpanRecord) -> bool:
-    """One span per invocation (the collector's rule): a server/consumer span carrying the request id."""
-    return span.request_id is not None and span.kind in INVOCATION_KINDS
+is_invocation = is_invocation_span  # one rule for the collector, the dashboard and alerts
 
 
 def is_init(span: SpanRecord) -> bool:
@@ -122,14 +123,14 @@ def inbound(span: SpanRecord) -> Hop | None:
         return Hop(HTTP_TRIGGERS[trigger], f"{a.get(semconv.HTTP_METHOD, '')} {route}".strip())
     if trigger in MESSAGE_TRIGGERS:
         via = str(a.get(semconv.MESSAGING_DESTINATION, ""))
-        if trigger == "eventbridge" and a.get(semconv.EVENTBRIDGE_SOURCE):
+        if trigger == semconv.TRIGGER_EVENTBRIDGE and a.get(semconv.EVENTBRIDGE_SOURCE):
             via = f"{via} from {a[semconv.EVENTBRIDGE_SOURCE]}"
         return Hop(MESSAGE_TRIGGERS[trigger], via, _float(a.get(semconv.QUEUE_WAIT_MS)))
     if trigger in OTHER_TRIGGERS:
-        return Hop(OTHER_TRIGGERS[trigger], span.name if trigger == "schedule" else "")
-    if trigger == "stepfunctions":  # a state machine's Lambda task: the hop is its state
+        return Hop(OTHER_TRIGGERS[trigger], span.name if trigger == semconv.TRIGGER_SCHEDULE else "")
+    if trigger == semconv.TRIGGER_STEPFUNCTIONS:  # a state machine's Lambda task: the hop is its state
         return Hop("Step Functions", str(a.get(semconv.SFN_STATE_NAME, "")))
-    return Hop("Invoke" if trigger in ("", "other") else trigger)
+    return Hop("Invoke" if trigger in ("", semconv.TRIGGER_OTHER) else trigger)
 
 
 def outbound(span: SpanRecord) -> Node | None:

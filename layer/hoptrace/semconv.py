@@ -131,3 +131,33 @@ SFN_RETRY_COUNT = "hoptrace.sfn.retry_count"
 SFN_RESOURCE = "hoptrace.sfn.resource"
 SFN_ERROR = "hoptrace.sfn.error"
 SFN_COMPENSATION = "hoptrace.sfn.compensation"  # a state reached through a Catch
+
+# Names other senders write that the dashboard reads too (OpenTelemetry's botocore instrumentation
+# on the SDK engine, older messaging conventions), and the collector's platform verdict.
+AWS_QUEUE_URL_OLD = "aws.queue_url"
+MESSAGING_DESTINATION_OLD = "messaging.destination"
+PLATFORM_OUTCOME = "hoptrace.platform.outcome"
+
+# Trigger names: the `hoptrace.trigger` values the layer writes and the dashboard and alerts read.
+# Each trigger module's NAME is one of these (tests/test_vocabulary.py checks both ways).
+TRIGGER_APIGATEWAY = "apigateway"
+TRIGGER_APIGATEWAY_HTTP = "apigateway_http"
+TRIGGER_FUNCTION_URL = "function_url"
+TRIGGER_ALB = "alb"
+TRIGGER_SQS = "sqs"
+TRIGGER_SNS = "sns"
+TRIGGER_EVENTBRIDGE = "eventbridge"
+TRIGGER_S3 = "s3"
+TRIGGER_S3_EVENTBRIDGE = "s3_eventbridge"
+TRIGGER_DYNAMODB = "dynamodb"
+TRIGGER_KINESIS = "kinesis"
+TRIGGER_FIREHOSE = "firehose"
+TRIGGER_KAFKA = "kafka"
+TRIGGER_ACTIVEMQ = "activemq"
+TRIGGER_RABBITMQ = "rabbitmq"
+TRIGGER_SES = "ses"
+TRIGGER_INVOKE = "invoke"
+TRIGGER_SCHEDULE = "schedule"
+TRIGGER_CLOUDWATCH_LOGS = "cloudwatch_logs"
+TRIGGER_STEPFUNCTIONS = "stepfunctions"
+TRIGGER_OTHER = "other"  # faas.trigger's value for anything OpenTelemetry has no name for

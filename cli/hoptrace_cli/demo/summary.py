@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from hoptrace.semconv import SFN_COMPENSATION
+from hoptrace.semconv import SFN_COMPENSATION, TRIGGER_STEPFUNCTIONS
 from hoptrace_collector.store import Store, TraceFilter
 
 from .traffic import TrafficStats
@@ -57,7 +57,7 @@ def missing_services(store: Store, trace_id: str) -> list[str]:
 def saga_outcome(store: Store, trace_id: str) -> str | None:
     """"confirmed" or "compensated" once the order's trace holds its saga execution's states, else None."""
     spans = store.get_trace(trace_id)
-    if not any(span.trigger == "stepfunctions" and span.source == "history" and span.parent_id is not None
+    if not any(span.trigger == TRIGGER_STEPFUNCTIONS and span.source == "history" and span.parent_id is not None
                and not span.pending and span.name.endswith(" execution") for span in spans):
         return None
     return "compensated" if any(span.attributes.get(SFN_COMPENSATION) for span in spans) else "confirmed"

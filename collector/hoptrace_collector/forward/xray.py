@@ -56,7 +56,7 @@ def documents(spans: list[SpanRecord]) -> list[str]:
             out.append(_fill(segment, span).serialize())
             continue
         carrier = Segment(span.service or "unknown", traceid=trace)
-        namespace = "aws" if span.attributes.get("rpc.system") == "aws-api" else (
+        namespace = "aws" if span.attributes.get(semconv.RPC_SYSTEM) == "aws-api" else (
             "remote" if span.kind in ("client", "producer") else "local")
         subsegment = Subsegment(span.name or "span", namespace, carrier)
         subsegment.id = span.span_id

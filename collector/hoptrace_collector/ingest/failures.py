@@ -22,7 +22,7 @@ from hoptrace import semconv
 from hoptrace_collector.store.model import InvocationRecord, SpanRecord, TraceFilter
 from hoptrace_collector.store.rules import PLATFORM_FAILURES, is_invocation_span
 
-OUTCOME = "hoptrace.platform.outcome"
+OUTCOME = semconv.PLATFORM_OUTCOME
 DURATION_MS = "hoptrace.platform.duration_ms"
 MAX_MEMORY_MB = "hoptrace.platform.max_memory_used_mb"
 

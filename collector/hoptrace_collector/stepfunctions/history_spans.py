@@ -163,7 +163,7 @@ class _Builder:
             trace_id=self.trace_id, span_id=self.root, parent_id=parent_id, name=f"{machine} execution",
             kind="internal", start_ns=start_ns, end_ns=end_ns, status="error" if failed else "ok",
             status_message=f"{exec_error}: {execution.get('cause') or ''}"[:1024] if failed else "",
-            service=machine, function=machine, trigger="stepfunctions",
+            service=machine, function=machine, trigger=semconv.TRIGGER_STEPFUNCTIONS,
             attributes={**common, semconv.SFN_EXECUTION_STATUS: status,
                         **({semconv.SFN_ERROR: exec_error} if exec_error else {})},
             resource=resource, source="history", pending=status == "RUNNING")]
@@ -187,7 +187,7 @@ class _Builder:
                 kind="internal", start_ns=state.start_ns, end_ns=state.end_ns or end_ns,
                 status="error" if error is not None else "ok",
                 status_message=f"{error[0]}: {error[1]}"[:1024] if error is not None else "",
-                service=machine, function=machine, trigger="stepfunctions", attributes=attributes,
+                service=machine, function=machine, trigger=semconv.TRIGGER_STEPFUNCTIONS, attributes=attributes,
                 events=state.events, resource=resource, source="history",
                 pending=open_at_end and status == "RUNNING"))
         return records
