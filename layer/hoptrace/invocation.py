@@ -42,7 +42,7 @@ def start(engine: Engine, config: Config, event: Any, lambda_context: Any) -> Ac
         source = "lambda-env" if parent else None
     attributes[semconv.CONTEXT_SOURCE] = source or "none"
     if invocation.problems:
-        attributes["hoptrace.context_problems"] = invocation.problems[:10]
+        attributes[semconv.CONTEXT_PROBLEMS] = invocation.problems[:10]
     _lambda_attributes(attributes, lambda_context)
     cold = coldstart.take()
     if cold and coldstart.proactive():
@@ -170,7 +170,7 @@ def _response(active: Active, result: dict[str, Any]) -> None:
             if message_id in failed:
                 record_span.set_attribute(semconv.BATCH_ITEM_FAILED, True)
                 record_span.set_status("error", "reported in batchItemFailures")
-        span.set_attribute("hoptrace.batch_item_failures", len(failed))
+        span.set_attribute(semconv.BATCH_ITEM_FAILURES, len(failed))
         named = sorted(str(item) for item in failed if item in active.records)
         which = ", ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
         span.set_status("error", f"{len(failed)} of {len(active.records)} records failed: the "

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from hoptrace import semconv
+
 if TYPE_CHECKING:
     from hoptrace.config import Config
     from hoptrace.propagation import Carried
@@ -92,8 +94,8 @@ def exception_attributes(error: BaseException, escaped: bool) -> dict[str, str]:
     module = type(error).__module__
     qualname = type(error).__qualname__
     return {
-        "exception.type": f"{module}.{qualname}" if module and module != "builtins" else qualname,
-        "exception.message": message,
-        "exception.stacktrace": "".join(traceback.format_exception(error)),
-        "exception.escaped": str(escaped),
+        semconv.EXCEPTION_TYPE: f"{module}.{qualname}" if module and module != "builtins" else qualname,
+        semconv.EXCEPTION_MESSAGE: message,
+        semconv.EXCEPTION_STACKTRACE: "".join(traceback.format_exception(error)),
+        semconv.EXCEPTION_ESCAPED: str(escaped),
     }

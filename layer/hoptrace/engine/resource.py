@@ -12,7 +12,7 @@ VERSION = "0.1.0"
 _FROM_ENV = (("AWS_REGION", semconv.CLOUD_REGION), ("AWS_LAMBDA_FUNCTION_NAME", semconv.FAAS_NAME),
              ("AWS_LAMBDA_FUNCTION_VERSION", semconv.FAAS_VERSION),
              ("AWS_LAMBDA_LOG_STREAM_NAME", semconv.FAAS_INSTANCE),
-             ("AWS_LAMBDA_LOG_GROUP_NAME", "aws.log.group.names"))
+             ("AWS_LAMBDA_LOG_GROUP_NAME", semconv.AWS_LOG_GROUP_NAMES))
 
 
 def resource_attributes(config: Config, env: dict[str, str] | None = None) -> dict[str, Any]:

@@ -67,8 +67,8 @@ def first_values(multi: Any) -> dict[str, Any]:
 
 
 def api_attributes(invocation: Invocation, request: dict[str, Any]) -> None:
-    for key, attribute in (("apiId", "hoptrace.apigateway.api_id"), ("stage", "hoptrace.apigateway.stage"),
-                           ("requestId", "hoptrace.apigateway.request_id")):
+    for key, attribute in (("apiId", semconv.APIGATEWAY_API_ID), ("stage", semconv.APIGATEWAY_STAGE),
+                           ("requestId", semconv.APIGATEWAY_REQUEST_ID)):
         value = request.get(key)
         if isinstance(value, str):
             invocation.attributes[attribute] = value

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from hoptrace import semconv
 from hoptrace.config import Config
 from hoptrace.triggers._http import first_values, http_invocation
 from hoptrace.triggers.model import Invocation
@@ -26,5 +27,5 @@ def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
     )
     target = event["requestContext"]["elb"].get("targetGroupArn")
     if isinstance(target, str):
-        invocation.attributes["hoptrace.alb.target_group"] = target
+        invocation.attributes[semconv.ALB_TARGET_GROUP] = target
     return invocation

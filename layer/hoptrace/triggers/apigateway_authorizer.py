@@ -51,9 +51,9 @@ def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
         semconv.HTTP_METHOD: method.upper(),
         semconv.HTTP_ROUTE: path,
         semconv.EVENT_SOURCE: text(event.get("methodArn") or event.get("routeArn"), 512),
-        "hoptrace.apigateway.api_id": text(request.get("apiId")),
-        "hoptrace.apigateway.stage": text(request.get("stage")),
-        "hoptrace.apigateway.request_id": text(request.get("requestId")),
+        semconv.APIGATEWAY_API_ID: text(request.get("apiId")),
+        semconv.APIGATEWAY_STAGE: text(request.get("stage")),
+        semconv.APIGATEWAY_REQUEST_ID: text(request.get("requestId")),
         "hoptrace.authorizer.payload_version": text(event.get("version")) or "1.0",
     }
     return simple_invocation(NAME, f"authorize {method.upper()} {path}", "server", "http", attributes,

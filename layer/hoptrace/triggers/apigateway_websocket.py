@@ -34,9 +34,9 @@ def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
         semconv.CLIENT_ADDRESS: text(identity.get("sourceIp")),
         semconv.SERVER_ADDRESS: text(request.get("domainName")),
         "hoptrace.websocket.connection_id": text(request.get("connectionId")),
-        "hoptrace.apigateway.api_id": text(request.get("apiId")),
-        "hoptrace.apigateway.stage": text(request.get("stage")),
-        "hoptrace.apigateway.request_id": text(request.get("requestId")),
+        semconv.APIGATEWAY_API_ID: text(request.get("apiId")),
+        semconv.APIGATEWAY_STAGE: text(request.get("stage")),
+        semconv.APIGATEWAY_REQUEST_ID: text(request.get("requestId")),
     }
     invocation = simple_invocation(NAME, f"websocket {route}", "server", "http", attributes,
                                    finder.found, finder.problems)
