@@ -12,10 +12,11 @@ import random
 import time
 from dataclasses import dataclass
 
+from hoptrace.protocol import is_hex as _is_hex
+
 TRACEPARENT = "traceparent"
 TRACESTATE = "tracestate"
 XRAY_HEADER = "X-Amzn-Trace-Id"
-_HEX = frozenset("0123456789abcdef")
 _MAX_HEADER = 512  # longer values are garbage, never a trace header worth parsing
 
 
@@ -33,10 +34,6 @@ class Carried:
     sampled: bool | None
     source: str
     tracestate: str = ""
-
-
-def _is_hex(value: str, length: int) -> bool:
-    return len(value) == length and _HEX.issuperset(value)
 
 
 def parse_traceparent(value: object, source: str = "traceparent") -> tuple[Carried | None, str | None]:

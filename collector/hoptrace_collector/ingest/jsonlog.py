@@ -23,10 +23,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from hoptrace.protocol import is_hex
 from hoptrace_collector.ingest.platform import PlatformLine
 
 _REQUEST_KEYS = ("requestId", "function_request_id", "aws_request_id", "request_id")
-_HEX = frozenset("0123456789abcdef")
 #: JSON log records of the platform that say nothing about an invocation we store.
 _IGNORED = frozenset({"platform.initStart", "platform.initRuntimeDone", "platform.initReport", "platform.extension",
                       "platform.telemetrySubscription", "platform.logsDropped", "platform.restoreStart",
@@ -137,4 +137,4 @@ def _app(record: dict[str, Any]) -> AppRecord:
 
 
 def _hex_id(value: Any, length: int) -> str | None:
-    return value if isinstance(value, str) and len(value) == length and set(value) <= _HEX else None
+    return value if isinstance(value, str) and is_hex(value, length) else None
