@@ -54,9 +54,11 @@ def install(engine: Engine, config: Config) -> None:
 def use(engine: Engine, trace_http: bool) -> None:
     """Point the installed hooks at `engine` (cheap: called only when the active tracing changes)."""
     _active[0], _active[1] = engine, trace_http
-    aws = sys.modules.get("hoptrace.outbound.aws")
-    if aws is not None:
+    if "hoptrace.outbound.aws" in sys.modules:  # only once botocore was imported: nothing loaded for this
+        from hoptrace.outbound import aws
+
         aws._engine = engine
-    http = sys.modules.get("hoptrace.outbound.http")
-    if http is not None:
+    if "hoptrace.outbound.http" in sys.modules:
+        from hoptrace.outbound import http
+
         http._engine = engine if trace_http else None
