@@ -83,6 +83,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         command = [sys.executable, "-m", "hoptrace_cli.main", "demo", "--duration", "40", "--no-dashboard",
                    "--port", "0", "--data-dir", str(data), "--seed", "5", "--report-every", str(PERIOD_S),
                    "--drain", "10", "--poison-rate", "0", "--burst-every", "0", "--notification-failure-rate", "0",
+                   "--saga-rate", "0", "--read-rate", "0",
                    "--failure-burst-at", str(BURST_AT_S), "--alert-webhook-url", webhook.url,
                    "--alert-rules", str(rules)]
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

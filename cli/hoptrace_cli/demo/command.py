@@ -49,6 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     traffic.add_argument("--poison-rate", type=flags.FRACTION, default=0.02,
                          help="share of poison orders that pass validation and end in the payments DLQ")
     traffic.add_argument("--read-rate", type=flags.FRACTION, default=0.15, help="share of GET /orders/{id}")
+    traffic.add_argument("--saga-rate", type=flags.FRACTION, default=0.15,
+                         help="share of orders fulfilled by the order saga state machine")
     traffic.add_argument("--seed", type=int, default=None,
                          help="make the traffic mix repeatable (default: a new mix each run)")
     traffic.add_argument("--failure-burst-at", type=flags.SECONDS_OR_ZERO, default=None, metavar="SECONDS",
@@ -83,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         from hoptrace_localcloud.cloud import LocalCloud
         profile = TrafficProfile(args.rate, args.burst_every, args.burst_size, args.bad_request_rate,
                                  args.poison_rate, args.read_rate, args.seed, args.failure_burst_at,
-                                 args.failure_burst_size)
+                                 args.failure_burst_size, args.saga_rate)
     except ImportError as exc:
         print(f"hoptrace demo needs the local cloud: pip install 'hoptrace[local]' ({exc})", file=sys.stderr)
         return 2
