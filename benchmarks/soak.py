@@ -33,7 +33,7 @@ from typing import Any
 
 from hoptrace import wire
 from hoptrace_cli import layerdir
-from hoptrace_cli.demo import command
+from hoptrace_cli.demo import command, shop
 from hoptrace_cli.demo.progress import Progress
 from hoptrace_cli.demo.rundir import RunDir, new_run
 from hoptrace_cli.demo.summary import missing_services
@@ -180,7 +180,8 @@ def _session(log: Log) -> Iterator[_Session]:
     scratch = Path(tempfile.mkdtemp(prefix="hoptrace-soak-"))
     run_dir = new_run(scratch)
     layerdir.assemble(run_dir.layer_dir)
-    cloud, tally = LocalCloud(command.TEMPLATE, command.cloud_config(run_dir, demo_arguments())), SpanTally()
+    template = shop.stage(run_dir.app_dir)
+    cloud, tally = LocalCloud(template, command.cloud_config(run_dir, demo_arguments())), SpanTally()
     try:
         cloud.start()
         cloud.logs.add_listener(tally)
