@@ -31,9 +31,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 PERIOD_S = 5.0  # --report-every: how often the local cloud fires rate(1 minute), the evaluator included
 BURST_AT_S = 25.0
 #: From the burst until its failures are in the store: 30 concurrent orders through a scaling-out orders API,
-#: SNS to SQS, the SQS long poll (2 s) and batching window (1 s), the failed batch, the log router's batch
-#: (1 s) and the collector. The alert must arrive within one evaluation period after that.
-PIPELINE_S = 7.0
+#: SNS to SQS, payments' one poller working through the orders queued before them (each record's PutEvents),
+#: the failed batches, the log router's batch (1 s) and the collector. Measured 2026-12-01 on the 2-core
+#: machine with the demo's twelve functions: about 20 s (it was 7 s with seven; the local moto server is the
+#: bottleneck, one core for every AWS call of the shop). The alert must arrive within one period after that.
+PIPELINE_S = 25.0
 
 
 class QueueWatcher:
@@ -77,7 +79,13 @@ def _subscribe_queue(endpoint: str) -> QueueWatcher:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     data = tmp_path_factory.mktemp("alerts-demo")
     rules = data / "alerts.toml"
-    rules.write_text(DEMO_ALERT_RULES.read_text() + '\n[overrides."*".latency_regression]\nenabled = false\n'
+    # Payments' 20 s window holds the whole burst even when the collector's lag puts the first evaluation
+    # that sees it late (on two shared cores a burst's failures reach the store seconds apart).
+    payments = '[overrides."demo-payments".error_spike]\n'
+    demo_rules = DEMO_ALERT_RULES.read_text()
+    assert payments in demo_rules
+    rules.write_text(demo_rules.replace(payments, payments + "window_s = 20\nbaseline_windows = 3\n")
+                     + '\n[overrides."*".latency_regression]\nenabled = false\n'
                      '[overrides."*".cold_start_spike]\nenabled = false\n')
     with serving(Receiver()) as webhook:
         command = [sys.executable, "-m", "hoptrace_cli.main", "demo", "--duration", "40", "--no-dashboard",
