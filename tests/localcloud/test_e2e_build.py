@@ -35,6 +35,7 @@ def _wheel(directory: Path, name: str) -> str:
 def app(tmp_path: Path) -> Path:
     root = tmp_path / "app"
     shutil.copytree(APPS / "build", root)
+    (root / "layer").mkdir(exist_ok=True)  # git keeps no empty folder: the layer holds only what the test writes
     (root / "src" / "requirements.txt").write_text(_wheel(root / "src", "fromfunction") + "\n")
     (root / "layer" / "requirements.txt").write_text(_wheel(root / "layer", "fromlayer") + "\n")
     return root
