@@ -181,11 +181,7 @@ def _universal(targets: list[Target], requirements: list[str], constraints: list
         return None
     destination = args.out / f"{_zip_stem(engine)}.zip"
     with tempfile.TemporaryDirectory(prefix="hoptrace-layer-") as folder:
-        staging = Path(folder)
-        if tree is not None:
-            shutil.copytree(tree, staging / "python")
-        layerdir.assemble(staging)
-        _check_contents(staging)
+        staging = _staged(Path(folder), tree)
         compiled = [_compile(Target(python, first.arch), staging / "python", explicit, args.require_bytecode, step)
                     for python in pythons]
         layer_zip.write(staging, destination)
@@ -193,6 +189,15 @@ def _universal(targets: list[Target], requirements: list[str], constraints: list
                        bytecode=", ".join(compiled), pythons=pythons)
     _report(layer, step, budget_mb)
     return layer
+
+
+def _staged(staging: Path, tree: Path | None) -> Path:
+    """The layer's folder as Lambda mounts it: the dependencies' tree (if any) and hoptrace itself, checked."""
+    if tree is not None:
+        shutil.copytree(tree, staging / "python")
+    layerdir.assemble(staging)
+    _check_contents(staging)
+    return staging
 
 
 def _build_one(target: Target, step: str, requirements: list[str], constraints: list[str] | None,
@@ -203,11 +208,7 @@ def _build_one(target: Target, step: str, requirements: list[str], constraints: 
     arch_part = f"-{target.arch}" if per_arch else ""
     destination = args.out / f"{_zip_stem(engine)}-py{target.python}{arch_part}.zip"
     with tempfile.TemporaryDirectory(prefix="hoptrace-layer-") as folder:
-        staging = Path(folder)
-        if tree is not None:
-            shutil.copytree(tree, staging / "python")
-        layerdir.assemble(staging)
-        _check_contents(staging)
+        staging = _staged(Path(folder), tree)
         bytecode = _compile(target, staging / "python", explicit, args.require_bytecode, step)
         layer_zip.write(staging, destination)
     layer = BuiltLayer(target, destination, per_arch, destination.stat().st_size, *layer_zip.totals(destination),
