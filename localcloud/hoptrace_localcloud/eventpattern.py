@@ -1,13 +1,15 @@
 """EventBridge event patterns, as Lambda's event filtering (`FilterCriteria`) and EventBridge rules apply them:
 exact values, prefix, suffix, equals-ignore-case, wildcard, anything-but, numeric, exists, cidr and `$or`.
 
-Shared by every event source that filters (SQS here; stream sources reuse `compile_filters`). A pattern is a
+Shared by every event source that filters: SQS, Kinesis and DynamoDB stream mappings each hand
+`compile_filters`' predicate the record as Lambda filters it (the `*_filter_view` functions). A pattern is a
 JSON object whose leaves are arrays of matchers; an event matches when every key matches (arrays in the
 event match when any element does).
 """
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import json
 import re
@@ -175,3 +177,15 @@ def sqs_filter_view(record: dict[str, Any]) -> dict[str, Any]:
     except json.JSONDecodeError:
         parsed = body
     return {**record, "body": parsed if isinstance(parsed, dict | list) else body}
+
+
+def kinesis_filter_view(record: dict[str, Any]) -> dict[str, Any]:
+    """The Kinesis record as Lambda filters it: only the `data` key, decoded from base64 and matched as its
+    parsed object when it is JSON; other data stays the base64 text a data pattern will not match."""
+    data = str((record.get("kinesis") or {}).get("data", ""))
+    try:
+        parsed = json.loads(base64.b64decode(data, validate=True))
+    except (ValueError, UnicodeDecodeError):
+        parsed = None
+    return {"data": parsed if isinstance(parsed, dict | list) else data}
+

@@ -6,6 +6,8 @@ retried (`MaximumRetryAttempts`, -1 = until it succeeds, as on AWS), split in ha
 `BisectBatchOnFunctionError` is on; with `ReportBatchItemFailures` a response naming sequence numbers
 checkpoints before the lowest one and retries from it. A batch that runs out of retries goes to
 `DestinationConfig.OnFailure` (an SQS queue or SNS topic) as Lambda's batch-info record and is skipped.
+`FilterCriteria` are applied as records are read, before batching: a record no filter matches is skipped
+(checkpointed past) without an invocation, as Lambda discards it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import threading
 import time
 from typing import Any
 
-from .esm import failed_message_ids
+from .esm import RecordFilter, failed_message_ids
+from .eventpattern import PatternError, compile_filters, kinesis_filter_view, parse_pattern
 from .events.streams import dynamodb_record, failure_record, kinesis_record, sequence_of
 from .pool import FunctionPool
 
@@ -28,7 +31,8 @@ RETRY_DELAY_S = 0.2
 class StreamMapping:
     """One mapping's reader: a thread that walks the stream's shards and invokes the function."""
 
-    def __init__(self, wiring: Any, pool: FunctionPool, source_arn: str, props: dict[str, Any]) -> None:
+    def __init__(self, wiring: Any, pool: FunctionPool, source_arn: str, props: dict[str, Any],
+                 record_filter: RecordFilter | None = None) -> None:
         self._wiring = wiring
         self._pool = pool
         self._arn = source_arn
@@ -44,6 +48,7 @@ class StreamMapping:
         self._partial = "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or [])
         self._on_failure = str(((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
             "Destination") or "")
+        self._filter = record_filter
         self._stop = threading.Event()
         self._iterators: dict[str, str] = {}
         self._thread = threading.Thread(target=self._loop, name=f"stream-{pool.spec.name}", daemon=True)
@@ -74,8 +79,16 @@ class StreamMapping:
         response = self._client.get_records(ShardIterator=iterator, Limit=max(1, min(limit, 1000)))
         self._iterators[shard] = response.get("NextShardIterator") or ""
         if self._kinesis:
-            return [kinesis_record(r, shard, self._arn, self._region, self._role) for r in response["Records"]]
-        return [dynamodb_record(r, self._arn, self._region) for r in response["Records"]]
+            records = [kinesis_record(r, shard, self._arn, self._region, self._role) for r in response["Records"]]
+        else:
+            records = [dynamodb_record(r, self._arn, self._region) for r in response["Records"]]
+        if self._filter is None:
+            return records
+        # A DynamoDB record is matched as delivered (`eventName`, `dynamodb.NewImage` with its type
+        # descriptors, ...); a Kinesis record by its `data` only, decoded.
+        if self._kinesis:
+            return [record for record in records if self._filter(kinesis_filter_view(record))]
+        return [record for record in records if self._filter(record)]
 
     def _loop(self) -> None:
         pending: dict[str, list[dict[str, Any]]] = {shard: [] for shard in self._iterators}
@@ -154,9 +167,26 @@ def add(wiring: Any, logical_id: str, pool: FunctionPool, source: str, props: di
     for key in ("ParallelizationFactor", "TumblingWindowInSeconds", "MaximumRecordAgeInSeconds"):
         if key in props:
             wiring._diag.unsupported(logical_id, key, "ignored locally")
-    if "FilterCriteria" in props:
-        wiring._diag.unsupported(logical_id, "FilterCriteria", "not applied locally; every record is delivered")
-    wiring.pollers.append(StreamMapping(wiring, pool, source, props))
+    try:
+        record_filter = compile_filters(props.get("FilterCriteria"))
+    except PatternError as exc:
+        wiring._diag.unsupported(logical_id, "FilterCriteria", f"{exc}; this trigger never fires")
+        return
+    if record_filter is not None and ":kinesis:" in source:
+        _warn_kinesis_metadata_keys(wiring, logical_id, props["FilterCriteria"])
+    wiring.pollers.append(StreamMapping(wiring, pool, source, props, record_filter))
     kind = "Kinesis" if ":kinesis:" in source else "DynamoDB stream"
     wiring.summary.add(pool.spec.name, f"{kind} {source.split('/')[1] if '/' in source else source} "
                                        f"(batch {props.get('BatchSize', 100)})")
+
+
+def _warn_kinesis_metadata_keys(wiring: Any, logical_id: str, criteria: dict[str, Any]) -> None:
+    """Kinesis mappings filter on `data` only (Lambda's documentation); a pattern on another key matches no
+    record, which is worth a line at start-up rather than a silent never-called function."""
+    for index, entry in enumerate(criteria.get("Filters") or []):
+        pattern = parse_pattern(entry.get("Pattern") if isinstance(entry, dict) else entry)
+        others = sorted(set(pattern) - {"data", "$or"})
+        if others:
+            wiring._diag.unsupported(logical_id, f"FilterCriteria.Filters[{index}]",
+                                     f"{', '.join(others)}: Kinesis mappings filter on `data` only; "
+                                     "this filter passes no record")

@@ -1,13 +1,21 @@
 """Lambda event filtering / EventBridge patterns (unit): each matcher, arrays in the event, nesting, $or, and
-what SQS bodies look like to a filter."""
+what SQS bodies, Kinesis data and DynamoDB stream records look like to a filter."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
 
-from hoptrace_localcloud.eventpattern import PatternError, compile_filters, matches, parse_pattern, sqs_filter_view
+from hoptrace_localcloud.eventpattern import (
+    PatternError,
+    compile_filters,
+    kinesis_filter_view,
+    matches,
+    parse_pattern,
+    sqs_filter_view,
+)
 
 EVENT = {"source": "shop.orders", "detail": {"amount": 42.5, "state": "PAID", "tags": ["vip", "eu"],
                                             "ip": "10.0.3.7", "note": None, "count": 3}}
@@ -67,3 +75,41 @@ def test_hostile_events_do_not_raise():
     for event in (None, [], "text", {"a": "scalar"}, {"a": {"b": [[1, 2], {"x": 1}, True, float("nan")]}},
                   {"a": {"b": "\udcff\u202e"}}):
         assert matches(pattern, event) is False
+
+
+def _kinesis(data: bytes) -> dict:
+    return {"kinesis": {"partitionKey": "p", "sequenceNumber": "1", "data": base64.b64encode(data).decode()}}
+
+
+def test_kinesis_records_are_filtered_on_their_data_decoded_as_json():
+    keep = compile_filters({"Filters": [{"Pattern": json.dumps({"data": {"kind": ["click"],
+                                                                         "ms": [{"numeric": [">", 100]}]}})}]})
+    assert keep is not None
+    assert keep(kinesis_filter_view(_kinesis(b'{"kind": "click", "ms": 250}')))
+    assert not keep(kinesis_filter_view(_kinesis(b'{"kind": "click", "ms": 5}')))
+    assert not keep(kinesis_filter_view(_kinesis(b'{"kind": "view", "ms": 250}')))
+    # data that is not JSON (or not even UTF-8) stays the base64 text, which an object pattern never matches
+    for raw in (b"click 250", b"\xff\xfe", b""):
+        view = kinesis_filter_view(_kinesis(raw))
+        assert view == {"data": base64.b64encode(raw).decode()} and not keep(view)
+    # only `data` is visible to a Kinesis filter, as Lambda documents
+    assert kinesis_filter_view(_kinesis(b"[1]")) == {"data": [1]}
+    assert not compile_filters({"Filters": [{"Pattern": '{"partitionKey": ["p"]}'}]})(
+        kinesis_filter_view(_kinesis(b"{}")))
+
+
+def test_dynamodb_records_are_filtered_as_delivered_with_type_descriptors():
+    keep = compile_filters({"Filters": [{"Pattern": json.dumps({
+        "eventName": ["INSERT", "MODIFY"],
+        "dynamodb": {"NewImage": {"status": {"S": ["PAID"]}, "total": {"N": [{"prefix": "1"}]}}}})}]})
+    assert keep is not None
+
+    def record(event_name: str, status: str, total: str = "12") -> dict:
+        return {"eventName": event_name, "eventSource": "aws:dynamodb",
+                "dynamodb": {"Keys": {"pk": {"S": "o-1"}},
+                             "NewImage": {"pk": {"S": "o-1"}, "status": {"S": status}, "total": {"N": total}}}}
+
+    assert keep(record("INSERT", "PAID")) and keep(record("MODIFY", "PAID", "150"))
+    assert not keep(record("INSERT", "NEW")) and not keep(record("REMOVE", "PAID"))
+    assert not keep(record("INSERT", "PAID", "42"))
+    assert not keep({"eventName": "REMOVE", "dynamodb": {"Keys": {"pk": {"S": "o-1"}}}})

@@ -1,4 +1,16 @@
+import base64
+
+
 def handler(event, context):
     for record in event["Records"]:
         print("GOT " + record["body"])
+    return {}
+
+
+def stream(event, context):
+    for record in event["Records"]:
+        if "kinesis" in record:
+            print("GOT " + base64.b64decode(record["kinesis"]["data"]).decode())
+        else:
+            print("GOT " + record["eventName"] + " " + record["dynamodb"]["Keys"]["pk"]["S"])
     return {}
