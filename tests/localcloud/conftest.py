@@ -1,5 +1,6 @@
-"""Shared fixtures: one running local cloud of the test application for all e2e tests of the session
-(starting one costs about a second), tuned for short waits."""
+"""Shared fixtures: one running local cloud per template for the whole session (starting one costs seconds on a
+busy machine), tuned for short waits. Tests that share a cloud use their own resource names or messages and
+assert only on what they produced; tests that stop, kill or fault-inject a cloud start their own."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import pytest
 from hoptrace_localcloud.cloud import LocalCloud
 from hoptrace_localcloud.config import LocalCloudConfig
 
+from .traced import TracedStore, traced_app
+
 APPS = Path(__file__).parent / "apps"
 PIPELINE_TEMPLATE = APPS / "pipeline" / "template.yaml"
 
@@ -28,10 +31,63 @@ FAST = LocalCloudConfig(
 )
 
 
+class Clouds:
+    """The session's running clouds, one per (template, traced, settings), reused by every module that asks for
+    the same one. Only the `KEEP` most recently used stay running: an idle cloud still polls its queues and
+    fires its schedules, which a 2-core machine feels; modules run in file order, so neighbours share."""
+
+    KEEP = 2
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self._tmp = tmp_path_factory
+        self._running: dict[str, tuple[LocalCloud, TracedStore | None]] = {}  # oldest use first
+
+    def plain(self, template: Path, **overrides: Any) -> LocalCloud:
+        """The template as it is, untraced."""
+        return self._get(template, False, overrides)[0]
+
+    def traced(self, app: str, **overrides: Any) -> tuple[LocalCloud, TracedStore]:
+        """`apps/<app>` with hoptrace attached and a collector (see `traced.py`): (cloud, its TracedStore)."""
+        cloud, store = self._get(APPS / app / "template.yaml", True, overrides)
+        assert store is not None
+        return cloud, store
+
+    def _get(self, template: Path, traced: bool, overrides: dict[str, Any]
+             ) -> tuple[LocalCloud, TracedStore | None]:
+        key = f"{template}|{traced}|{sorted(overrides.items())!r}"
+        if key in self._running:
+            self._running[key] = self._running.pop(key)
+        else:
+            while len(self._running) >= self.KEEP:
+                self._stop(next(iter(self._running)))
+            root = self._tmp.mktemp(f"{template.parent.name}-traced") if traced else None
+            cloud = LocalCloud(traced_app(template.parent, root) if root else template, FAST, **overrides).start()
+            self._running[key] = (cloud, TracedStore(cloud, root) if root else None)
+        return self._running[key]
+
+    def _stop(self, key: str) -> None:
+        cloud, store = self._running.pop(key)
+        cloud.stop()
+        if store is not None:
+            store.close()
+
+    def stop_all(self) -> None:
+        while self._running:
+            self._stop(next(iter(self._running)))
+
+
 @pytest.fixture(scope="session")
-def pipeline_cloud() -> Iterator[LocalCloud]:
-    with LocalCloud(PIPELINE_TEMPLATE, FAST) as cloud:
-        yield cloud
+def clouds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clouds]:
+    running = Clouds(tmp_path_factory)
+    try:
+        yield running
+    finally:
+        running.stop_all()
+
+
+@pytest.fixture
+def pipeline_cloud(clouds: Clouds) -> LocalCloud:
+    return clouds.plain(PIPELINE_TEMPLATE)
 
 
 def http(url: str, method: str = "GET", body: Any = None, headers: dict[str, str] | None = None

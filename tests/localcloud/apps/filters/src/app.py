@@ -1,4 +1,7 @@
 import base64
+import os
+
+import boto3
 
 
 def handler(event, context):
@@ -14,3 +17,9 @@ def stream(event, context):
         else:
             print("GOT " + record["eventName"] + " " + record["dynamodb"]["Keys"]["pk"]["S"])
     return {}
+
+
+def send(event, context):
+    sqs = boto3.client("sqs")
+    return [sqs.send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody=body)["MessageId"]
+            for body in event["bodies"]]
