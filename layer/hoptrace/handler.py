@@ -75,7 +75,7 @@ def load(spec: str | None) -> Callable[..., Any]:
         return _import_fault(f"Unable to import module '{module_name}': {error}")
     except ImportError as error:  # the user's module itself failed to import something
         return _import_fault(f"Unable to import module '{module_name}': {error}")
-    function = getattr(module, function_name, None)
+    function: object = getattr(module, function_name, None)
     if not callable(function):
         raise HandlerConfigError(f"HOPTRACE_HANDLER={spec!r}: module {module_name!r} has no function "
                                  f"{function_name!r}")

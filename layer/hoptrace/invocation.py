@@ -13,7 +13,7 @@ from typing import Any
 
 from hoptrace import coldstart, export, output, record_scope, semconv
 from hoptrace.config import Config
-from hoptrace.engine import Engine, SpanRef
+from hoptrace.engine import Engine, LinkTo, SpanRef
 from hoptrace.propagation import from_lambda_environment
 from hoptrace.redaction import capture
 from hoptrace.triggers import Invocation, detect
@@ -111,7 +111,7 @@ def _init_span(engine: Engine, span: SpanRef) -> None:
 
 def _start_records(engine: Engine, active: Active) -> None:
     span = active.span
-    own_link = [(span.trace_id, span.span_id, {})]
+    own_link: list[LinkTo] = [(span.trace_id, span.span_id, {})]
     continued = active.invocation.parent is not None
     for record in active.invocation.records:
         carried = record.parent

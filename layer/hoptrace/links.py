@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -81,7 +82,8 @@ def _normal(value: Any) -> Any:
     if kind == "B":
         return {"B": _binary(inner)}
     if kind in ("SS", "NS", "BS") and isinstance(inner, (list, tuple, set)):
-        norm = {"SS": str, "NS": _number, "BS": _binary}[kind]
+        norms: dict[str, Callable[[Any], Any]] = {"SS": str, "NS": _number, "BS": _binary}
+        norm = norms[kind]
         return {kind: sorted(norm(v) for v in inner)}
     if kind == "L" and isinstance(inner, (list, tuple)):
         return {"L": [_normal(v) for v in inner]}

@@ -26,7 +26,7 @@ SPAN_ID = "span_id"
 _OURS = frozenset({TRACE_ID, SPAN_ID})
 
 
-class _RecordDict(dict):  # type: ignore[type-arg]
+class _RecordDict(dict[str, Any]):
     __slots__ = ()
 
     def __contains__(self, key: object) -> bool:
@@ -56,5 +56,5 @@ def _factory(previous: Callable[..., logging.LogRecord]) -> Callable[..., loggin
             health.swallow("logcorrelation", error)
         return record
 
-    factory.__hoptrace__ = True  # type: ignore[attr-defined]
+    factory.__hoptrace__ = True  # type: ignore[attr-defined]  # a marker on our own function
     return factory

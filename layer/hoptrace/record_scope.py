@@ -22,9 +22,17 @@ last record, which is what the code reads as.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hoptrace.engine import SpanRef
+
+if TYPE_CHECKING:
+    from typing import Protocol, TypeVar
+
+    class _Identified(Protocol):
+        span_id: int
+
+    _Current = TypeVar("_Current", bound=_Identified)  # a SpanRef, or the SDK engine's stand-in for one
 
 MAX_FRAMES = 48
 # (invocation span id, {id(record dict): its span}, the records): holding the records keeps their ids theirs
@@ -63,7 +71,7 @@ def active() -> bool:
     return _scope is not None
 
 
-def parent(current: SpanRef | None, skip: int = 2) -> SpanRef | None:
+def parent(current: _Current | None, skip: int = 2) -> _Current | SpanRef | None:
     """`current`, or the `process` span of the record the caller is working on (see the module doc)."""
     scope = _scope
     if scope is None or (current is not None and current.span_id != scope[0]):

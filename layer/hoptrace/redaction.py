@@ -300,7 +300,8 @@ class Rules:
 
 def _anchor(family: str) -> str:
     """The longest plain word of a family (the last of equals): every match of the family contains it."""
-    words = [re.match(r"[a-z0-9]*", part).group() for part in family.split("_")]  # type: ignore[union-attr]
+    # `[a-z0-9]*` matches every string (maybe empty), so the `if` drops nothing; it tells mypy so.
+    words: list[str] = [m.group() for part in family.split("_") if (m := re.match(r"[a-z0-9]*", part))]
     return max(reversed(words), key=len)
 
 

@@ -134,8 +134,9 @@ def decode(line: str, loads: Callable[[str], Any] = json.loads
     text = line[len(PREFIX):] if line.startswith(PREFIX) else line
     try:
         payload = loads(text)
-    except ValueError as exc:
-        raise WireError(f"span line is not valid JSON ({exc.msg} at char {exc.pos})") from exc
+    except ValueError as exc:  # a faster parser may raise a plain ValueError (no msg/pos): say what it said
+        where = f"{exc.msg} at char {exc.pos}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+        raise WireError(f"span line is not valid JSON ({where})") from exc
     if not isinstance(payload, dict):
         raise WireError("span line must be a JSON object")
     if payload.get("v") != VERSION:

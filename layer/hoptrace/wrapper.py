@@ -145,8 +145,8 @@ def wrap(handler: Handler, config: Config | None = None, **explicit: Any) -> Han
         _finish(engine, config, active, resource, limits, result, None)
         return result
 
-    traced.__hoptrace_wrapped__ = True  # type: ignore[attr-defined]
-    return traced  # type: ignore[return-value]
+    traced.__hoptrace_wrapped__ = True  # type: ignore[attr-defined]  # a marker on our own function
+    return traced  # type: ignore[return-value]  # called as Lambda calls `handler`: (event, context)
 
 
 def _finish(engine: Engine, config: Config, active: Any, resource: dict[str, Any], limits: output.OutputLimits,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -59,6 +60,25 @@ def test_an_exception_in_a_user_span_is_recorded_there_and_still_reaches_lambda(
     charge = by_name(spans, "charge")
     assert charge["status"]["code"] == "error" and charge["events"][0]["name"] == "exception"
     assert trace.get_current_span() is trace.INVALID_SPAN  # nothing left current after the invocation
+
+
+def test_a_user_span_decorating_a_coroutine_spans_its_await() -> None:
+    # The API's start_as_current_span is also a decorator for `async def` (OpenTelemetry's own tracer
+    # handles coroutines); a plain contextmanager would end the span before the coroutine ran.
+    def handler(event: Any, context: Any) -> Any:
+        tracer = trace.get_tracer("shop")
+
+        @tracer.start_as_current_span("fetch")
+        async def fetch() -> str:
+            await asyncio.sleep(0)
+            with tracer.start_as_current_span("parse"):
+                return "ok"
+
+        return asyncio.run(fetch())
+
+    result, raised, spans, _ = run(wrap(handler), {}, LambdaContext())
+    assert (result, raised) == ("ok", None)
+    assert by_name(spans, "parse")["parent_id"] == by_name(spans, "fetch")["span_id"]
 
 
 @pytest.fixture

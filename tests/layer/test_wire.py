@@ -72,6 +72,17 @@ def test_bad_lines_raise_a_clear_error(line: str, message: str) -> None:
         wire.decode(line)
 
 
+def test_a_parser_raising_a_plain_value_error_still_gives_a_wire_error() -> None:
+    # `loads` may be any parser raising ValueError; only json's errors have `msg` and `pos`.
+    def loads(text: str) -> object:
+        raise ValueError("unexpected byte 0x7b")
+
+    with pytest.raises(wire.WireError, match=r"not valid JSON \(unexpected byte 0x7b\)"):
+        wire.decode("HOPTRACE {", loads)
+    with pytest.raises(wire.WireError, match=r"not valid JSON \(Expecting .* at char 1\)"):
+        wire.decode("HOPTRACE {")
+
+
 @pytest.mark.parametrize(
     ("bad", "message"),
     [

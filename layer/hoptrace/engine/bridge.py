@@ -11,12 +11,15 @@ AWS SDK calls made inside a user span are children of that span.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
+
+# The API's own decorator for `start_as_current_span` (private, but what its Tracer and the SDK's use):
+# unlike contextlib's, the context manager it makes also decorates an `async def` around its await.
+from opentelemetry.util._decorator import _agnosticcontextmanager
 
 from hoptrace import record_scope
 from hoptrace.engine import exception_attributes
@@ -107,7 +110,7 @@ class BridgeTracer(trace.Tracer):
         return BridgeSpan(engine.start_span(name, _KINDS.get(kind, "internal"), parent=parent,
                                             attributes=attributes, links=span_links, start_ns=start_time))
 
-    @contextmanager
+    @_agnosticcontextmanager
     def start_as_current_span(self, name: str, context: Any = None, kind: SpanKind = SpanKind.INTERNAL,
                               attributes: Any = None, links: Sequence[Link] | None = None,
                               start_time: int | None = None, record_exception: bool = True,

@@ -133,7 +133,7 @@ class LightEngine:
         self._bound = sample_bound(config.sample_rate)
         self._current: ContextVar[Span | None] = ContextVar("hoptrace_current_span", default=None)
         self.current_own = self._current.get
-        self.current = self.current_own  # the bridge's, once the function uses the OpenTelemetry API
+        self.current: Callable[[], Any] = self.current_own  # the bridge's, once the function uses the OpenTelemetry API
         self.bridge: Any = None
         self._bridge_checked = False
 
@@ -184,12 +184,13 @@ class LightEngine:
         return [span.to_wire() for span in ended]
 
     def snapshot(self, span: Any) -> dict[str, Any]:
-        wire = span.to_wire()
+        wire: dict[str, Any] = span.to_wire()
         wire["attributes"] = dict(wire["attributes"])
         return wire
 
     def start_time(self, span: Any) -> int:
-        return span.start_ns
+        start: int = span.start_ns  # one of our Spans: the engine protocol can't say which engine made it
+        return start
 
     def bridge_user_api(self) -> None:
         """Spans the function makes through `opentelemetry-api` land in our trace (see `engine.bridge`).

@@ -59,7 +59,7 @@ class XRayIdGenerator(IdGenerator):
         return self._ids.span_id()
 
     def generate_trace_id(self) -> int:
-        adopted = getattr(self._adopt, "trace_id", None)
+        adopted: int | None = getattr(self._adopt, "trace_id", None)  # only adopt_next sets it
         if adopted is not None:
             self._adopt.trace_id = None
             return adopted
@@ -238,7 +238,7 @@ class OtelEngine:
         return otel_context.attach(trace.set_span_in_context(span.span))
 
     def deactivate(self, token: object) -> None:
-        otel_context.detach(token)  # type: ignore[arg-type]
+        otel_context.detach(token)  # type: ignore[arg-type]  # the Token activate() returned; opaque to Engine
 
     def drain(self) -> list[dict[str, Any]]:
         return [to_wire(s) for s in self.buffer.drain()]
@@ -247,7 +247,8 @@ class OtelEngine:
         return to_wire(span.span)
 
     def start_time(self, span: Any) -> int:
-        return span.span.start_time
+        start: int = span.span.start_time  # an ended SDK span of ours always has its start time
+        return start
 
     def bridge_user_api(self) -> None:
         """User code calling the OpenTelemetry API joins our traces, unless it set its own provider."""

@@ -164,8 +164,8 @@ def install(engine: Engine) -> None:
         _safe_finish(started, operation_name, api_params, result, None)
         return result
 
-    _make_api_call.__hoptrace_original__ = original  # type: ignore[attr-defined]
-    BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
+    _make_api_call.__hoptrace_original__ = original  # type: ignore[attr-defined]  # a marker on our function
+    BaseClient._make_api_call = _make_api_call
 
 
 def _safe_finish(started: Any, operation: str, params: Any, response: Any, error: BaseException | None) -> None:
@@ -184,6 +184,6 @@ def uninstall() -> None:
         return
     from botocore.client import BaseClient
 
-    BaseClient._make_api_call = _original  # type: ignore[method-assign]
+    BaseClient._make_api_call = _original
     _original = None
     _calls.clear()

@@ -95,7 +95,7 @@ def install_urllib3(engine: Engine | None) -> None:
                             lambda: original_urlopen(self, method, url, body, headers, *args, **kwargs),
                             lambda response: getattr(response, "status", None))
 
-    pool_class.urlopen = urlopen  # type: ignore[method-assign]
+    pool_class.urlopen = urlopen
     _installed.add("urllib3")
 
 
@@ -113,5 +113,5 @@ def install_urllib(engine: Engine | None) -> None:
                             lambda: original_do_open(self, http_class, request, **kwargs),
                             lambda response: getattr(response, "status", None))
 
-    handler_class.do_open = do_open  # type: ignore[method-assign]
+    handler_class.do_open = do_open
     _installed.add("urllib")

@@ -69,7 +69,9 @@ class _Finder:
             spec = finder.find_spec(name, path, target)
             if spec is not None:
                 if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                    spec.loader = _Loader(spec.loader, name)
+                    # A Loader by duck typing (the rest through __getattr__): subclassing importlib.abc.Loader
+                    # would bring its own load_module/module_repr instead of the real loader's.
+                    spec.loader = _Loader(spec.loader, name)  # type: ignore[assignment]
                 return spec
         return None
 

@@ -11,11 +11,19 @@ the REST API, S3-through-EventBridge and alarms before the schedule and EventBri
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from hoptrace.config import Config
 from hoptrace.triggers.model import Invocation, Record
+
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class TriggerModule(Protocol):
+        """What every module named in `TRIGGERS` (and `invoke`) defines."""
+
+        def matches(self, event: dict[str, Any]) -> bool: ...
+        def extract(self, event: dict[str, Any], context: Any, config: Config) -> Invocation: ...
 
 # Module names, in the order they are tried. Imported only when reached and possibly matching: an SQS
 # function's first invocation loads `sqs` and the few tried before it that share its keys.
@@ -48,20 +56,21 @@ NEEDS_ONE_OF: dict[str, tuple[str, ...]] = {
     "bedrock_agent": ("agent",), "iot": ("protocolData", "eventType"),
 }
 _NEEDS = tuple(NEEDS_ONE_OF.get(name) for name in TRIGGERS)
-_modules: list[ModuleType | None] = [None] * len(TRIGGERS)  # imported on first use
+_modules: list[TriggerModule | None] = [None] * len(TRIGGERS)  # imported on first use
 
 __all__ = ["TRIGGERS", "Invocation", "Record", "detect", "trigger"]
 
 
-def trigger(position: int) -> ModuleType:
+def trigger(position: int) -> TriggerModule:
     """The trigger module at `position` of `TRIGGERS`, imported on first use."""
     module = _modules[position]
     if module is None:
-        module = _modules[position] = importlib.import_module(f"hoptrace.triggers.{TRIGGERS[position]}")
+        module = _modules[position] = cast("TriggerModule",
+                                           importlib.import_module(f"hoptrace.triggers.{TRIGGERS[position]}"))
     return module
 
 
-def _invoke() -> ModuleType:
+def _invoke() -> TriggerModule:
     from hoptrace.triggers import invoke
 
     return invoke

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hoptrace import semconv
 from hoptrace.triggers.model import Invocation, Record
+
+if TYPE_CHECKING:
+    from hoptrace.engine import Kind
 
 
 def first_record_from(event: dict[str, Any], source_key: str, source: str) -> bool:
@@ -58,7 +61,7 @@ def records_of(event: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
 
 
-def simple_invocation(trigger: str, name: str, kind: str, faas_trigger: str,
+def simple_invocation(trigger: str, name: str, kind: Kind, faas_trigger: str,
                       attributes: dict[str, Any] | None = None, parent: Any = None,
                       problems: list[str] | None = None) -> Invocation:
     """One invocation, no records: the shape most service integrations (Cognito, Config, ...) need."""

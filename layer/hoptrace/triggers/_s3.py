@@ -47,8 +47,8 @@ def record_attributes(record: dict[str, Any]) -> dict[str, Any] | None:
     s3 = record.get("s3")
     if record.get("eventSource") != "aws:s3" or not isinstance(s3, dict):
         return None
-    bucket = s3.get("bucket") if isinstance(s3.get("bucket"), dict) else {}
-    obj = s3.get("object") if isinstance(s3.get("object"), dict) else {}
+    bucket = found if isinstance(found := s3.get("bucket"), dict) else {}
+    obj = found if isinstance(found := s3.get("object"), dict) else {}
     return object_attributes(bucket.get("name"), obj.get("key"), obj.get("eTag"), obj.get("versionId"),
                              record.get("eventName"), record.get("eventTime"))
 

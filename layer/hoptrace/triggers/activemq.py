@@ -23,7 +23,7 @@ def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
     for index, message in enumerate(event["messages"]):
         if not isinstance(message, dict):
             continue
-        destination = message.get("destination") if isinstance(message.get("destination"), dict) else {}
+        destination = found if isinstance(found := message.get("destination"), dict) else {}
         queue = str(destination.get("physicalName") or "unknown")
         message_id = str(message.get("messageID") or index)
         finder = finder_for(message.get("properties"), "activemq.properties")

@@ -37,8 +37,8 @@ def _method_and_path(arn: Any) -> tuple[str, str]:
 
 def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
     kind = event["type"]
-    request = event.get("requestContext") if isinstance(event.get("requestContext"), dict) else {}
-    http = request.get("http") if isinstance(request.get("http"), dict) else {}
+    request = found if isinstance(found := event.get("requestContext"), dict) else {}
+    http = found if isinstance(found := request.get("http"), dict) else {}
     arn_method, arn_path = _method_and_path(event.get("methodArn") or event.get("routeArn"))
     route_key = event.get("routeKey")
     method = text(event.get("httpMethod")) or text(http.get("method")) or arn_method

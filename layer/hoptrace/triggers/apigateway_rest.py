@@ -18,7 +18,7 @@ def matches(event: dict[str, Any]) -> bool:
 
 def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
     request = event.get("requestContext") or {}
-    identity = request.get("identity") if isinstance(request.get("identity"), dict) else {}
+    identity = found if isinstance(found := request.get("identity"), dict) else {}
     params = event.get("queryStringParameters")
     query = urlencode(params) if isinstance(params, dict) else ""
     invocation = http_invocation(

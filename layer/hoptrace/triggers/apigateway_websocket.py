@@ -25,7 +25,7 @@ def matches(event: dict[str, Any]) -> bool:
 def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
     request = event["requestContext"]
     route = text(request.get("routeKey")) or "$default"
-    identity = request.get("identity") if isinstance(request.get("identity"), dict) else {}
+    identity = found if isinstance(found := request.get("identity"), dict) else {}
     finder = ContextFinder()
     finder.offer_mapping(event.get("headers") or {}, f"{NAME}.headers")
     attributes = {

@@ -25,10 +25,10 @@ def matches(event: dict[str, Any]) -> bool:
 def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
     info = event["info"]
     operation = f"{info.get('parentTypeName') or 'Query'}.{info.get('fieldName')}"[:256]
-    request = event.get("request") if isinstance(event.get("request"), dict) else {}
+    request = found if isinstance(found := event.get("request"), dict) else {}
     finder = ContextFinder()
     finder.offer_mapping(request.get("headers") or {}, "appsync.headers")
-    headers = request.get("headers") if isinstance(request.get("headers"), dict) else {}
+    headers = found if isinstance(found := request.get("headers"), dict) else {}
     attributes = {semconv.OPERATION: operation, semconv.RPC_METHOD: operation,
                   semconv.SERVER_ADDRESS: text(headers.get("host"))}
     return simple_invocation(NAME, f"graphql {operation}", "server", "http", attributes,

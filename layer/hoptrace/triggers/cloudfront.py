@@ -30,8 +30,8 @@ def _headers(raw: Any) -> dict[str, Any]:
 
 def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
     cf = records_of(event)[0]["cf"]
-    cf_config = cf.get("config") if isinstance(cf.get("config"), dict) else {}
-    request = cf.get("request") if isinstance(cf.get("request"), dict) else {}
+    cf_config = found if isinstance(found := cf.get("config"), dict) else {}
+    request = found if isinstance(found := cf.get("request"), dict) else {}
     headers = _headers(request.get("headers"))
     finder = ContextFinder()
     finder.offer_mapping(headers, "cloudfront.headers")

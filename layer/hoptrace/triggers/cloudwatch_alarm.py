@@ -19,8 +19,8 @@ def matches(event: dict[str, Any]) -> bool:
 def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
     data = event["alarmData"]
     name = text(data.get("alarmName")) or "alarm"
-    state = data.get("state") if isinstance(data.get("state"), dict) else {}
-    previous = data.get("previousState") if isinstance(data.get("previousState"), dict) else {}
+    state = found if isinstance(found := data.get("state"), dict) else {}
+    previous = found if isinstance(found := data.get("previousState"), dict) else {}
     attributes = {semconv.OPERATION: text(state.get("value")), semconv.EVENT_SOURCE: text(event.get("alarmArn"), 512),
                   "hoptrace.alarm.previous_state": text(previous.get("value")), semconv.FAAS_TIME: text(
                       event.get("time"))}

@@ -19,8 +19,8 @@ def matches(event: dict[str, Any]) -> bool:
 def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
     record = records_of(event)[0]
     repository = name_from_arn(record.get("eventSourceARN"))
-    commit = record.get("codecommit") if isinstance(record.get("codecommit"), dict) else {}
-    references = commit.get("references") if isinstance(commit.get("references"), list) else []
+    commit = found if isinstance(found := record.get("codecommit"), dict) else {}
+    references = found if isinstance(found := commit.get("references"), list) else []
     refs = [r.get("ref") for r in references if isinstance(r, dict) and isinstance(r.get("ref"), str)][:10]
     attributes = {semconv.OPERATION: text(record.get("eventName")), semconv.EVENT_SOURCE: text(
         record.get("eventSourceARN"), 512), semconv.MESSAGING_MESSAGE_ID: text(record.get("eventId")),

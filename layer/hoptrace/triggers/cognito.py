@@ -21,7 +21,7 @@ def matches(event: dict[str, Any]) -> bool:
 
 def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
     source = event["triggerSource"][:128]
-    caller = event.get("callerContext") if isinstance(event.get("callerContext"), dict) else {}
+    caller = found if isinstance(found := event.get("callerContext"), dict) else {}
     attributes = {semconv.OPERATION: source, semconv.EVENT_SOURCE: text(event.get("userPoolId")),
                   "hoptrace.cognito.client_id": text(caller.get("clientId"))}
     return simple_invocation(NAME, f"cognito {source}", "server", "other", attributes)

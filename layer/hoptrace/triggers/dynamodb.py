@@ -37,7 +37,7 @@ def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
 
 
 def _record(record: dict[str, Any]) -> Record:
-    stream = record.get("dynamodb") if isinstance(record.get("dynamodb"), dict) else {}
+    stream = found if isinstance(found := record.get("dynamodb"), dict) else {}
     table = table_of(record.get("eventSourceARN"))
     sequence = str(stream.get("SequenceNumber") or record.get("eventID") or "")
     event_name = record.get("eventName")

@@ -37,7 +37,7 @@ def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
 
 
 def _record(record: dict[str, Any]) -> Record:
-    data = record.get("kinesis") if isinstance(record.get("kinesis"), dict) else {}
+    data = found if isinstance(found := record.get("kinesis"), dict) else {}
     stream = stream_of(record.get("eventSourceARN"))
     sequence = str(data.get("sequenceNumber") or "")
     attributes: dict[str, Any] = {

@@ -25,8 +25,8 @@ def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
     bot = text(event["bot"].get("name")) or "bot"
     intent = event.get("currentIntent")
     if not isinstance(intent, dict):
-        state = event.get("sessionState") if isinstance(event.get("sessionState"), dict) else {}
-        intent = state.get("intent") if isinstance(state.get("intent"), dict) else {}
+        state = found if isinstance(found := event.get("sessionState"), dict) else {}
+        intent = found if isinstance(found := state.get("intent"), dict) else {}
     intent_name = text(intent.get("name")) or "intent"
     attributes = {semconv.OPERATION: text(event.get("invocationSource")), "hoptrace.lex.bot": bot,
                   "hoptrace.lex.intent": intent_name}

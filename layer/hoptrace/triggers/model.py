@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hoptrace.propagation import Carried
+
+if TYPE_CHECKING:
+    from hoptrace.engine import Kind
 
 
 @dataclass(slots=True)
@@ -22,7 +25,7 @@ class Record:
 class Invocation:
     trigger: str
     name: str
-    kind: str  # "server" | "consumer" | "internal"
+    kind: Kind  # "server" | "consumer" | "internal"
     attributes: dict[str, Any]
     parent: Carried | None = None
     records: list[Record] = field(default_factory=list)

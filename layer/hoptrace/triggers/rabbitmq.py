@@ -24,7 +24,7 @@ def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
         for index, message in enumerate(messages if isinstance(messages, list) else ()):
             if not isinstance(message, dict):
                 continue
-            properties = message.get("basicProperties") if isinstance(message.get("basicProperties"), dict) else {}
+            properties = found if isinstance(found := message.get("basicProperties"), dict) else {}
             message_id = str(properties.get("messageId") or f"{queue}#{index}")
             finder = finder_for(properties.get("headers"), "rabbitmq.headers")
             problems.extend(finder.problems)

@@ -30,7 +30,7 @@ def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
         if key:
             attributes[semconv.AWS_S3_KEY] = key
         records.append(Record(f"process {bucket}", task_id, None, attributes))
-    job = event.get("job") if isinstance(event.get("job"), dict) else {}
+    job = found if isinstance(found := event.get("job"), dict) else {}
     job_id = str(job.get("id", "unknown"))
     invocation = batch_invocation(NAME, "aws_s3", job_id, records, faas_trigger="datasource")
     invocation.name = f"s3 batch {job_id}"

@@ -23,8 +23,8 @@ def matches(event: dict[str, Any]) -> bool:
 
 def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
     detail = event["detail"]
-    bucket = detail.get("bucket") if isinstance(detail.get("bucket"), dict) else {}
-    obj = detail.get("object") if isinstance(detail.get("object"), dict) else {}
+    bucket = found if isinstance(found := detail.get("bucket"), dict) else {}
+    obj = found if isinstance(found := detail.get("object"), dict) else {}
     name = bucket.get("name") if isinstance(bucket.get("name"), str) else "unknown"
     attributes = _s3.object_attributes(name, obj.get("key"), obj.get("etag"), obj.get("version-id"),
                                        event.get("detail-type"), event.get("time"))

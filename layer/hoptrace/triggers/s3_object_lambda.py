@@ -18,8 +18,8 @@ def matches(event: dict[str, Any]) -> bool:
 
 
 def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
-    configuration = event.get("configuration") if isinstance(event.get("configuration"), dict) else {}
-    request = event.get("userRequest") if isinstance(event.get("userRequest"), dict) else {}
+    configuration = found if isinstance(found := event.get("configuration"), dict) else {}
+    request = found if isinstance(found := event.get("userRequest"), dict) else {}
     finder = ContextFinder()
     finder.offer_mapping(request.get("headers") or {}, "s3_object_lambda.headers")
     access_point = name_from_arn(str(configuration.get("accessPointArn", "")).replace("/", ":"))

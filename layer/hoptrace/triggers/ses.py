@@ -22,9 +22,9 @@ def matches(event: dict[str, Any]) -> bool:
 def extract(event: dict[str, Any], context: Any, config: Config) -> Invocation:
     records = []
     for raw in records_of(event):
-        ses = raw.get("ses") if isinstance(raw.get("ses"), dict) else {}
-        mail = ses.get("mail") if isinstance(ses.get("mail"), dict) else {}
-        receipt = ses.get("receipt") if isinstance(ses.get("receipt"), dict) else {}
+        ses = found if isinstance(found := raw.get("ses"), dict) else {}
+        mail = found if isinstance(found := ses.get("mail"), dict) else {}
+        receipt = found if isinstance(found := ses.get("receipt"), dict) else {}
         message_id = str(mail.get("messageId", ""))
         attributes: dict[str, Any] = {semconv.MESSAGING_SYSTEM: "aws_ses", semconv.MESSAGING_OPERATION: "process",
                                       semconv.MESSAGING_DESTINATION: "email", semconv.MESSAGING_MESSAGE_ID: message_id}

@@ -64,7 +64,7 @@ def _record(record: dict[str, Any], problems: list[str]) -> Record:
         attributes[semconv.UPSTREAM] = "eventbridge:" + str(envelope.get("source"))
     else:
         _s3.merge_upstream(attributes, record.get("body"))
-    system = record.get("attributes") if isinstance(record.get("attributes"), dict) else {}
+    system = found if isinstance(found := record.get("attributes"), dict) else {}
     finder.offer_xray(system.get("AWSTraceHeader"), "sqs.AWSTraceHeader")
     queue = name_from_arn(record.get("eventSourceARN"))
     message_id = str(record.get("messageId", ""))
