@@ -89,15 +89,15 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, dict[str, dict
             time.sleep(0.1)
         store = open_store(store_url)
         expected = {"text": 4, "json": 4, "quiet": 1}
+        # every line, `print` included, also when a START and the lines after it reach different collector
+        # sandboxes (the stream's open invocation is kept in the store)
         try:
             wait_for(lambda: all(len(store.invocation_logs([(f, rid)])) >= expected[f]
                                  for f, ids in requests.items() for rid in ids.values()), timeout=90)
-        except AssertionError as exc:
+        except AssertionError as exc:  # say what was stored, not only that something was missing
             stored = {f: [lines_of(store, f, rid) for rid in ids.values()] for f, ids in requests.items()}
-            # Known defect (issue 16, open): a `print` line whose START went to the collector in an earlier
-            # batch is lost when another collector sandbox takes the next batch (the open invocation of a
-            # stream is remembered per sandbox). Seen in CI on 2026-12-01; kept visible as an xfail.
-            pytest.xfail(f"{exc}: stored {stored}; collector said {cloud.log_lines('CollectorFunction')[-10:]}")
+            raise AssertionError(f"{exc}: stored {stored}; collector said "
+                                 f"{cloud.log_lines('CollectorFunction')[-10:]}") from exc
         time.sleep(0.5)
         yield store, requests, cloud
         store.close()

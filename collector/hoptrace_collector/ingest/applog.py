@@ -8,8 +8,9 @@ Attribution is exact, never guessed from time:
 - any other line (`print`, a traceback, a library writing to stderr) belongs to the invocation
   whose `START` (or `platform.start`) precedes it in the same log stream, until its `END` / report.
   One stream serves one execution environment, one invocation at a time, so positions are
-  per stream; a subscription batch holds one stream, and the invocation still open at the end
-  of a batch is remembered (`OpenInvocations`) for the next batch of that stream. Lines before
+  per stream; a subscription batch holds one stream. The invocation still open at the end of a
+  batch is kept in the store (`state_after`), and a batch of lines alone meets it there
+  (ingest/openstream.py), whichever collector sandboxes take the two batches. Lines before
   a batch's first `END` with no open invocation belong to that `END`'s request (the batch began
   mid-invocation); lines before a `START` with none open (the init phase) go to that `START`'s
   invocation, the cold start they delayed.
@@ -22,12 +23,12 @@ and `max_chars` characters per line.
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from hoptrace_collector.ingest.redact_log import redact_message
 from hoptrace_collector.store.loglines import LogLine
+from hoptrace_collector.store.streamstate import StreamState
 
 _PYTHON = re.compile(r"\[([A-Z]+)\]\t(\d{4}-\d\d-\d\dT[\d:.]+Z?)\t([^\t]*)\t(.*)", re.DOTALL)
 _OTHER_RUNTIMES = re.compile(r"(\d{4}-\d\d-\d\dT[\d:.]+Z?)\t([0-9a-f-]{36})\t([A-Z]+)\t(.*)", re.DOTALL)
@@ -63,6 +64,8 @@ class Mark:
 
     kind: str  # start | end | other (timeout, crash: inside the invocation, before its END)
     request_id: str
+    time_ns: int = 0
+    event_id: str = ""
 
 
 def parse_text(message: str, time_ns: int, event_id: str) -> AppLine | None:
@@ -81,24 +84,6 @@ def parse_text(message: str, time_ns: int, event_id: str) -> AppLine | None:
     if match:
         return AppLine(time_ns, event_id, match.group(2), match.group(1))
     return AppLine(time_ns, event_id, message)
-
-
-class OpenInvocations:
-    """The invocation each log stream was in when its last batch ended (bounded, oldest forgotten)."""
-
-    def __init__(self, capacity: int = 10_000) -> None:
-        self._open: OrderedDict[tuple[str, str], str] = OrderedDict()
-        self._capacity = capacity
-
-    def get(self, stream: tuple[str, str]) -> str | None:
-        return self._open.get(stream)
-
-    def set(self, stream: tuple[str, str], request_id: str | None) -> None:
-        self._open.pop(stream, None)
-        if request_id is not None:
-            self._open[stream] = request_id
-            while len(self._open) > self._capacity:
-                self._open.popitem(last=False)
 
 
 def attribute(items: Iterable[AppLine | Mark], open_request: str | None) -> tuple[list[tuple[str, AppLine]], str | None,
@@ -125,6 +110,33 @@ def attribute(items: Iterable[AppLine | Mark], open_request: str | None) -> tupl
         else:
             waiting.append(item)
     return out, current, len(waiting)
+
+
+def needs_open_request(items: list[AppLine | Mark]) -> bool:
+    """Only a batch of lines with no START / END at all needs the invocation an earlier batch opened
+    (ingest/openstream.py): any other line is placed by the marks around it (module docstring)."""
+    return any(isinstance(item, AppLine) and not item.request_id for item in items) and not any(
+        isinstance(item, Mark) and item.kind != "other" for item in items)
+
+
+def state_after(items: list[AppLine | Mark], log_group: str, log_stream: str) -> StreamState | None:
+    """The stream state this batch leaves, when the store must hear of it: an invocation still open at
+    its end, or the END of one opened in an earlier batch (whose stored state must be closed).
+    A batch whose invocations all start and end inside it changes nothing stored: no write."""
+    started: set[str] = set()
+    last: Mark | None = None
+    closes_earlier = False
+    for item in items:
+        if isinstance(item, Mark) and item.kind != "other":
+            last = item
+            if item.kind == "start":
+                started.add(item.request_id)
+            elif item.request_id not in started:
+                closes_earlier = True
+    if last is None or (last.kind != "start" and not closes_earlier):
+        return None
+    return StreamState(log_group, log_stream, last.request_id if last.kind == "start" else None, last.time_ns,
+                       last.event_id)
 
 
 def _encodable(text: str) -> str:

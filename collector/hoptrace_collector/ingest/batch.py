@@ -17,7 +17,7 @@ from typing import Any
 
 from hoptrace import wire
 from hoptrace.config import DEFAULT_REDACTED_KEYS
-from hoptrace_collector.ingest import applog, jsonlog, platform
+from hoptrace_collector.ingest import applog, jsonlog, openstream, platform
 from hoptrace_collector.ingest.failures import Lookup, failure_span, stored_invocation_span
 from hoptrace_collector.ingest.parts import PartBuffer
 from hoptrace_collector.ingest.payload import LogBatch, PayloadError, decode_subscription
@@ -37,8 +37,10 @@ from hoptrace_collector.store.base import Store
 from hoptrace_collector.store.loglines import LogLine
 from hoptrace_collector.store.model import InvocationRecord, SpanRecord, WriteResult
 from hoptrace_collector.store.rules import PLATFORM_FAILURES, is_invocation_span
+from hoptrace_collector.store.streamstate import StreamState
 
 LAMBDA_GROUP_PREFIX = "/aws/lambda/"
+PENDING = ""  # the request id of a line alone until its invocation is known (ingest/openstream.py)
 _PREFIX_SEARCH = 400  # a runtime's log prefix ("<time>\t<request id>\tINFO\t") is far shorter
 
 
@@ -70,6 +72,8 @@ class Decoded:
     logs: list[LogLine] = field(default_factory=list)
     logs_unattributed: int = 0
     logs_dropped: int = 0
+    stream_state: StreamState | None = None  # to store for the stream's next batch (ingest/applog.py)
+    pending: list[LogLine] = field(default_factory=list)  # lines alone, request id PENDING (ingest/openstream.py)
 
 
 class Ingestor:
@@ -83,7 +87,6 @@ class Ingestor:
         self.store = store
         self.log_limits = log_limits
         self.redacted_keys = redacted_keys
-        self.open_invocations = applog.OpenInvocations()
         self.parts = parts or PartBuffer()
         self.limits = limits
         self.own_log_group = own_log_group
@@ -112,6 +115,9 @@ class Ingestor:
             result, quarantined = (write_isolating(self.store, decoded.spans, decoded.invocations)
                                    if decoded.spans or decoded.invocations else (WriteResult(0, 0), []))
             logs_written = self.store.write_logs(decoded.logs) if decoded.logs else 0
+            placed = self._across_batches(batch, decoded)
+            placed_ids = {line.event_id for line in placed}
+            logs_written += self.store.write_logs(placed) if placed else 0
         except Exception as exc:
             self.parts.rollback()
             # The reason travels in the line itself: a metric filter or a log search finds the cause, not
@@ -125,9 +131,11 @@ class Ingestor:
             log_line("quarantined", log_group=batch.log_group, log_stream=batch.log_stream, **item.where(),
                      error=item.error)
         summary.update(_counts(decoded, result))
-        if decoded.logs or decoded.logs_unattributed:
-            summary.update(log_lines=len(decoded.logs), log_lines_written=logs_written,
+        if decoded.logs or decoded.pending or decoded.logs_unattributed:
+            summary.update(log_lines=len(decoded.logs) + len(decoded.pending), log_lines_written=logs_written,
                            log_lines_unattributed=decoded.logs_unattributed)
+        if decoded.pending:
+            summary["log_lines_pending"] = len(decoded.pending) - sum(x.event_id in placed_ids for x in decoded.pending)
         if self.forward is not None and decoded.spans:
             summary["forwarded"] = self.forward(decoded.spans)
         return self._finish(summary, problems, batch.log_group, batch.log_stream)
@@ -163,7 +171,7 @@ class Ingestor:
                     line = parsed if isinstance(parsed, platform.PlatformLine) else None
                 if line is not None:
                     platform_lines.append(line)
-                    stream.append(applog.Mark(_MARKS.get(line.kind, "other"), line.request_id))
+                    stream.append(applog.Mark(_MARKS.get(line.kind, "other"), line.request_id, time_ns, event.id))
                 else:
                     app_line = applog.parse_text(message, time_ns, event.id)
                     if app_line is not None:
@@ -179,12 +187,23 @@ class Ingestor:
 
     def _logs(self, stream: list[applog.AppLine | applog.Mark], function: str, batch: LogBatch,
               decoded: Decoded) -> None:
-        where = (batch.log_group, batch.log_stream)
-        pairs, still_open, unattributed = applog.attribute(stream, self.open_invocations.get(where))
-        self.open_invocations.set(where, still_open)
-        decoded.logs, decoded.logs_dropped = applog.to_log_lines(pairs, function, batch.log_stream, self.log_limits,
-                                                                 self.redacted_keys)
+        # lines alone: their invocation opened in an earlier batch, maybe in another sandbox (ingest/openstream.py)
+        alone = applog.needs_open_request(stream)
+        pairs, _, unattributed = applog.attribute(stream, PENDING if alone else None)
+        decoded.stream_state = applog.state_after(stream, batch.log_group, batch.log_stream)
+        lines, decoded.logs_dropped = applog.to_log_lines(pairs, function, batch.log_stream, self.log_limits,
+                                                          self.redacted_keys)
+        decoded.logs = [line for line in lines if line.request_id != PENDING]
+        decoded.pending = [line for line in lines if line.request_id == PENDING]
         decoded.logs_unattributed = unattributed
+
+    def _across_batches(self, batch: LogBatch, decoded: Decoded) -> list[LogLine]:
+        """Lines whose invocation another batch holds: this batch's lines alone, or the pending lines the
+        invocation it leaves open claims. Written after the batch's own lines; a failure retries it all."""
+        placed = openstream.place_alone(self.store, batch.log_group, decoded.pending) if decoded.pending else []
+        if decoded.stream_state is not None:
+            placed += openstream.claim_pending(self.store, decoded.stream_state)
+        return placed
 
     def _join(self, text: str, batch: LogBatch, problems: Problems) -> str | None:
         try:

@@ -21,6 +21,7 @@ from hoptrace_collector.store.model import (
     TraceSummary,
     WriteResult,
 )
+from hoptrace_collector.store.streamstate import Position, StreamState
 
 
 class StoreError(RuntimeError):
@@ -42,6 +43,20 @@ class Store(Protocol):
 
     def write_logs(self, lines: Sequence[LogLine]) -> int:
         """Store application log lines (idempotent by function, request id and event id); returns lines taken."""
+
+    def write_stream_state(self, state: StreamState) -> None:
+        """Where a log stream stands after a batch (see `streamstate`); idempotent by stream and position."""
+
+    def stream_state(self, log_group: str, log_stream: str, position: Position, *,
+                     after: bool = False) -> StreamState | None:
+        """The stream's last state before `position` (with `after`: its first state after it), or None."""
+
+    def write_pending_lines(self, log_group: str, lines: Sequence[LogLine]) -> None:
+        """Lines of one stream whose invocation is not known yet (request id ""); idempotent by position."""
+
+    def pending_lines(self, log_group: str, log_stream: str, after: Position,
+                      until: Position | None) -> list[LogLine]:
+        """The stream's pending lines strictly between two positions (`until` None: no upper bound)."""
 
     def invocation_logs(self, keys: Sequence[InvocationKey]) -> list[LogLine]:
         """The log lines of these (function, request id) invocations, in time order."""

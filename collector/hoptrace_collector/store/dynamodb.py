@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from hoptrace_collector.store import dynamodb_logs, links, links_dynamodb, rules
+from hoptrace_collector.store import dynamodb_logs, dynamodb_streams, links, links_dynamodb, rules
 from hoptrace_collector.store.base import StoreError, UnstorableError
 from hoptrace_collector.store.dynamodb_io import DynamoCalls
 from hoptrace_collector.store.dynamodb_items import (
@@ -66,6 +66,7 @@ from hoptrace_collector.store.model import (
     TraceSummary,
     WriteResult,
 )
+from hoptrace_collector.store.streamstate import Position, StreamState
 
 MAX_TEXT_SCAN = 2000  # traces examined for a TraceFilter.text search (no index can answer it)
 _SUMMARY_RETRIES = 10
@@ -238,6 +239,20 @@ class DynamoStore:
         puts = dynamodb_logs.items(lines, self.ttl_days)
         self.io.batch_write(puts)
         return len(lines) if puts else 0
+
+    def write_stream_state(self, state: StreamState) -> None:
+        dynamodb_streams.write_state(self.io, state, self.ttl_days)
+
+    def write_pending_lines(self, log_group: str, lines: Sequence[LogLine]) -> None:
+        dynamodb_streams.write_pending(self.io, log_group, lines, self.ttl_days)
+
+    def stream_state(self, log_group: str, log_stream: str, position: Position, *,
+                     after: bool = False) -> StreamState | None:
+        return dynamodb_streams.state(self.io, log_group, log_stream, position, after)
+
+    def pending_lines(self, log_group: str, log_stream: str, after: Position,
+                      until: Position | None) -> list[LogLine]:
+        return dynamodb_streams.pending(self.io, log_group, log_stream, after, until)
 
     # -- reading ---------------------------------------------------------------------------------------
     def invocation_logs(self, keys: Sequence[InvocationKey]) -> list[LogLine]:

@@ -16,13 +16,13 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from hoptrace_collector import jsonlib
-from hoptrace_collector.store import links, links_sqlite, rules, sqlite_logs
+from hoptrace_collector.store import links, links_sqlite, rules, sqlite_logs, sqlite_streams
 from hoptrace_collector.store.base import StoreError, UnstorableError
 from hoptrace_collector.store.loglines import InvocationKey, LogLine
 from hoptrace_collector.store.model import (
@@ -44,6 +44,7 @@ from hoptrace_collector.store.sqlite_schema import (
     UPSERT_TRACE,
     upsert,
 )
+from hoptrace_collector.store.streamstate import Position, StreamState
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
 _dumps = jsonlib.dumps
@@ -137,6 +138,7 @@ class SqliteStore:
                 raise
         with self._transaction():
             sqlite_logs.create(self._conn)
+            sqlite_streams.create(self._conn)
             row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             if row is None:
                 self._conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
@@ -172,6 +174,34 @@ class SqliteStore:
                 return sqlite_logs.write(self._conn, lines)
         except sqlite3.Error as exc:
             raise StoreError(f"sqlite store {self.path}: the log lines were not stored ({exc})") from exc
+
+    def write_stream_state(self, state: StreamState) -> None:
+        self._stream_write(sqlite_streams.write_state, state)
+
+    def write_pending_lines(self, log_group: str, lines: Sequence[LogLine]) -> None:
+        self._stream_write(sqlite_streams.write_pending, log_group, lines)
+
+    def _stream_write(self, write: Callable[..., None], *args: Any) -> None:
+        try:
+            with self._transaction():
+                write(self._conn, *args)
+        except sqlite3.Error as exc:
+            raise StoreError(f"sqlite store {self.path}: the log stream's state was not stored ({exc})") from exc
+
+    def stream_state(self, log_group: str, log_stream: str, position: Position, *,
+                     after: bool = False) -> StreamState | None:
+        return self._stream_read(sqlite_streams.state, log_group, log_stream, position, after)
+
+    def pending_lines(self, log_group: str, log_stream: str, after: Position,
+                      until: Position | None) -> list[LogLine]:
+        return self._stream_read(sqlite_streams.pending, log_group, log_stream, after, until)
+
+    def _stream_read(self, read: Callable[..., Any], *args: Any) -> Any:
+        try:
+            with self._lock:
+                return read(self._conn, *args)
+        except sqlite3.Error as exc:
+            raise StoreError(f"sqlite store {self.path}: query failed ({exc})") from exc
 
     def _write_spans(self, spans: Sequence[SpanRecord]) -> tuple[int, int]:
         """New spans (the common case) cost one INSERT each and nothing read back: the batch is inserted
@@ -385,6 +415,7 @@ class SqliteStore:
         removed += conn.execute("DELETE FROM dlq WHERE first_seen_ns < ?", (cutoff_ns,)).rowcount
         removed += links_sqlite.delete_older_than(conn, cutoff_ns)
         removed += sqlite_logs.delete_older_than(conn, cutoff_ns)
+        removed += sqlite_streams.delete_older_than(conn, cutoff_ns)
         for start in range(0, len(touched), _LOOKUP_CHUNK):
             chunk = touched[start:start + _LOOKUP_CHUNK]
             marks = ",".join("?" * len(chunk))
