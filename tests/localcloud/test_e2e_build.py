@@ -1,6 +1,7 @@
 """The build step: requirements.txt of a function and of a `BuildMethod: python3.x` layer installed once into a
 cache keyed by their hash (the second start installs nothing), `build=False` skips it, a failing install is one
-line naming the function and the file."""
+line naming the function and the file. The app runs with hoptrace attached and the real collector: the
+invocation is traced, and with the layer in front an import error still names the user's module."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from hoptrace import semconv
 from hoptrace_localcloud.cloud import LocalCloud
 from hoptrace_localcloud.template import TemplateError
 
 from .conftest import APPS, FAST
+from .traced import TracedStore, traced_app
 
 pytestmark = pytest.mark.e2e
 
@@ -38,16 +41,20 @@ def app(tmp_path: Path) -> Path:
     (root / "layer").mkdir(exist_ok=True)  # git keeps no empty folder: the layer holds only what the test writes
     (root / "src" / "requirements.txt").write_text(_wheel(root / "src", "fromfunction") + "\n")
     (root / "layer" / "requirements.txt").write_text(_wheel(root / "layer", "fromlayer") + "\n")
+    traced_app(root, root)
     return root
 
 
 def test_requirements_are_installed_once_and_reused(app: Path, tmp_path: Path, capfd):
     cache = tmp_path / "cache"
     with LocalCloud(app / "template.yaml", FAST, build_cache=str(cache)) as cloud:
-        assert cloud.invoke("Uses", {}).payload == {"function": "fromfunction", "layer": "fromlayer"}
+        invocation = cloud.invoke("Uses", {})
+        assert invocation.payload == {"function": "fromfunction", "layer": "fromlayer"}
+        [span] = TracedStore(cloud, app).invocations("Uses", semconv.TRIGGER_INVOKE)
+        assert span.request_id == invocation.request_id and span.status != "error"
     first = capfd.readouterr().err
     assert "build Uses: installing" in first and "build Deps: installing" in first
-    assert len([p for p in cache.iterdir() if not p.name.startswith(".")]) == 2
+    assert len([p for p in cache.iterdir() if not p.name.startswith(".")]) == 3  # and the collector function's
     with LocalCloud(app / "template.yaml", FAST, build_cache=str(cache)) as cloud:
         assert cloud.invoke("Uses", {}).payload == {"function": "fromfunction", "layer": "fromlayer"}
     second = capfd.readouterr().err
@@ -60,6 +67,11 @@ def test_no_build_skips_and_the_import_error_names_the_users_module(app: Path, t
         assert invocation.failed
         assert invocation.error["errorType"] == "Runtime.ImportModuleError"
         assert "Unable to import module 'app': No module named 'fromfunction'" in invocation.error["errorMessage"]
+        # AND the failed invocation reaches the store, failed, with Lambda's own error text
+        store = TracedStore(cloud, app)
+        failed = store.wait("the failed invocation", lambda s: [x for x in s.spans(function=cloud.function(
+            "Uses").spec.name) if x.request_id == invocation.request_id and x.status == "error"])
+        assert any("No module named 'fromfunction'" in span.status_message for span in failed), failed
     assert not (tmp_path / "c").exists()
 
 

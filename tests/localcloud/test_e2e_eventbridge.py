@@ -1,7 +1,8 @@
 """EventBridge delivered by the local cloud: a rule's SNS, SQS (InputTransformer) and event-bus targets, a
 function behind the second bus, EventBridge Scheduler (ScheduleV2 to an InlineCode function, a schedule to SQS,
 a failing target retried and dead-lettered), secrets and SSM parameters, and an environment where one
-unresolvable value drops only itself."""
+unresolvable value drops only itself. Every function is traced: its invocation span reaches the collector's
+store with its trigger, and the function behind the rules is in the trace of the producer's PutEvents."""
 
 from __future__ import annotations
 
@@ -9,17 +10,30 @@ import json
 
 import pytest
 
+from hoptrace import semconv
+from hoptrace.protocol import CARRIER_KEY
 from hoptrace_localcloud.cloud import LocalCloud
 
-from .conftest import APPS, FAST, receive_one
+from .conftest import Clouds, receive_one
+from .traced import TracedStore, client_spans, invocation_of
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def cloud():
-    with LocalCloud(APPS / "eventbridge" / "template.yaml", FAST) as running:
-        yield running
+def untraced(detail: dict) -> dict:
+    """The event's detail without the trace context the traced producer's PutEvents carries in it."""
+    assert CARRIER_KEY in detail
+    return {k: v for k, v in detail.items() if k != CARRIER_KEY}
+
+
+@pytest.fixture
+def traced(clouds: Clouds) -> tuple[LocalCloud, TracedStore]:
+    return clouds.traced("eventbridge")
+
+
+@pytest.fixture
+def cloud(traced: tuple[LocalCloud, TracedStore]) -> LocalCloud:
+    return traced[0]
 
 
 def test_only_the_unsupported_pieces_warn(cloud):
@@ -27,30 +41,40 @@ def test_only_the_unsupported_pieces_warn(cloud):
                                                                 "Unsupported.Type"]
 
 
-def test_put_events_reaches_sns_sqs_and_another_bus_without_failing_the_producer(cloud):
-    response = cloud.client("events").put_events(Entries=[{
-        "Source": "shop.orders", "DetailType": "OrderShipped", "EventBusName": "app-bus",
-        "Detail": json.dumps({"orderId": "o-7", "total": 12.5})}])
-    assert response["FailedEntryCount"] == 0
+def test_put_events_reaches_sns_sqs_and_another_bus_without_failing_the_producer(traced):
+    cloud, store = traced
+    shipped = cloud.invoke("Shipper", {"orderId": "o-7", "total": 12.5})  # a traced producer's PutEvents
+    assert (shipped.payload, shipped.error) == (0, None)
     # SNS target -> the topic's inline SQS subscription (no warning for it): the SNS envelope of the event
     envelope = json.loads(receive_one(cloud, "AlertsInbox")["Body"])
     assert envelope["Type"] == "Notification"
-    assert json.loads(envelope["Message"])["detail"] == {"orderId": "o-7", "total": 12.5}
+    assert untraced(json.loads(envelope["Message"])["detail"]) == {"orderId": "o-7", "total": 12.5}
     # SQS target with an InputTransformer
     assert json.loads(receive_one(cloud, "Shipped")["Body"]) == {"order": "o-7", "text": "order o-7 shipped",
                                                                  "total": 12.5}
     # event-bus target -> a rule on the audit bus -> the function
     line = cloud.wait_for_log("Auditor", "AUDIT ", timeout=30).message
-    assert json.loads(line.split("AUDIT ", 1)[1]) == {"source": "shop.orders",
-                                                      "detail": {"orderId": "o-7", "total": 12.5}}
+    audited = json.loads(line.split("AUDIT ", 1)[1])
+    assert (audited["source"], untraced(audited["detail"])) == ("shop.orders", {"orderId": "o-7", "total": 12.5})
+    # AND the auditor's invocation is in the producer's trace, a child of its PutEvents span
+    [producer] = store.invocations("Shipper", semconv.TRIGGER_INVOKE)
+    auditor = cloud.function("Auditor").spec.name
+    spans = store.trace_with(producer.trace_id, lambda spans: bool(
+        invocation_of(spans, auditor, semconv.TRIGGER_EVENTBRIDGE)), "the auditor in the producer's trace")
+    [invocation] = invocation_of(spans, auditor, semconv.TRIGGER_EVENTBRIDGE)
+    [put_events] = client_spans(spans, producer.function, "PutEvents")
+    assert invocation.parent_id == put_events.span_id
 
 
-def test_scheduler_fires_inline_code_with_resolved_environment(cloud):
+def test_scheduler_fires_inline_code_with_resolved_environment(traced):
+    cloud, store = traced
     line = cloud.wait_for_log("Ticker", "TICK ", timeout=30).message
     assert "TICK aws.scheduler blue arn:aws:secretsmanager:us-" in line
     assert "wrapper=kept missing=False" in line
     secret = cloud.client("secretsmanager").get_secret_value(SecretId=cloud.resource("ApiKey").ref)
     assert set(json.loads(secret["SecretString"])) == {"user", "password"}
+    # AND the InlineCode function, fired by Scheduler, is traced as a scheduled invocation
+    assert store.invocations("Ticker", semconv.TRIGGER_SCHEDULE)
 
 
 def test_scheduler_input_reaches_sqs_and_a_failing_target_is_dead_lettered(cloud):

@@ -30,9 +30,10 @@ T = TypeVar("T")
 
 
 def traced_app(app: Path, root: Path) -> Path:
-    """`app` copied to `root` with the layer attached to every function and a collector storing at
-    `root/spans.db`; returns the copy's template."""
-    shutil.copytree(app, root, dirs_exist_ok=True)
+    """`app` copied to `root` (or changed in place when they are one folder) with the layer attached to every
+    function and a collector storing at `root/spans.db`; returns the traced template."""
+    if app.resolve() != root.resolve():
+        shutil.copytree(app, root, dirs_exist_ok=True)
     layerdir.assemble(root / "hoptrace_layer")
     path = root / "template.yaml"
     document = load_yaml(path.read_text(), path)
