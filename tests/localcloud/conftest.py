@@ -85,6 +85,21 @@ def clouds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clouds]:
         running.stop_all()
 
 
+def traced_fixtures(app: str, **overrides: Any) -> tuple[Any, Any]:
+    """The `traced` ((cloud, store)) and `cloud` fixtures of a module whose tests share `apps/<app>`, traced:
+    `traced, cloud = traced_fixtures("filters")`."""
+
+    @pytest.fixture
+    def traced(clouds: Clouds) -> tuple[LocalCloud, TracedStore]:
+        return clouds.traced(app, **overrides)
+
+    @pytest.fixture
+    def cloud(traced: tuple[LocalCloud, TracedStore]) -> LocalCloud:
+        return traced[0]
+
+    return traced, cloud
+
+
 @pytest.fixture
 def pipeline_cloud(clouds: Clouds) -> LocalCloud:
     return clouds.plain(PIPELINE_TEMPLATE)

@@ -12,10 +12,9 @@ import pytest
 
 from hoptrace import semconv
 from hoptrace.protocol import CARRIER_KEY
-from hoptrace_localcloud.cloud import LocalCloud
 
-from .conftest import Clouds, receive_one
-from .traced import TracedStore, client_spans, invocation_of
+from .conftest import receive_one, traced_fixtures
+from .traced import client_spans, invocation_of
 
 pytestmark = pytest.mark.e2e
 
@@ -26,14 +25,7 @@ def untraced(detail: dict) -> dict:
     return {k: v for k, v in detail.items() if k != CARRIER_KEY}
 
 
-@pytest.fixture
-def traced(clouds: Clouds) -> tuple[LocalCloud, TracedStore]:
-    return clouds.traced("eventbridge")
-
-
-@pytest.fixture
-def cloud(traced: tuple[LocalCloud, TracedStore]) -> LocalCloud:
-    return traced[0]
+traced, cloud = traced_fixtures("eventbridge")
 
 
 def test_only_the_unsupported_pieces_warn(cloud):

@@ -15,20 +15,13 @@ import pytest
 from hoptrace import semconv
 from hoptrace_localcloud.cloud import LocalCloud
 
-from .conftest import Clouds
+from .conftest import traced_fixtures
 from .traced import TracedStore, client_spans, invocation_of
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def traced(clouds: Clouds) -> tuple[LocalCloud, TracedStore]:
-    return clouds.traced("filters")
-
-
-@pytest.fixture
-def cloud(traced: tuple[LocalCloud, TracedStore]) -> LocalCloud:
-    return traced[0]
+traced, cloud = traced_fixtures("filters")
 
 
 def _queue_empty(cloud: LocalCloud, logical_id: str) -> bool:

@@ -21,9 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from hoptrace import semconv
 from hoptrace.triggers.apigateway_authorizer import NAME as AUTHORIZER_TRIGGER
-from hoptrace_localcloud.cloud import LocalCloud
 
-from .conftest import Clouds, http, receive_one
+from .conftest import http, receive_one, traced_fixtures
 from .traced import TracedStore, invocation_of
 
 pytestmark = pytest.mark.e2e
@@ -51,14 +50,7 @@ def claims(**extra) -> dict:
             "scope": "orders/read profile", **extra}
 
 
-@pytest.fixture
-def traced(clouds: Clouds) -> tuple[LocalCloud, TracedStore]:
-    return clouds.traced("openapi", jwt_keys={ISSUER: PUBLIC_PEM})
-
-
-@pytest.fixture
-def cloud(traced: tuple[LocalCloud, TracedStore]) -> LocalCloud:
-    return traced[0]
+traced, cloud = traced_fixtures("openapi", jwt_keys={ISSUER: PUBLIC_PEM})
 
 
 def traceparent() -> tuple[str, str, str]:
