@@ -15,7 +15,7 @@ import pytest
 
 from hoptrace_localcloud.cloud import LocalCloud
 
-from .conftest import APPS, FAST, http
+from .conftest import APPS, FAST, Clouds, http
 
 pytestmark = pytest.mark.e2e
 MINIMAL = APPS / "minimal" / "template.yaml"
@@ -41,38 +41,42 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def test_unsupported_features_warn_once_and_the_rest_runs():
+@pytest.fixture
+def cloud(clouds: Clouds) -> LocalCloud:
+    """The minimal app, shared by the tests that neither stop it nor count its processes."""
+    return clouds.plain(MINIMAL)
+
+
+def test_unsupported_features_warn_once_and_the_rest_runs(cloud):
     # GIVEN a template with an MSK trigger and a nodejs function next to a python one
-    with LocalCloud(MINIMAL, FAST) as cloud:
-        # THEN each unsupported feature is one line naming resource and property
-        assert any(w.startswith("HelloFunction.Events.Changes.") and "never fires" in w for w in cloud.warnings)
-        assert any(w.startswith("NodeFunction.Runtime:") for w in cloud.warnings)
-        assert len(cloud.warnings) == len(set(cloud.warnings)) == 2
-        # AND the python function still serves its HTTP API route
-        status, _, body = http(f"{cloud.api_url}/hello")
-        assert status == 200
-        assert json.loads(body)["mode"] == "local"
+    # THEN each unsupported feature is one line naming resource and property
+    assert any(w.startswith("HelloFunction.Events.Changes.") and "never fires" in w for w in cloud.warnings)
+    assert any(w.startswith("NodeFunction.Runtime:") for w in cloud.warnings)
+    assert len(cloud.warnings) == len(set(cloud.warnings)) == 2
+    # AND the python function still serves its HTTP API route
+    status, _, body = http(f"{cloud.api_url}/hello")
+    assert status == 200
+    assert json.loads(body)["mode"] == "local"
 
 
-def test_handler_sees_lambda_environment_and_context():
+def test_handler_sees_lambda_environment_and_context(cloud):
     # GIVEN the minimal app running
-    with LocalCloud(MINIMAL, FAST) as cloud:
-        # WHEN the function is invoked with a client context
-        result = cloud.invoke("HelloFunction", {}, client_context={"custom": {"k": "v"}}).payload
-        # THEN it sees local resource names, context values and Lambda's variables
-        assert result["table"] == cloud.resource("Table").ref == "local-Table"
-        assert result["bucket"] == "arn:aws:s3:::local-bucket"
-        assert result["function"] == "local-HelloFunction"
-        assert result["arn"] == "arn:aws:lambda:us-east-1:123456789012:function:local-HelloFunction"
-        assert result["memory"] == "128"
-        assert 0 < result["remaining_ms"] <= 3000
-        assert re.fullmatch(r"Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0", result["trace"])
-        assert result["init"] == "on-demand"
-        assert result["endpoint"] == cloud.endpoint_url
-        assert result["region"] == "us-east-1"
-        # AND `!GetAtt ServerlessHttpApi.ApiEndpoint` is the local API's URL
-        assert cloud.invoke("ClientFunction", {}).payload == {"api_url": cloud.api_url}
-        assert result["custom"] == {"k": "v"}
+    # WHEN the function is invoked with a client context
+    result = cloud.invoke("HelloFunction", {}, client_context={"custom": {"k": "v"}}).payload
+    # THEN it sees local resource names, context values and Lambda's variables
+    assert result["table"] == cloud.resource("Table").ref == "local-Table"
+    assert result["bucket"] == "arn:aws:s3:::local-bucket"
+    assert result["function"] == "local-HelloFunction"
+    assert result["arn"] == "arn:aws:lambda:us-east-1:123456789012:function:local-HelloFunction"
+    assert result["memory"] == "128"
+    assert 0 < result["remaining_ms"] <= 3000
+    assert re.fullmatch(r"Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0", result["trace"])
+    assert result["init"] == "on-demand"
+    assert result["endpoint"] == cloud.endpoint_url
+    assert result["region"] == "us-east-1"
+    # AND `!GetAtt ServerlessHttpApi.ApiEndpoint` is the local API's URL
+    assert cloud.invoke("ClientFunction", {}).payload == {"api_url": cloud.api_url}
+    assert result["custom"] == {"k": "v"}
 
 
 def test_stopping_leaves_no_orphan_processes():
@@ -122,11 +126,11 @@ def test_cli_prints_routes_and_stops_everything_on_sigint(tmp_path):
     assert not any(_alive(pid) for pid in children)
 
 
-def test_a_burst_of_clients_is_queued_not_reset():
+def test_a_burst_of_clients_is_queued_not_reset(cloud):
     # GIVEN 60 clients connecting at once (more than the 10 workers; socketserver's backlog is 5)
     from concurrent.futures import ThreadPoolExecutor
 
-    with LocalCloud(MINIMAL, FAST) as cloud, ThreadPoolExecutor(60) as pool:
+    with ThreadPoolExecutor(60) as pool:
         statuses = list(pool.map(lambda _: http(f"{cloud.api_url}/hello")[0], range(60)))
     # THEN every one is answered, as API Gateway would
     assert statuses == [200] * 60
