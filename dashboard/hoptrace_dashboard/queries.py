@@ -176,7 +176,7 @@ def _spans_frame(spans: Iterable[SpanRecord]) -> pd.DataFrame:
 # -- service map -------------------------------------------------------------------------------------------
 
 EDGE_COLUMNS = ["source", "target", "source_label", "target_label", "source_kind", "target_kind", "hop", "calls",
-                "errors", "error_rate", "p95_ms", "p95_wait_ms"]
+                "errors", "error_rate", "p95_ms", "p95_wait_ms", "unit"]
 
 
 def _edges_of(span: SpanRecord) -> list[tuple[hops.Node, hops.Node, str, float | None]]:
@@ -199,15 +199,52 @@ def _edge_row(source: hops.Node, target: hops.Node, hop: str, span: SpanRecord, 
     if target.kind == "queue" and hops.is_record(span):
         # A delivery into a queue (SNS → SQS, EventBridge → SQS), proven by the consumer's record: it arrived,
         # so it did not fail; the consumer's failure is charged to the queue → function edge. Its time is
-        # the wait in the queue, not the consumer's processing.
+        # the wait in the queue, not the consumer's processing. It counts messages: a message received
+        # three times was delivered once.
+        message = str(span.attributes.get(semconv.MESSAGING_MESSAGE_ID) or span.span_id)
         return [source.key, target.key, source.label, target.label, source.kind, target.kind, hop, False,
-                wait if wait is not None else 0.0, wait]
+                wait if wait is not None else 0.0, wait, message]
     return [source.key, target.key, source.label, target.label, source.kind, target.kind, hop, span.status == "error",
-            (span.end_ns - span.start_ns) / MS, wait]
+            (span.end_ns - span.start_ns) / MS, wait, None]
+
+
+def _producer(span: SpanRecord, called: dict[str, hops.Node]) -> hops.Node | None:
+    """What the producer of a queue record called: its parent, or, in a batch that continued one trace (the
+    record's parent is then its invocation), the producer span its link names."""
+    for span_id in (span.parent_id, *(link.get("span_id") for link in span.links)):
+        if span_id and span_id in called:
+            return called[span_id]
+    return None
+
+
+def _deliveries(unexplained: list[SpanRecord], called: dict[str, hops.Node]) -> list[list[object]]:
+    """SNS → SQS rows for queue records that do not say what fed the queue (raw delivery). The publishing
+    span names the topic; when it is not among the spans read (published before the range, or past the
+    newest spans read of its function), the queue's topic is the one its other records name, if only one."""
+    rows: list[list[object]] = []
+    topics: dict[hops.Node, set[hops.Node]] = {}
+    unknown: list[tuple[SpanRecord, hops.Node, float | None]] = []
+    for span in unexplained:
+        hop = hops.inbound(span)
+        queue, wait = hops.Node("queue", hop.via if hop else "?"), hop.wait_ms if hop else None
+        producer = _producer(span, called)
+        if producer is None:
+            unknown.append((span, queue, wait))
+        elif producer.kind == "topic":
+            topics.setdefault(queue, set()).add(producer)
+            rows.append(_edge_row(producer, queue, "SNS → SQS", span, wait))
+    for span, queue, wait in unknown:
+        if len(topics.get(queue, ())) == 1:
+            rows.append(_edge_row(next(iter(topics[queue])), queue, "SNS → SQS", span, wait))
+    return rows
 
 
 def service_edges(store: Store, since_ns: int, until_ns: int, sample: int = MAP_SAMPLE) -> Sampled:
-    """Edges between functions and what lies between them, from the newest spans of each function in range."""
+    """Edges between functions and what lies between them, from the newest spans of each function in range.
+
+    A delivery into a queue counts messages (each once, however often it was received); every
+    other edge counts calls, so a queue → function edge counts invocations, that is batches.
+    """
     rows, complete = [], True
     names = store.functions()
     per_function = max(MAP_SAMPLE_MIN, sample // max(len(names), 1))
@@ -225,21 +262,19 @@ def service_edges(store: Store, since_ns: int, until_ns: int, sample: int = MAP_
                 called[span.span_id] = target
             elif hops.is_record(span) and not edges:
                 unexplained.append(span)
-    for span in unexplained:  # its parent, the publishing span, names the topic (when it is in the sample)
-        topic = called.get(span.parent_id or "")
-        if topic is not None and topic.kind == "topic":
-            hop = hops.inbound(span)
-            rows.append(_edge_row(topic, hops.Node("queue", hop.via if hop else "?"), "SNS → SQS", span,
-                                  hop.wait_ms if hop else None))
+    rows.extend(_deliveries(unexplained, called))
     raw = pd.DataFrame(rows, columns=["source", "target", "source_label", "target_label", "source_kind",
-                                      "target_kind", "hop", "error", "duration_ms", "wait_ms"])
+                                      "target_kind", "hop", "error", "duration_ms", "wait_ms", "message"])
     if raw.empty:
         return Sampled(pd.DataFrame(columns=EDGE_COLUMNS), complete, sample)
+    raw = raw[raw["message"].isna() | ~raw.duplicated(["source", "target", "message"])]
     keys = ["source", "target", "source_label", "target_label", "source_kind", "target_kind"]
     edges = raw.groupby(keys, as_index=False).agg(
         hop=("hop", lambda h: ", ".join(sorted(set(h)))), calls=("error", "size"), errors=("error", "sum"),
-        p95_ms=("duration_ms", lambda d: d.quantile(0.95)), p95_wait_ms=("wait_ms", lambda w: w.quantile(0.95)))
+        p95_ms=("duration_ms", lambda d: d.quantile(0.95)), p95_wait_ms=("wait_ms", lambda w: w.quantile(0.95)),
+        deliveries=("message", "count"))
     edges["error_rate"] = edges["errors"] / edges["calls"]
+    edges["unit"] = ["messages" if n else "calls" for n in edges["deliveries"]]
     return Sampled(edges[EDGE_COLUMNS].sort_values(["source", "target"]).reset_index(drop=True), complete, sample)
 
 

@@ -27,7 +27,13 @@ def quote(text: object) -> str:
 
 
 def edge_label(row: pd.Series) -> str:
-    parts = [f"{int(row['calls'])} calls", f"{100 * row['error_rate']:.1f}% errors", f"p95 {duration(row['p95_ms'])}"]
+    """What crossed the edge: calls (a queue → function edge: invocations, i.e. batches), or, for a delivery
+    into a queue, messages (each once, however often it was received), which is why the two can differ."""
+    count = int(row["calls"])
+    unit = row.get("unit", "calls")
+    if count == 1:
+        unit = {"calls": "call", "messages": "message"}.get(unit, unit)
+    parts = [f"{count} {unit}", f"{100 * row['error_rate']:.1f}% errors", f"p95 {duration(row['p95_ms'])}"]
     if pd.notna(row["p95_wait_ms"]):
         parts.append(f"queue wait p95 {duration(row['p95_wait_ms'])}")
     return "\\n".join(quote(p)[1:-1] for p in parts)

@@ -99,3 +99,61 @@ def test_service_map_charges_consumer_failures_to_the_consumer_edge_and_prints_n
     no_exception(at)
     table = table_with(at, "queue_wait")
     assert "None" not in set(table["queue_wait"].astype(str)) and "" in set(table["queue_wait"])
+
+
+def test_a_raw_delivery_edge_counts_every_message_once_whichever_batch_carried_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # GIVEN a topic delivering raw (no SNS envelope, so a record does not say its topic) into a queue, and
+    # a consumer whose batches came in every shape the layer writes
+    from hoptrace import semconv
+
+    now = time.time_ns() - 10 * MINUTE
+    ids = iter(range(1, 1000))
+    spans: list[SpanRecord] = []
+
+    def span(function: str, kind: str, at: int, parent: str | None, trace: str, attributes: dict, links=(),  # type: ignore[no-untyped-def]
+             request_id: str | None = None) -> SpanRecord:
+        record = SpanRecord(trace, f"{next(ids):016x}", parent, "x", kind, at, at + 10**6, "ok", function=function,
+                            service=function, request_id=request_id, attributes=attributes,
+                            trigger=attributes.get(semconv.TRIGGER),
+                            links=[{"trace_id": trace, "span_id": s, "attributes": {}} for s in links])
+        spans.append(record)
+        return record
+
+    def publish(at: int) -> SpanRecord:
+        trace = f"{next(ids):032x}"
+        return span("shop", "producer", at, None, trace, {
+            semconv.RPC_SERVICE: "SNS", semconv.MESSAGING_DESTINATION: "arn:aws:sns:us-east-1:1:order-events"})
+
+    def batch(at: int, messages: list[tuple[str, SpanRecord]], continued: bool) -> None:
+        """One consumer invocation; a batch of one trace continues it (records under the invocation, linked
+        to their producer), a batch of several parents each record on its producer."""
+        parent = messages[0][1] if continued else None
+        trace = parent.trace_id if parent else f"{next(ids):032x}"
+        invocation = span("stock", "consumer", at, parent.span_id if parent else None, trace, {
+            semconv.TRIGGER: "sqs", semconv.MESSAGING_SYSTEM: "aws_sqs", semconv.MESSAGING_OPERATION: "process",
+            semconv.MESSAGING_DESTINATION: "inventory-queue"}, request_id=f"r{at}")
+        for message_id, producer in messages:
+            span("stock", "consumer", at + 10**5, invocation.span_id if continued else producer.span_id,
+                 producer.trace_id, {semconv.MESSAGING_SYSTEM: "aws_sqs", semconv.MESSAGING_OPERATION: "process",
+                                     semconv.MESSAGING_DESTINATION: "inventory-queue",
+                                     semconv.MESSAGING_MESSAGE_ID: message_id}, links=[producer.span_id])
+
+    p1, p2, p3, early = publish(now), publish(now + 10**6), publish(now + 2 * 10**6), publish(now - 20 * MINUTE)
+    batch(now + 10 * 10**6, [("m1", p1)], continued=True)  # a batch of one message
+    batch(now + 20 * 10**6, [("m2", p2), ("m3", p3)], continued=False)  # a batch mixing two traces
+    batch(now + 40 * 10**6, [("m1", p1)], continued=True)  # m1 received again
+    batch(now + 50 * 10**6, [("m0", early)], continued=True)  # published before the range
+    store = open_store(f"sqlite:///{tmp_path}/s.db")
+    store.write(spans)
+    edges = queries.service_edges(store, since_ns=now - MINUTE, until_ns=now + MINUTE).frame.set_index("hop")
+    # THEN the delivery edge counts the four messages that arrived, each once, however it was batched
+    delivery = edges.loc["SNS → SQS"]
+    assert (delivery["source_label"], delivery["target_label"]) == ("SNS order-events", "SQS inventory-queue")
+    assert (int(delivery["calls"]), delivery["unit"]) == (4, "messages")
+    # AND the queue's edge to the consumer counts its four invocations, and says so
+    consumer = edges.loc["SQS"]
+    assert (int(consumer["calls"]), consumer["unit"]) == (4, "calls")
+    from hoptrace_dashboard import servicemap
+
+    assert servicemap.edge_label(delivery).startswith("4 messages") and servicemap.edge_label(consumer).startswith(
+        "4 calls")
