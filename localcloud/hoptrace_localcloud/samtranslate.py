@@ -132,8 +132,10 @@ def _run_translator(doc: dict[str, Any], parameters: dict[str, str], region: str
     from samtranslator.metrics.metrics import Metrics
     from samtranslator.model.exceptions import InvalidDocumentException
     from samtranslator.parser.parser import Parser
+    from samtranslator.translator import translator as sam_translator
     from samtranslator.translator.translator import Translator
 
+    _share_policy_templates(sam_translator)
     metrics = Metrics("hoptrace-local")
     translator = Translator(None, Parser(), metrics=metrics, boto_session=boto3.session.Session(region_name=region))
     logging.getLogger("samtranslator").setLevel(logging.ERROR)
@@ -144,6 +146,23 @@ def _run_translator(doc: dict[str, Any], parameters: dict[str, str], region: str
         raise TranslationError(samtranslator_causes(exc)) from None
     finally:
         metrics.publish()
+
+
+def _share_policy_templates(module: Any) -> None:
+    """samtranslator builds its policy-templates plugin on every translation, validating its own bundled
+    templates against a JSON schema each time: 0.3 s, 40 % of translating the pipeline test app. The plugin
+    holds only the parsed templates, so one built per process serves every later translation (a test session
+    translates a new template on each start)."""
+    build = module.make_policy_template_for_function_plugin
+    if getattr(build, "shared", False):
+        return
+    plugin = build()
+
+    def shared() -> Any:
+        return plugin
+
+    shared.shared = True  # type: ignore[attr-defined]
+    module.make_policy_template_for_function_plugin = shared
 
 
 def _placeholder(logical_id: str, key: str) -> str:

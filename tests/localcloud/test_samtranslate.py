@@ -86,3 +86,29 @@ def test_sams_own_errors_are_one_line(app: Path, tmp_path: Path):
     with pytest.raises(TranslationError) as raised:
         translate(doc, {}, app, "us-east-1", None)
     assert "Fn" in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_policy_templates_are_built_once_per_process_and_still_resolve(tmp_path: Path) -> None:
+    from samtranslator.translator import translator as sam_translator
+
+    template = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Q: {Type: AWS::SQS::Queue}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Runtime: python3.13
+      Handler: app.handler
+      Policies: [{SQSSendMessagePolicy: {QueueName: !GetAtt Q.QueueName}}]
+"""
+    (tmp_path / "src").mkdir()
+    document = load_yaml(template)
+    first = translate(document, {}, tmp_path, "us-east-1", None).document
+    plugin = sam_translator.make_policy_template_for_function_plugin()
+    second = translate(document, {}, tmp_path, "us-east-1", None).document
+    assert sam_translator.make_policy_template_for_function_plugin() is plugin  # built (and validated) once
+    assert first == second
+    [policy] = second["Resources"]["FnRole"]["Properties"]["Policies"]
+    assert policy["PolicyDocument"]["Statement"][0]["Action"] == ["sqs:SendMessage*"]
