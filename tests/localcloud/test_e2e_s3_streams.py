@@ -1,4 +1,5 @@
-"""S3 notifications to queues, topics and EventBridge, and a Kinesis mapping that bisects a failing batch."""
+"""S3 notifications to queues, topics and EventBridge, and a Kinesis mapping that bisects a failing batch (the
+consumer traced: each try is a stored kinesis invocation, the failed ones failed)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from typing import Any
 
 import pytest
 
+from hoptrace import semconv
 from hoptrace_localcloud.cloud import LocalCloud
 
 from .conftest import FAST, receive_one
+from .traced import TracedStore, traced_app
 
 pytestmark = pytest.mark.e2e
 
@@ -73,13 +76,20 @@ def handler(event, context):
 
 
 @pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def traced(tmp_path_factory: pytest.TempPathFactory) -> Any:
     root: Path = tmp_path_factory.mktemp("s3streams")
     (root / "src").mkdir()
     (root / "src" / "app.py").write_text(HANDLER)
     (root / "template.yaml").write_text(TEMPLATE)
-    with LocalCloud(root / "template.yaml", FAST) as running:
-        yield running
+    with LocalCloud(traced_app(root, root), FAST) as running:
+        store = TracedStore(running, root)
+        yield running, store
+        store.close()
+
+
+@pytest.fixture
+def cloud(traced: tuple[LocalCloud, TracedStore]) -> LocalCloud:
+    return traced[0]
 
 
 def test_s3_notifies_a_queue_a_topic_and_eventbridge_in_s3s_shapes(cloud: Any) -> None:
@@ -109,7 +119,8 @@ def test_s3_notifies_a_queue_a_topic_and_eventbridge_in_s3s_shapes(cloud: Any) -
     assert event["detail"]["object"]["key"] in {"reports/2026 q4.csv", "reports/readme.txt"}
 
 
-def test_a_failing_kinesis_batch_is_bisected_down_to_the_bad_record(cloud: Any) -> None:
+def test_a_failing_kinesis_batch_is_bisected_down_to_the_bad_record(traced: tuple[LocalCloud, TracedStore]) -> None:
+    cloud, store = traced
     kinesis = cloud.client("kinesis")
     # WHEN four records arrive together and one makes the function raise
     kinesis.put_records(StreamName=cloud.resource("Clicks").ref, Records=[
@@ -125,3 +136,6 @@ def test_a_failing_kinesis_batch_is_bisected_down_to_the_bad_record(cloud: Any) 
     # retries are spent (the first try and the splits count), then skipped and the rest goes on
     time.sleep(1.0)
     assert batches() == ["a,b,poison,d", "a,b", "poison,d", "poison", "poison", "d"]
+    # AND each try is a traced kinesis invocation in the store; the four that held the poison record failed
+    tries = store.invocations("ClicksFunction", semconv.TRIGGER_KINESIS, count=6)
+    assert len(tries) == 6 and [t.status == "error" for t in tries].count(True) == 4
