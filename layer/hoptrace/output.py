@@ -26,7 +26,7 @@ from typing import Any
 
 from hoptrace import semconv, wire
 from hoptrace.config import Config
-from hoptrace.scrub import scrub
+from hoptrace.scrub import scrub, scrub_spans
 
 KEEP_EVENTS = 8
 CUT_CHARS = 256
@@ -51,13 +51,34 @@ DEFAULT_LIMITS = limits(Config())  # the defaults; a wrapped handler passes its 
 def lines(spans: list[dict[str, Any]], resource: dict[str, Any], health: dict[str, int] | None = None,
           limits: OutputLimits = DEFAULT_LIMITS) -> list[str]:
     """The lines to print for these finished wire spans (changed in place: scrubbed and capped)."""
-    counts: Counter[str] = scrub(spans, resource, limits.max_attribute_chars)
-    texts = [wire.dumps(span) for span in spans]
+    counts: Counter[str] = Counter()
+    resource_json = _resource_json(resource, limits.max_attribute_chars, counts)
+    counts = scrub_spans(spans, limits.max_attribute_chars, counts=counts)
+    dumps = wire.dumps
+    texts = [dumps(span) for span in spans]
     if sum(map(len, texts)) > limits.max_bytes:
         spans[:], texts = cap(spans, texts, limits.max_bytes, counts)
     if health:
         counts.update(health)
-    return wire.encode_texts(texts, resource, dict(counts) or None, limits.line_bytes)
+    return wire.encode_texts(texts, resource, dict(counts) or None, limits.line_bytes, resource_json)
+
+
+_RESOURCE: list[tuple[dict[str, Any], dict[str, Any], int, str]] = []  # the last resource, its copy, its JSON
+
+
+def _resource_json(resource: dict[str, Any], max_chars: int, counts: Counter[str]) -> str:
+    """The resource's scrubbed JSON, made once per process: a function's resource never changes, and
+    scrubbing and encoding it again was a quarter of a no-op invocation's cost. The resource is
+    scrubbed in place the first time; a changed (or another) resource is scrubbed and encoded anew."""
+    if _RESOURCE:
+        seen, copy, chars, text = _RESOURCE[0]
+        if seen is resource and chars == max_chars and copy == resource:
+            return text
+    fixed = scrub([], resource, max_chars)
+    counts.update(fixed)
+    text = wire.dumps(resource)
+    _RESOURCE[:] = [(resource, dict(resource), max_chars, text)]
+    return text
 
 
 def cap(spans: list[dict[str, Any]], texts: list[str], max_bytes: int,

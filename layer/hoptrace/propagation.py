@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from hoptrace.protocol import is_hex as _is_hex
 
@@ -20,8 +21,7 @@ XRAY_HEADER = "X-Amzn-Trace-Id"
 _MAX_HEADER = 512  # longer values are garbage, never a trace header worth parsing
 
 
-@dataclass(frozen=True, slots=True)
-class Carried:
+class Carried(NamedTuple):
     """A trace context carried into this invocation by a request or message.
 
     `span_id` is None for an X-Ray header that names only a Root (ALB, some SDKs): the
@@ -59,6 +59,10 @@ def format_traceparent(trace_id: int, span_id: int, sampled: bool) -> str:
     return f"00-{trace_id:032x}-{span_id:016x}-{'01' if sampled else '00'}"
 
 
+_XRAY_CANONICAL = re.compile(
+    r"Root=1-([0-9a-f]{8})-([0-9a-f]{24});Parent=([0-9a-f]{16});Sampled=([01])(?:;[^;=]+=[^;]*)*").fullmatch
+
+
 def parse_xray(value: object, source: str = "xray") -> tuple[Carried | None, str | None]:
     """Parse `Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1`.
 
@@ -69,6 +73,12 @@ def parse_xray(value: object, source: str = "xray") -> tuple[Carried | None, str
         return None, f"{source}: expected a string, got {type(value).__name__}"
     if len(value) > _MAX_HEADER:
         return None, f"{source}: X-Ray header too long ({len(value)} chars)"
+    canonical = _XRAY_CANONICAL(value)
+    if canonical is not None:  # the form Lambda and AWS services write: one match, no splitting
+        epoch_hex, random_hex, parent_hex, flag = canonical.groups()
+        trace_id, span_id = int(epoch_hex + random_hex, 16), int(parent_hex, 16)
+        if trace_id and span_id:
+            return Carried(trace_id, span_id, True if flag == "1" else None, source), None
     fields: dict[str, str] = {}
     for part in value.split(";"):
         key, sep, val = part.partition("=")

@@ -54,10 +54,10 @@ def strict_number(value: float) -> float | str:
 class Scrubber:
     """Cleans spans with one set of limits and rules; counts what it fixed (`fixed`)."""
 
-    def __init__(self, max_chars: int = 4096, rules: Rules = RULES) -> None:
+    def __init__(self, max_chars: int = 4096, rules: Rules = RULES, fixed: Counter[str] | None = None) -> None:
         self.max_chars = max_chars
         self.rules = rules
-        self.fixed: Counter[str] = Counter()
+        self.fixed: Counter[str] = Counter() if fixed is None else fixed
         self._cache = _CACHES.setdefault((id(rules), max_chars), {})
 
     def span(self, span: dict[str, Any]) -> None:
@@ -186,6 +186,14 @@ def scrub(spans: list[dict[str, Any]], resource: dict[str, Any], max_chars: int 
     if cleaned is not resource:
         resource.clear()
         resource.update(cleaned)
-    for span in spans:
-        scrubber.span(span)
+    return scrub_spans(spans, max_chars, rules, scrubber.fixed)
+
+
+def scrub_spans(spans: list[dict[str, Any]], max_chars: int = 4096, rules: Rules = RULES,
+                counts: Counter[str] | None = None) -> Counter[str]:
+    """`scrub` without the resource (which `hoptrace.output` cleans once per process)."""
+    scrubber = Scrubber(max_chars, rules, counts)
+    span = scrubber.span
+    for each in spans:
+        span(each)
     return scrubber.fixed

@@ -23,13 +23,18 @@ from typing import Any
 
 from hoptrace import health, output, semconv
 
+try:  # the C function: `signal.getsignal` wraps its answer in an enum, a tenth of a no-op invocation's cost
+    from _signal import getsignal as _getsignal
+except ImportError:  # pragma: no cover - CPython always has it
+    _getsignal = signal.getsignal
+_MAIN_THREAD = threading.main_thread().ident
 _pending: tuple[Any, Any, dict[str, Any], output.OutputLimits] | None = None  # engine, invocation, resource, limits
 
 
 def arm(engine: Any, active: Any, resource: dict[str, Any], lambda_context: Any, margin_ms: float,
         limits: output.OutputLimits = output.DEFAULT_LIMITS) -> None:
     global _pending
-    if margin_ms <= 0 or threading.current_thread() is not threading.main_thread():
+    if margin_ms <= 0 or threading.get_ident() != _MAIN_THREAD:
         return
     remaining = getattr(lambda_context, "get_remaining_time_in_millis", None)
     if remaining is None:
@@ -37,7 +42,7 @@ def arm(engine: Any, active: Any, resource: dict[str, Any], lambda_context: Any,
     delay_s = (remaining() - margin_ms) / 1000
     if delay_s <= 0:
         return
-    current = signal.getsignal(signal.SIGALRM)
+    current = _getsignal(signal.SIGALRM)
     if current is not _on_alarm:
         if current not in (signal.SIG_DFL, None):
             return  # the function's own alarm: never take it over

@@ -39,9 +39,12 @@ class WireError(ValueError):
     """A line that is not valid hoptrace wire format; the message says what and where."""
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)  # built once: json.dumps builds one per call
+
+
 def dumps(value: Any) -> str:
     """A span or resource as wire JSON: compact, ASCII (so characters are bytes)."""
-    return json.dumps(value, separators=(",", ":"), default=str)
+    return _ENCODER.encode(value)
 
 
 def encode(spans: list[dict[str, Any]], resource: dict[str, Any], health: dict[str, int] | None = None,
@@ -51,9 +54,11 @@ def encode(spans: list[dict[str, Any]], resource: dict[str, Any], health: dict[s
 
 
 def encode_texts(texts: list[str], resource: dict[str, Any], health: dict[str, int] | None = None,
-                 max_bytes: int = MAX_LINE_BYTES) -> list[str]:
-    """`encode` for spans already rendered as JSON text (so a caller that measured them renders once)."""
-    resource_json = dumps(resource)
+                 max_bytes: int = MAX_LINE_BYTES, resource_json: str | None = None) -> list[str]:
+    """`encode` for spans already rendered as JSON text (so a caller that measured them renders once);
+    `resource_json`: the resource already rendered (the layer renders it once per process)."""
+    if resource_json is None:
+        resource_json = dumps(resource)
     head = f'{{"v":{VERSION},"resource":{resource_json}'
     if health:
         head += ',"health":' + dumps({"errors": health})
@@ -75,7 +80,7 @@ def encode_texts(texts: list[str], resource: dict[str, Any], health: dict[str, i
 
 
 def _split_oversized(line: str, max_bytes: int) -> list[str]:
-    if len(line.encode()) <= max_bytes:
+    if len(line) <= max_bytes and (line.isascii() or len(line.encode()) <= max_bytes):
         return [line]
     body = line[len(PREFIX):]
     part_id = os.urandom(8).hex()

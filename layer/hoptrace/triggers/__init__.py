@@ -56,7 +56,16 @@ NEEDS_ONE_OF: dict[str, tuple[str, ...]] = {
     "bedrock_agent": ("agent",), "iot": ("protocolData", "eventType"),
 }
 _NEEDS = tuple(NEEDS_ONE_OF.get(name) for name in TRIGGERS)
+_ALWAYS = tuple(position for position, needs in enumerate(_NEEDS) if needs is None)
+_BY_KEY: dict[str, tuple[int, ...]] = {}
+for _position, _needs in enumerate(_NEEDS):
+    for _key in _needs or ():
+        _BY_KEY[_key] = (*_BY_KEY.get(_key, ()), _position)
 _modules: list[TriggerModule | None] = [None] * len(TRIGGERS)  # imported on first use
+# The positions worth trying for an event with these top-level keys, in `TRIGGERS` order. A function
+# meets few event shapes, so after its first invocation finding the candidates is one lookup.
+_CANDIDATES: dict[frozenset[str], tuple[int, ...]] = {}
+_MAX_SHAPES = 256
 
 __all__ = ["TRIGGERS", "Invocation", "Record", "detect", "trigger"]
 
@@ -79,10 +88,23 @@ def _invoke() -> TriggerModule:
 def detect(event: Any, context: Any, config: Config) -> Invocation:
     """The first trigger that claims the event describes it; anything else is a direct invoke."""
     if isinstance(event, dict):
-        for position, needs in enumerate(_NEEDS):
-            if needs is not None and not any(key in event for key in needs):
-                continue  # cannot match (and, not imported yet, is not worth an import)
+        for position in _candidates(event):
             module = _modules[position] or trigger(position)
             if module.matches(event):
                 return module.extract(event, context, config)
     return _invoke().extract(event, context, config)
+
+
+def _candidates(event: dict[Any, Any]) -> tuple[int, ...]:
+    """The triggers that could match `event` (the others are skipped, and never imported for it)."""
+    shape = frozenset(event)
+    found = _CANDIDATES.get(shape)
+    if found is None:
+        positions = set(_ALWAYS)
+        for key in shape:
+            positions.update(_BY_KEY.get(key, ()) if type(key) is str else ())
+        found = tuple(sorted(positions))
+        if len(_CANDIDATES) >= _MAX_SHAPES:
+            _CANDIDATES.clear()
+        _CANDIDATES[shape] = found
+    return found
