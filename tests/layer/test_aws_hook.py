@@ -150,3 +150,51 @@ def _one_call(event: Any, context: Any) -> Any:
     with Stubber(client) as stub:
         stub.add_response("send_message", {"MessageId": "m-1"})
         return client.send_message(QueueUrl=QUEUE_URL, MessageBody=json.dumps(event)[:10])
+
+
+SENDS = [
+    ("sqs", "send_message", {"MessageId": "m-1"},
+     lambda c, attrs, entries: c.send_message(QueueUrl=QUEUE_URL, MessageBody="x", MessageAttributes=attrs),
+     lambda params: [params["MessageAttributes"]["traceparent"]["StringValue"]]),
+    ("sqs", "send_message_batch", {"Successful": [], "Failed": []},
+     lambda c, attrs, entries: c.send_message_batch(QueueUrl=QUEUE_URL, Entries=entries),
+     lambda params: [e["MessageAttributes"]["traceparent"]["StringValue"] for e in params["Entries"]]),
+    ("sns", "publish_batch", {"Successful": [], "Failed": []},
+     lambda c, attrs, entries: c.publish_batch(TopicArn=TOPIC, PublishBatchRequestEntries=entries),
+     lambda params: [e["MessageAttributes"]["traceparent"]["StringValue"]
+                     for e in params["PublishBatchRequestEntries"]]),
+    ("events", "put_events", {"FailedEntryCount": 0, "Entries": [{"EventId": "e-1"}]},
+     lambda c, attrs, entries: c.put_events(Entries=entries),
+     lambda params: [json.loads(e["Detail"])["_hoptrace"]["traceparent"] for e in params["Entries"]]),
+]
+
+
+@pytest.mark.parametrize(("service", "method", "response", "call", "sent"), SENDS, ids=[s[1] for s in SENDS])
+def test_what_the_caller_passes_is_never_changed_and_each_send_carries_its_own_span(
+        service: str, method: str, response: dict[str, Any], call: Any, sent: Any) -> None:
+    """A caller that builds its attributes or entries once and sends them twice: both sends carry their own
+    span's context (not the first's, left behind in the caller's dicts), and the caller's objects stay as built."""
+    client = boto3.client(service, **CREDENTIALS)
+    attrs = {"kind": {"DataType": "String", "StringValue": "order"}}
+    if service == "events":
+        entries = [{"Source": "shop", "DetailType": "OrderPaid", "Detail": '{"order": 1}'}]
+    else:
+        entries = [{"Id": "a", "MessageBody" if service == "sqs" else "Message": "1", "MessageAttributes": attrs}]
+    before = json.dumps([attrs, entries], sort_keys=True)
+    carried: list[str] = []
+    operation = "".join(part.title() for part in method.split("_"))
+    client.meta.events.register(f"before-parameter-build.{service}.{operation}",
+                                lambda params, **_: carried.extend(sent(params)))
+
+    def handler(event: Any, context: Any) -> Any:
+        with Stubber(client) as stub:
+            for _ in range(2):
+                stub.add_response(method, {**response, **META})
+                call(client, attrs, entries)
+
+    _, raised, spans, _ = run(wrap(handler), load_event("sns"), LambdaContext())
+    assert raised is None
+    assert json.dumps([attrs, entries], sort_keys=True) == before
+    sends = [s for s in spans if s["kind"] == "producer"]
+    assert len(sends) == 2 and len(carried) == 2
+    assert [value.split("-")[2] for value in carried] == [s["span_id"] for s in sends]

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hoptrace import health, semconv
+from hoptrace.outbound.entries import inject_each
 from hoptrace.outbound.names import last_part, str_list
 from hoptrace.propagation import TRACEPARENT
 from hoptrace.triggers.eventbridge import DETAIL_KEY
@@ -45,9 +46,7 @@ def response_attributes(operation: str, params: Mapping[str, Any], response: Map
 
 
 def put_events(params: dict[str, Any], traceparent: str, xray: str) -> None:
-    for entry in params.get("Entries") or ():
-        if isinstance(entry, dict):
-            _inject(entry, traceparent, xray)
+    inject_each(params, "Entries", lambda entry: _inject(entry, traceparent, xray))
 
 
 def _inject(entry: dict[str, Any], traceparent: str, xray: str) -> None:

@@ -6,13 +6,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from hoptrace import health, semconv
+from hoptrace.outbound.entries import inject_each
 from hoptrace.propagation import TRACEPARENT
 
 MAX_ATTRIBUTES = 10
 
 
 def inject(entry: dict[str, Any], traceparent: str, where: str) -> None:
-    """Add `traceparent` to `entry["MessageAttributes"]` unless present or over the limit."""
+    """Add `traceparent` to `entry["MessageAttributes"]` unless present or over the limit.
+
+    `entry` is botocore's fresh kwargs or our copy of a batch entry; the attributes dict is the caller's
+    own, so the traceparent goes into a copy of it."""
     attributes = entry.get("MessageAttributes")
     if attributes is None:
         attributes = {}
@@ -24,15 +28,12 @@ def inject(entry: dict[str, Any], traceparent: str, where: str) -> None:
         health.skipped(f"{where}.attribute_limit",
                        f"a {where} message already has {len(attributes)} message attributes (AWS allows 10)")
         return
-    attributes[TRACEPARENT] = {"DataType": "String", "StringValue": traceparent}
-    entry["MessageAttributes"] = attributes
+    entry["MessageAttributes"] = {**attributes, TRACEPARENT: {"DataType": "String", "StringValue": traceparent}}
 
 
 def inject_entries(params: dict[str, Any], key: str, traceparent: str, where: str) -> None:
-    """The batch form of `inject`: each entry of `params[key]` is its own message."""
-    for entry in params.get(key) or ():
-        if isinstance(entry, dict):
-            inject(entry, traceparent, where)
+    """The batch form of `inject`: each entry of `params[key]` is its own message (copied, see `entries`)."""
+    inject_each(params, key, lambda entry: inject(entry, traceparent, where))
 
 
 def sent_ids(single: bool, response: Mapping[str, Any]) -> dict[str, Any]:
