@@ -1,4 +1,5 @@
-"""Fixtures for the collector tests: a fresh SQLite store and an ingestor writing to it."""
+"""Fixtures for the collector tests: a fresh SQLite store and an ingestor writing to it, and one local cloud
+shared by the collector's e2e modules."""
 
 from __future__ import annotations
 
@@ -35,6 +36,26 @@ def moto_endpoint() -> Iterator[str]:
         yield server.start()
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def collector_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """(cloud, root, store URL): one local cloud for the collector e2e modules (spans once, the async DLQ, log
+    formats), its collector function subscribed to every function's log group. Each module's functions have
+    their own names, code folder and log group, and each test asserts only on its own functions."""
+    from hoptrace_localcloud.cloud import LocalCloud
+    from tests.collector import test_e2e_async_dlq, test_e2e_localcloud, test_e2e_logs
+
+    root = tmp_path_factory.mktemp("collector-e2e")
+    store_url = f"sqlite:///{root}/spans.db"
+    template = (test_e2e_localcloud.HEAD + test_e2e_localcloud.ORDERS + test_e2e_async_dlq.NOTIFY
+                + test_e2e_logs.LOGGING + test_e2e_localcloud.collector_function(
+                    "Orders", "Slow", "Notify", *test_e2e_logs.FUNCTIONS))
+    path = test_e2e_localcloud.build(root, template, test_e2e_localcloud.APP,
+                                     {"notify": test_e2e_async_dlq.APP, "logs": test_e2e_logs.APP})
+    with LocalCloud(path, parameters={"StoreUrl": store_url}, log_batch_interval=0.2, idle_timeout=120,
+                    async_retry_delays=(0.2,)) as cloud:
+        yield cloud, root, store_url
 
 
 @pytest.fixture

@@ -17,19 +17,19 @@ from hoptrace_collector.dlq import watch
 from hoptrace_collector.store import open_store
 from hoptrace_dashboard import tracelogs
 from hoptrace_localcloud.cloud import LocalCloud
-from tests.collector.test_e2e_localcloud import TEMPLATE, build, collector_function, wait_for
+from tests.collector.test_e2e_localcloud import wait_for
 from tests.conftest import load_event
 
 pytestmark = pytest.mark.e2e
 
 TRACE = "6b0f0e350773e82c3cba16fa34b00ee3"
-FUNCTIONS = """  NotifyDLQ:
+NOTIFY = """  NotifyDLQ:
     Type: AWS::SQS::Queue
   NotifyFunction:
     Type: AWS::Serverless::Function
     Properties:
       FunctionName: notify
-      CodeUri: orders/
+      CodeUri: notify/
       Handler: hoptrace.handler.handler
       Layers: [!Ref HoptraceLayer]
       Environment: {Variables: {HOPTRACE_HANDLER: app.handler}}
@@ -38,7 +38,7 @@ FUNCTIONS = """  NotifyDLQ:
   NotifyLogs:
     Type: AWS::Logs::LogGroup
     Properties: {LogGroupName: !Sub "/aws/lambda/${NotifyFunction}"}
-""" + collector_function("Notify")
+"""
 APP = """
 class ProviderUnavailable(RuntimeError):
     pass
@@ -50,32 +50,30 @@ def handler(event, context):
 """
 
 
-def test_exhausted_async_retries_end_at_the_dlq_with_the_exception(tmp_path: Path) -> None:
-    store_url = f"sqlite:///{tmp_path}/spans.db"
-    template = build(tmp_path, TEMPLATE.split("  OrdersFunction:")[0] + FUNCTIONS, APP)
+def test_exhausted_async_retries_end_at_the_dlq_with_the_exception(
+        collector_cloud: tuple[LocalCloud, Path, str]) -> None:
+    cloud, root, store_url = collector_cloud  # (the session's, shared with the other collector e2e modules)
     event = load_event("eventbridge")
     event["detail"] = {"order_id": "o-7", "_hoptrace": {"traceparent": f"00-{TRACE}-00f067aa0ba902b7-01"}}
-    with LocalCloud(template, parameters={"StoreUrl": store_url}, log_batch_interval=0.2, idle_timeout=60,
-                    async_retry_delays=(0.2,)) as cloud:
-        # WHEN the event is delivered asynchronously and every attempt fails
-        cloud.invoke_async("NotifyFunction", event)
-        sqs = cloud.client("sqs")
-        dlq_url = cloud.resource("NotifyDLQ").url
-        wait_for(lambda: int(sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=[
-            "ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"]) == 1, timeout=60)
-        while not (tmp_path / "spans.db").exists():
-            time.sleep(0.1)
-        store = open_store(store_url)
-        wait_for(lambda: len([s for s in store.get_trace(TRACE) if s.status == "error" and s.request_id]) == 2
-                 and len(store.invocation_logs([("notify", s.request_id) for s in store.get_trace(TRACE)
-                                                if s.request_id])) >= 4, timeout=60)
-        # AND the DLQ watcher peeks at the queue
-        watch(sqs, store, [dlq_url])
-        spans = store.get_trace(TRACE)
-        [end] = tracelogs.dlq_ends(store, TRACE, spans, tracelogs.trace_logs(store, spans))
-        # THEN the trace ends at that DLQ, with the exception the function raised, as logged and as reported
-        assert end.queue == dlq_url.rsplit("/", 1)[1]
-        assert "email provider returned 503" in end.error
-        assert any(line.is_error and "ProviderUnavailable: email provider returned 503" in line.message
-                   for line in end.cause), end.cause
-        store.close()
+    # WHEN the event is delivered asynchronously and every attempt fails
+    cloud.invoke_async("NotifyFunction", event)
+    sqs = cloud.client("sqs")
+    dlq_url = cloud.resource("NotifyDLQ").url
+    wait_for(lambda: int(sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=[
+        "ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"]) == 1, timeout=60)
+    while not (root / "spans.db").exists():
+        time.sleep(0.1)
+    store = open_store(store_url)
+    wait_for(lambda: len([s for s in store.get_trace(TRACE) if s.status == "error" and s.request_id]) == 2
+             and len(store.invocation_logs([("notify", s.request_id) for s in store.get_trace(TRACE)
+                                            if s.request_id])) >= 4, timeout=60)
+    # AND the DLQ watcher peeks at the queue
+    watch(sqs, store, [dlq_url])
+    spans = store.get_trace(TRACE)
+    [end] = tracelogs.dlq_ends(store, TRACE, spans, tracelogs.trace_logs(store, spans))
+    # THEN the trace ends at that DLQ, with the exception the function raised, as logged and as reported
+    assert end.queue == dlq_url.rsplit("/", 1)[1]
+    assert "email provider returned 503" in end.error
+    assert any(line.is_error and "ProviderUnavailable: email provider returned 503" in line.message
+               for line in end.cause), end.cause
+    store.close()

@@ -22,7 +22,7 @@ from hoptrace_localcloud.cloud import LocalCloud
 
 pytestmark = pytest.mark.e2e
 
-TEMPLATE = """
+HEAD = """
 AWSTemplateFormatVersion: "2010-09-09"
 Transform: AWS::Serverless-2016-10-31
 Parameters:
@@ -38,7 +38,8 @@ Resources:
   CollectorLayer:
     Type: AWS::Serverless::LayerVersion
     Properties: {ContentUri: collector_layer/}
-  OrdersFunction:
+"""
+ORDERS = """  OrdersFunction:
     Type: AWS::Serverless::Function
     Properties:
       FunctionName: orders
@@ -78,7 +79,7 @@ def collector_function(*subscribed: str) -> str:
               "FilterPattern: ''}}\n" for name in subscribed))
 
 
-TEMPLATE += collector_function("Orders", "Slow")
+TEMPLATE = HEAD + ORDERS + collector_function("Orders", "Slow")
 APP = """
 import time
 def handler(event, context):
@@ -88,14 +89,17 @@ def slow(event, context):
 """
 
 
-def build(root: Path, template_text: str = TEMPLATE, app: str = APP) -> Path:
+def build(root: Path, template_text: str = TEMPLATE, app: str = APP, code: dict[str, str] | None = None) -> Path:
+    """The app in `root`: both layers, `app` as `orders/app.py`, each of `code` ({folder: source}) as
+    `<folder>/app.py`."""
     shutil.copytree(Path(hoptrace.__file__).parent, root / "layer" / "python" / "hoptrace",
                     ignore=shutil.ignore_patterns("__pycache__"))
     for package in (hoptrace, hoptrace_collector):  # the collector ships with the layer modules it reads
         shutil.copytree(Path(package.__file__).parent, root / "collector_layer" / "python" / package.__name__,
                         ignore=shutil.ignore_patterns("__pycache__"))
-    (root / "orders").mkdir()
-    (root / "orders" / "app.py").write_text(app)
+    for folder, source in {"orders": app, **(code or {})}.items():
+        (root / folder).mkdir()
+        (root / folder / "app.py").write_text(source)
     (root / "collector").mkdir()
     template = root / "template.yaml"
     template.write_text(template_text)
@@ -111,48 +115,48 @@ def wait_for(condition, timeout: float = 30.0) -> None:  # type: ignore[no-untyp
     raise AssertionError("the collector did not store what was expected in time")
 
 
-def test_collector_function_stores_each_span_once(tmp_path: Path) -> None:
+def test_collector_function_stores_each_span_once(collector_cloud: tuple[LocalCloud, Path, str]) -> None:
     # GIVEN a traced function and a function that times out, both subscribed to the collector function
-    store_url = f"sqlite:///{tmp_path}/spans.db"
-    template = build(tmp_path)
-    with LocalCloud(template, parameters={"StoreUrl": store_url}, log_batch_interval=0.2, idle_timeout=60,
-                    async_retry_delays=(0.5,)) as cloud:
-        # WHEN the traced function is invoked three times (one cold start) and the slow one once
-        request_ids = [cloud.invoke("OrdersFunction", {"n": n}).request_id for n in range(3)]
-        timed_out = cloud.invoke("SlowFunction", {})
-        assert timed_out.error and timed_out.error["errorType"] == "Sandbox.Timedout"
-        store: Store = open_store(store_url) if (tmp_path / "spans.db").exists() else None  # type: ignore[assignment]
+    cloud, root, store_url = collector_cloud
+    # WHEN the traced function is invoked three times (one cold start) and the slow one once
+    request_ids = [cloud.invoke("OrdersFunction", {"n": n}).request_id for n in range(3)]
+    timed_out = cloud.invoke("SlowFunction", {})
+    assert timed_out.error and timed_out.error["errorType"] == "Sandbox.Timedout"
+    store: Store = open_store(store_url) if (root / "spans.db").exists() else None  # type: ignore[assignment]
 
-        def arrived() -> bool:
-            nonlocal store
-            if store is None and (tmp_path / "spans.db").exists():
-                store = open_store(store_url)
-            return store is not None and len(store.invocations(limit=10)) == 4 and len(
-                store.spans(function="orders", limit=50)) >= 3
-        wait_for(arrived)
-        time.sleep(0.5)  # anything delivered twice would have landed by now
-        # THEN each invocation of orders is one trace with one invocation span, stored once
-        spans = store.spans(function="orders", limit=100)
-        invocation_spans = [s for s in spans if s.request_id]
-        assert sorted(s.request_id for s in invocation_spans) == sorted(request_ids)
-        assert len({(s.trace_id, s.span_id) for s in spans}) == len(spans)
-        for span in invocation_spans:
-            [summary] = store.list_traces(TraceFilter(request_id=span.request_id))
-            assert summary.span_count == len(store.get_trace(span.trace_id))
-        assert [s.cold_start for s in sorted(invocation_spans, key=lambda s: s.start_ns)] == [True, False, False]
-        # AND the REPORT lines became invocation records joined to those traces, the first one cold
-        records = {r.request_id: r for r in store.invocations(function="orders")}
-        assert set(records) == set(request_ids)
-        assert {r.trace_id for r in records.values()} == {s.trace_id for s in invocation_spans}
-        assert records[request_ids[0]].init_ms is not None and records[request_ids[1]].init_ms is None
-        # AND the timed-out invocation, which the layer never finished, has its failed span: the layer's
-        # watchdog wrote it pending before the deadline, the platform's timeout line made it final
-        [timeout] = store.invocations(function="slow")
-        assert (timeout.request_id, timeout.outcome) == (timed_out.request_id, "timeout")
-        trace = store.get_trace(timeout.trace_id)
-        [failed] = [s for s in trace if s.request_id == timed_out.request_id]
-        assert (failed.status, failed.source, failed.pending, failed.status_message) == (
-            "error", "platform", False, "Task timed out after 1.00 seconds")
-        assert "hoptrace.pending" not in failed.attributes and not any(s.pending for s in trace)
-        assert [s.name for s in trace] == ["init slow", "slow"]  # the cold start's init, then the invocation
-        store.close()
+    def arrived() -> bool:
+        nonlocal store
+        if store is None and (root / "spans.db").exists():
+            store = open_store(store_url)
+        if store is None:
+            return False
+        orders = store.invocations(function="orders")  # REPORT records, each joined to its trace once both came
+        return len(orders) == 3 and all(r.trace_id for r in orders) and len(
+            store.invocations(function="slow")) == 1 and len(store.spans(function="orders", limit=50)) >= 3
+    wait_for(arrived)
+    time.sleep(0.5)  # anything delivered twice would have landed by now
+    # THEN each invocation of orders is one trace with one invocation span, stored once
+    spans = store.spans(function="orders", limit=100)
+    invocation_spans = [s for s in spans if s.request_id]
+    assert sorted(s.request_id for s in invocation_spans) == sorted(request_ids)
+    assert len({(s.trace_id, s.span_id) for s in spans}) == len(spans)
+    for span in invocation_spans:
+        [summary] = store.list_traces(TraceFilter(request_id=span.request_id))
+        assert summary.span_count == len(store.get_trace(span.trace_id))
+    assert [s.cold_start for s in sorted(invocation_spans, key=lambda s: s.start_ns)] == [True, False, False]
+    # AND the REPORT lines became invocation records joined to those traces, the first one cold
+    records = {r.request_id: r for r in store.invocations(function="orders")}
+    assert set(records) == set(request_ids)
+    assert {r.trace_id for r in records.values()} == {s.trace_id for s in invocation_spans}
+    assert records[request_ids[0]].init_ms is not None and records[request_ids[1]].init_ms is None
+    # AND the timed-out invocation, which the layer never finished, has its failed span: the layer's
+    # watchdog wrote it pending before the deadline, the platform's timeout line made it final
+    [timeout] = store.invocations(function="slow")
+    assert (timeout.request_id, timeout.outcome) == (timed_out.request_id, "timeout")
+    trace = store.get_trace(timeout.trace_id)
+    [failed] = [s for s in trace if s.request_id == timed_out.request_id]
+    assert (failed.status, failed.source, failed.pending, failed.status_message) == (
+        "error", "platform", False, "Task timed out after 1.00 seconds")
+    assert "hoptrace.pending" not in failed.attributes and not any(s.pending for s in trace)
+    assert [s.name for s in trace] == ["init slow", "slow"]  # the cold start's init, then the invocation
+    store.close()

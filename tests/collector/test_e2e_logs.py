@@ -8,13 +8,15 @@ streams, interleaved in time); each must get exactly its own lines.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 from hoptrace_collector.store import Store, open_store
 from hoptrace_localcloud.cloud import LocalCloud
-from tests.collector.test_e2e_localcloud import build, collector_function, wait_for
+from tests.collector.test_e2e_localcloud import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +25,7 @@ FUNCTION = """
     Type: AWS::Serverless::Function
     Properties:
       FunctionName: {lower}
-      CodeUri: orders/
+      CodeUri: logs/
       Handler: hoptrace.handler.handler
       Layers: [!Ref HoptraceLayer]
       Environment: {{Variables: {{HOPTRACE_HANDLER: app.handler}}}}
@@ -58,12 +60,7 @@ def handler(event, context):
 """
 
 
-def template() -> str:
-    from tests.collector.test_e2e_localcloud import TEMPLATE
-
-    head = TEMPLATE.split("  OrdersFunction:")[0]
-    functions = "".join(FUNCTION.format(name=n, lower=n.lower(), logging=c) for n, c in FUNCTIONS.items())
-    return head + functions + collector_function(*FUNCTIONS)
+LOGGING = "".join(FUNCTION.format(name=n, lower=n.lower(), logging=c) for n, c in FUNCTIONS.items())
 
 
 def lines_of(store: Store, function: str, request_id: str) -> list[tuple[str, str]]:
@@ -71,36 +68,33 @@ def lines_of(store: Store, function: str, request_id: str) -> list[tuple[str, st
 
 
 @pytest.fixture(scope="module")
-def ran(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, dict[str, dict[str, str]], LocalCloud]:
-    root = tmp_path_factory.mktemp("logs")
-    store_url = f"sqlite:///{root}/spans.db"
-    with LocalCloud(build(root, template(), APP), parameters={"StoreUrl": store_url}, log_batch_interval=0.2,
-                    idle_timeout=60) as cloud:
-        requests: dict[str, dict[str, str]] = {}
-        for name in FUNCTIONS:
-            # two at once: two sandboxes, two streams, lines interleaved in time
-            with ThreadPoolExecutor(2) as pool:
-                done = list(pool.map(lambda tag, n=name: (tag, cloud.invoke(f"{n}Function", {"tag": tag,
-                                                                                              "sleep": 0.5})),
-                                     ("A", "B")))
-            assert all(not result.error for _, result in done), done
-            requests[name.lower()] = {tag: result.request_id for tag, result in done}
-        while not (root / "spans.db").exists():
-            time.sleep(0.1)
-        store = open_store(store_url)
-        expected = {"text": 4, "json": 4, "quiet": 1}
-        # every line, `print` included, also when a START and the lines after it reach different collector
-        # sandboxes (the stream's open invocation is kept in the store)
-        try:
-            wait_for(lambda: all(len(store.invocation_logs([(f, rid)])) >= expected[f]
-                                 for f, ids in requests.items() for rid in ids.values()), timeout=90)
-        except AssertionError as exc:  # say what was stored, not only that something was missing
-            stored = {f: [lines_of(store, f, rid) for rid in ids.values()] for f, ids in requests.items()}
-            raise AssertionError(f"{exc}: stored {stored}; collector said "
-                                 f"{cloud.log_lines('CollectorFunction')[-10:]}") from exc
-        time.sleep(0.5)
-        yield store, requests, cloud
-        store.close()
+def ran(collector_cloud: tuple[LocalCloud, Path, str]) -> Iterator[tuple[Store, dict[str, dict[str, str]], LocalCloud]]:
+    cloud, root, store_url = collector_cloud  # (the session's, shared with the other collector e2e modules)
+    requests: dict[str, dict[str, str]] = {}
+    for name in FUNCTIONS:
+        # two at once: two sandboxes, two streams, lines interleaved in time
+        with ThreadPoolExecutor(2) as pool:
+            done = list(pool.map(lambda tag, n=name: (tag, cloud.invoke(f"{n}Function", {"tag": tag,
+                                                                                          "sleep": 0.5})),
+                                 ("A", "B")))
+        assert all(not result.error for _, result in done), done
+        requests[name.lower()] = {tag: result.request_id for tag, result in done}
+    while not (root / "spans.db").exists():
+        time.sleep(0.1)
+    store = open_store(store_url)
+    expected = {"text": 4, "json": 4, "quiet": 1}
+    # every line, `print` included, also when a START and the lines after it reach different collector
+    # sandboxes (the stream's open invocation is kept in the store)
+    try:
+        wait_for(lambda: all(len(store.invocation_logs([(f, rid)])) >= expected[f]
+                             for f, ids in requests.items() for rid in ids.values()), timeout=90)
+    except AssertionError as exc:  # say what was stored, not only that something was missing
+        stored = {f: [lines_of(store, f, rid) for rid in ids.values()] for f, ids in requests.items()}
+        raise AssertionError(f"{exc}: stored {stored}; collector said "
+                             f"{cloud.log_lines('CollectorFunction')[-10:]}") from exc
+    time.sleep(0.5)
+    yield store, requests, cloud
+    store.close()
 
 
 @pytest.mark.parametrize("function", ["text", "json"])
