@@ -18,7 +18,7 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=s
 try:
     import orjson
 except ImportError:  # pragma: no cover - exercised by the fallback test with orjson hidden
-    orjson = None
+    orjson = None  # type: ignore[assignment]  # then every name below falls back to json
 
 FAST = orjson is not None
 

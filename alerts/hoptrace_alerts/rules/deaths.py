@@ -40,5 +40,5 @@ def evaluate(facts: Facts, function: str, p: dict, firing: bool) -> Finding:
     examples = tuple(dict.fromkeys(r.trace_id for r in died if r.trace_id))[:3]
     return Finding(rule=NAME, subject=function, breached=breached, summary=summary, current=float(len(died)),
                    baseline=None, threshold=float(p["min_count"]), unit="deaths", window_s=p["window_s"],
-                   function=function, counts=dict(by_outcome), traces_filter={"status": "error"},
+                   function=function, counts={o: n for o, n in by_outcome.items()}, traces_filter={"status": "error"},
                    examples=examples if breached else ())

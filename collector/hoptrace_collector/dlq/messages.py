@@ -72,7 +72,7 @@ def peek(message: dict[str, Any]) -> Peeked:
     attributes = attribute_values(message.get("MessageAttributes"))
     system = message.get("Attributes") or {}
     finder.offer_mapping(attributes, "sqs.messageAttributes")
-    body = message.get("Body") if isinstance(message.get("Body"), str) else ""
+    body = raw if isinstance(raw := message.get("Body"), str) else ""
     parsed = _json_object(body)
     request_id = attributes.get("RequestID")
     error = str(attributes.get("ErrorMessage") or "")

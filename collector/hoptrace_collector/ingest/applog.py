@@ -168,8 +168,8 @@ def to_log_lines(pairs: list[tuple[str, AppLine]], function: str, log_stream: st
             message = message[:limits.max_chars] + f"…[truncated {len(message) - limits.max_chars} chars]"
         out.append(LogLine(function, request_id, line.time_ns, line.event_id, message, line.level, log_stream,
                            line.trace_id, line.span_id))
-    for request_id, (count, first) in dropped.items():
-        out.append(LogLine(function, request_id, first.time_ns, first.event_id,
+    for request_id, (count, kept) in dropped.items():
+        out.append(LogLine(function, request_id, kept.time_ns, kept.event_id,
                            f"[hoptrace] {count} more log lines of this invocation were not kept "
                            f"(HOPTRACE_MAX_LOG_LINES={limits.max_lines})", "WARNING", log_stream))
     return out, sum(count for count, _ in dropped.values())

@@ -222,8 +222,8 @@ class Ingestor:
             problems.add("too_deep", f"span line of {len(text)} chars nests deeper than the JSON decoder goes")
             return
         decoded.span_lines += 1
-        for problem in span_problems:
-            problems.add("invalid_span", problem)
+        for span_problem in span_problems:
+            problems.add("invalid_span", span_problem)
         resource = clean_attributes(resource, self.limits, problems)
         service, span_function = names(resource, function)
         limits = self.limits
@@ -237,7 +237,7 @@ class Ingestor:
     def _platform(self, lines: list[platform.PlatformLine], function: str, batch: LogBatch,
                   decoded: Decoded) -> None:
         invocation_spans = {s.request_id: s for s in decoded.spans
-                            if s.function == function and is_invocation_span(s) and not s.pending}
+                            if s.function == function and s.request_id and is_invocation_span(s) and not s.pending}
         pending = {s.request_id: s for s in decoded.spans if s.function == function and s.request_id and s.pending}
         traces = {rid: s.trace_id for spans in (pending, invocation_spans) for rid, s in spans.items()}
         started = {line.request_id: line.time_ns for line in lines if line.kind == "start"}

@@ -69,7 +69,7 @@ def _platform(kind: str, body: dict[str, Any], time_ns: int) -> PlatformLine | o
     if kind in _IGNORED or not isinstance(request_id, str) or not request_id:
         return IGNORED
     status = str(body.get("status", "")).lower()
-    metrics = body.get("metrics") if isinstance(body.get("metrics"), dict) else {}
+    metrics = found if isinstance(found := body.get("metrics"), dict) else {}
     if kind == "platform.start":
         return PlatformLine("start", request_id, time_ns)
     if kind == "platform.runtimeDone":

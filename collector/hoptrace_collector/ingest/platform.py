@@ -23,9 +23,10 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypedDict
 
 from hoptrace.propagation import parse_xray
-from hoptrace_collector.store.model import MAX_INT64, InvocationRecord
+from hoptrace_collector.store.model import MAX_INT64, InvocationRecord, Outcome
 from hoptrace_collector.store.rules import merge_invocation
 
 _START = re.compile(r"START RequestId: (\S+)")
@@ -100,10 +101,20 @@ def xray_trace_id(fields: dict[str, str]) -> str | None:
     return f"{carried.trace_id:032x}" if carried else None
 
 
+class _Where(TypedDict):
+    """Which invocation a platform line is about: the fields every record from one line shares."""
+
+    request_id: str
+    function: str
+    time_ns: int
+    log_group: str
+    log_stream: str
+
+
 def to_invocation(line: PlatformLine, function: str, log_group: str, log_stream: str,
                   trace_id: str | None = None) -> InvocationRecord | None:
     """What one line says about its invocation (START/END say nothing we store); `trace_id` if known."""
-    common = {"request_id": line.request_id, "function": function, "time_ns": line.time_ns,
+    common: _Where = {"request_id": line.request_id, "function": function, "time_ns": line.time_ns,
               "log_group": log_group, "log_stream": log_stream}
     if line.kind == "timeout":
         seconds = _number(line.fields or {}, "Timeout")
@@ -114,7 +125,8 @@ def to_invocation(line: PlatformLine, function: str, log_group: str, log_stream:
     if line.kind != "report":
         return None
     fields = line.fields or {}
-    outcome, message = "ok", ""
+    outcome: Outcome = "ok"
+    message = ""
     status, error_type = fields.get("Status", "").lower(), fields.get("Error Type", "")
     if status == "timeout":
         outcome, message = "timeout", "Status: timeout"

@@ -36,7 +36,7 @@ class Problems:
         return dict(self.counts)
 
 
-def log_line(event: str, stream: TextIO | None = None, **fields: Any) -> None:
+def log_line(event: str, stream: TextIO | None = None, /, **fields: Any) -> None:
     """One structured line in the collector's own log (JSON after a fixed, non-HOPTRACE prefix)."""
     text = LOG_PREFIX + redact_text(json.dumps({"event": event, **fields}, separators=(",", ":"), default=str))
     print(text, file=stream or sys.stdout, flush=True)

@@ -75,9 +75,11 @@ class Warnings(list[str]):
             self.append(f"{where}: {problem}")
 
 
+_JSON_NAMES: dict[type, str] = {dict: "object", list: "array", str: "string"}
+
+
 def _type(value: Any) -> str:
-    return "null" if value is None else {dict: "object", list: "array", str: "string"}.get(type(value),
-                                                                                           type(value).__name__)
+    return "null" if value is None else _JSON_NAMES.get(type(value), type(value).__name__)
 
 
 def any_value(value: Any, depth: int = 0) -> Any:

@@ -25,7 +25,7 @@ import threading
 import time
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 
 from hoptrace_collector.ingest.problems import Problems, log_line
 from hoptrace_collector.ingest.records import DEFAULT_LIMITS, Limits
@@ -89,7 +89,7 @@ class OtlpReceiver:
         self.request_timeout_s = request_timeout_s
         self.received = 0
         self.httpd = _Server((host, port), max_connections)
-        self.httpd.receiver = self  # type: ignore[attr-defined]
+        self.httpd.receiver = self
         self._thread: threading.Thread | None = None
 
     @property
@@ -98,7 +98,7 @@ class OtlpReceiver:
 
     @property
     def url(self) -> str:
-        host = self.httpd.server_address[0]
+        host = cast(str, self.httpd.server_address[0])  # an AF_INET server: its address is (host, port)
         return f"http://{host}:{self.port}{PATH}"
 
     def start(self) -> OtlpReceiver:
@@ -194,6 +194,7 @@ class _Server(ThreadingHTTPServer):
     """
 
     daemon_threads = True
+    receiver: OtlpReceiver  # set by the receiver that owns it; its handlers read their settings there
 
     def __init__(self, address: tuple[str, int], max_connections: int) -> None:
         self._closed = threading.Event()  # first: a failed bind calls server_close() from super().__init__
@@ -262,10 +263,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     @property
     def receiver(self) -> OtlpReceiver:
-        return self.server.receiver  # type: ignore[attr-defined, no-any-return]
+        return self.server.receiver
 
     def setup(self) -> None:
-        self.timeout = self.receiver.idle_timeout_s  # applied to the socket: bounds every silent wait
+        # Applied to the socket by StreamRequestHandler.setup: bounds every silent wait. Per connection, so set on
+        # the instance, which typeshed's ClassVar declaration does not foresee.
+        self.timeout = self.receiver.idle_timeout_s  # type: ignore[misc]
         super().setup()
 
     def handle_one_request(self) -> None:

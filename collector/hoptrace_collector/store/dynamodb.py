@@ -139,7 +139,7 @@ class DynamoStore:
                                           dlq_item, lambda m: (m.queue, m.message_id))
         return WriteResult(written, unchanged, invocations_written, dlq_written)
 
-    def _write_spans(self, spans: Sequence[SpanRecord], linked: set[tuple[str, str | None]]) -> tuple[int, int]:
+    def _write_spans(self, spans: Sequence[SpanRecord], linked: set[tuple[str, str]]) -> tuple[int, int]:
         chosen = rules.winners(spans)
         stored = {(i["pk"]["S"][2:], i["sk"]["S"][2:]): (int(i["rank"]["N"]), i["sig"]["S"]) for i in
                   self.io.batch_get([span_key(*key) for key in chosen], "pk, sk, #r, sig", {"#r": "rank"},
@@ -324,7 +324,7 @@ class DynamoStore:
         if cold_starts_only:
             filters.append("cold = :one")
             values[":one"] = {"N": "1"}
-        entries = self._newest(lambda d: [span_partition(f, d, s) for f in functions for s in range(SHARDS)],
+        entries = self._newest(_span_partitions(functions),
                                SPANS, functions, since_ns, until_ns, filters, values, page=min(max(limit, 25), 1000))
         keys = [{"pk": e["pk"], "sk": e["sk"]} for e in _take(entries, limit)]
         found = {(i["pk"]["S"], i["sk"]["S"]): i for i in self.io.batch_get(keys)}
@@ -357,7 +357,7 @@ class DynamoStore:
             raise StoreError(f"bucket_s must be positive, got {bucket_s}")
         rows = []
         for name in [function] if function is not None else self.functions():
-            for entry in self._newest(lambda d, n=name: [span_partition(n, d, s) for s in range(SHARDS)], SPANS,
+            for entry in self._newest(_span_partitions([name]), SPANS,
                                       [name], since_ns, until_ns - 1, ["inv = :one"], {":one": {"N": "1"}},
                                       page=1000):
                 start = int(entry["g1sk"]["N"])
@@ -404,7 +404,7 @@ class DynamoStore:
         for kind in (SPANS, INVOCATIONS, QUEUES):
             for name, (_first, last) in self.registry.entries(kind).items():
                 if kind == SPANS and (last < day(cutoff_ns) or next(self._newest(
-                        lambda d, n=name: [span_partition(n, d, s) for s in range(SHARDS)], SPANS, [name],
+                        _span_partitions([name]), SPANS, [name],
                         cutoff_ns, None, page=1), None) is None):
                     self.registry.forget(kind, name)
                 else:
@@ -475,8 +475,13 @@ def _trace_matches(state: TraceState, flt: TraceFilter) -> bool:
     return flt.min_duration_ms is None or summary.duration_ns >= flt.min_duration_ms * 1_000_000
 
 
+def _span_partitions(functions: Sequence[str]) -> Callable[[int], list[str]]:
+    """A day's span partitions of `functions`, every shard: what `_newest` reads for them."""
+    return lambda day: [span_partition(f, day, s) for f in functions for s in range(SHARDS)]
+
+
 def _take(entries: Iterator[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     for entry in entries:
         if len(out) >= limit:
             break
