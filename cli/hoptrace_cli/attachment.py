@@ -321,12 +321,11 @@ def _render(plan: Plan, state: FunctionState, dry_run: bool) -> str:
         changes += [f"- {arn}" for arn in before if arn not in after]
         lines.append(f"  Layers       {', '.join(changes)}  ({len(before)} → {len(after)} of {MAX_LAYERS})")
     if plan.variables:
-        before, after = plan.variables
-        changes = [f"+ {key}={after[key]}" for key in after if key not in before]
-        changes += [f"~ {key}: {before[key]} → {after[key]}" for key in after if key in before and before[key] !=
-                    after[key]]
-        changes += [f"- {key}" for key in before if key not in after]
-        kept = sorted(key for key in before if key in after and before[key] == after[key])
+        was, now = plan.variables
+        changes = [f"+ {key}={now[key]}" for key in now if key not in was]
+        changes += [f"~ {key}: {was[key]} → {now[key]}" for key in now if key in was and was[key] != now[key]]
+        changes += [f"- {key}" for key in was if key not in now]
+        kept = sorted(key for key in was if key in now and was[key] == now[key])
         lines.append(f"  Environment  {', '.join(changes)}" + (f"  (kept: {', '.join(kept)})" if kept else ""))
     if plan.create_log_group or plan.put_filter or plan.delete_filter:
         changes = ["create" if plan.create_log_group else ""]

@@ -59,7 +59,7 @@ def _template(exc: BaseException) -> str | None:
 
     if isinstance(exc, TemplateError):
         return str(exc)
-    if type(exc).__module__.startswith("samtranslator."):
+    if isinstance(exc, Exception) and type(exc).__module__.startswith("samtranslator."):
         return str(samtranslator_error("template", exc))
     return None
 

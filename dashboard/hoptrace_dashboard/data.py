@@ -33,4 +33,4 @@ def ask(store_url: str, query: Callable[..., T], **arguments: Any) -> T:
     """`query(store, **arguments)` for a function of `queries`, cached by its name and arguments."""
     if getattr(queries, query.__name__, None) is not query:
         raise ValueError(f"{query.__name__} is not a function of hoptrace_dashboard.queries")
-    return _cached(store_url, query.__name__, tuple(sorted(arguments.items())))  # type: ignore[no-any-return]
+    return _cached(store_url, query.__name__, tuple(sorted(arguments.items())))

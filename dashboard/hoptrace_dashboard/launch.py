@@ -41,7 +41,7 @@ def install() -> None:
     def with_host_check() -> list[Any]:
         return [Middleware(HostCheck), *original()]
 
-    starlette_app.create_streamlit_middleware = with_host_check  # type: ignore[assignment]
+    starlette_app.create_streamlit_middleware = with_host_check
 
 
 def main() -> None:

@@ -50,12 +50,12 @@ def _changed(name: str, key: str, default: str | None, encode: Callable[[Any], s
 def select(label: str, options: Sequence[str], name: str, default: str, *, where: Any = st,
            format_func: Callable[[str], str] = str, help: str | None = None) -> str:
     current = get(name, default)
-    if current not in options:
+    if current is None or current not in options:
         current = default
     key = f"qp.{name}.{current}"
     where.selectbox(label, list(options), index=list(options).index(current), key=key, format_func=format_func,
                     on_change=_changed, args=(name, key, default, str), help=help)
-    return current  # type: ignore[return-value]
+    return current
 
 
 def text(label: str, name: str, *, where: Any = st, placeholder: str = "", help: str | None = None) -> str | None:

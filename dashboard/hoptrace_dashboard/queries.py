@@ -16,6 +16,7 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 import pandas as pd
 
@@ -105,13 +106,14 @@ def _traces_frame(summaries: Iterable[TraceSummary]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TRACE_COLUMNS)
 
 
-def trace_list(store: Store, *, service: str | None = None, function: str | None = None, status: str | None = None,
+def trace_list(store: Store, *, service: str | None = None, function: str | None = None,
+               status: Literal["error", "ok"] | None = None,
                cold_start: bool | None = None, min_duration_ms: float | None = None, since_ns: int | None = None,
                until_ns: int | None = None, find: str | None = None, text: str | None = None,
                limit: int = 200) -> pd.DataFrame:
     """The traces search; `find` is a trace id (32 hex digits) or a request id, looked up in the whole store."""
     find = (find or "").strip() or None
-    flt = TraceFilter(service=service, function=function, status=status, cold_start=cold_start,  # type: ignore[arg-type]
+    flt = TraceFilter(service=service, function=function, status=status, cold_start=cold_start,
                       min_duration_ms=min_duration_ms, since_ns=None if find else since_ns,
                       until_ns=None if find else until_ns, text=text or None, limit=limit)
     if find is None:
@@ -257,9 +259,9 @@ def service_edges(store: Store, since_ns: int, until_ns: int, sample: int = MAP_
             edges = _edges_of(span)
             for source, target, hop, wait in edges:
                 rows.append(_edge_row(source, target, hop, span, wait))
-            target = hops.outbound(span)
-            if target is not None:
-                called[span.span_id] = target
+            callee = hops.outbound(span)
+            if callee is not None:
+                called[span.span_id] = callee
             elif hops.is_record(span) and not edges:
                 unexplained.append(span)
     rows.extend(_deliveries(unexplained, called))

@@ -117,8 +117,8 @@ def start_dashboard(store_url: str, port: int = DEFAULT_PORT, host: str = "127.0
         handle, name = tempfile.mkstemp(prefix="hoptrace-dashboard-", suffix=".log")
         os.close(handle)
         log = open(name, "wb")  # noqa: SIM115 (the child writes to it for as long as it runs)
-    name = getattr(log, "name", None)
-    log_path = Path(name if isinstance(name, str) else os.devnull)
+    log_name = getattr(log, "name", None)
+    log_path = Path(log_name if isinstance(log_name, str) else os.devnull)
     process = subprocess.Popen(command(host, port), env=env, stdout=log, stderr=subprocess.STDOUT,
                                stdin=subprocess.DEVNULL,
                                preexec_fn=_die_with_parent if sys.platform == "linux" else None)

@@ -55,7 +55,7 @@ def invocations(spans: Sequence[SpanRecord],
         if key is None:
             for link in span.links:
                 trace_id, span_id = link.get("trace_id"), link.get("span_id")
-                if not isinstance(trace_id, str) or trace_id == span.trace_id:
+                if not isinstance(trace_id, str) or not isinstance(span_id, str) or trace_id == span.trace_id:
                     continue
                 if trace_id not in fetched:
                     fetched[trace_id] = {s.span_id: s for s in other_trace(trace_id)}

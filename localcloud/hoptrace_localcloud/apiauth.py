@@ -184,17 +184,21 @@ def verify_jwt(token: str, key: str) -> dict[str, Any]:
     elif alg in ("RS256", "ES256"):
         from cryptography.exceptions import InvalidSignature
         from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
+        from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
         public = serialization.load_pem_public_key(key.encode())
         try:
             if alg == "RS256":
-                public.verify(signature, signed, padding.PKCS1v15(), hashes.SHA256())  # type: ignore[call-arg,union-attr]
+                if not isinstance(public, rsa.RSAPublicKey):
+                    raise JwtError(f"alg RS256 needs an RSA key; the issuer's is {_key_kind(public)}")
+                public.verify(signature, signed, padding.PKCS1v15(), hashes.SHA256())
             else:
+                if not isinstance(public, ec.EllipticCurvePublicKey):
+                    raise JwtError(f"alg ES256 needs an EC key; the issuer's is {_key_kind(public)}")
                 half = len(signature) // 2
                 der = utils.encode_dss_signature(int.from_bytes(signature[:half], "big"),
                                                  int.from_bytes(signature[half:], "big"))
-                public.verify(der, signed, ec.ECDSA(hashes.SHA256()))  # type: ignore[call-arg,union-attr]
+                public.verify(der, signed, ec.ECDSA(hashes.SHA256()))
         except InvalidSignature:
             raise JwtError("bad signature") from None
     else:
@@ -202,6 +206,10 @@ def verify_jwt(token: str, key: str) -> dict[str, Any]:
     if not isinstance(claims, dict):
         raise JwtError("claims are not an object")
     return claims
+
+
+def _key_kind(public: object) -> str:
+    return type(public).__name__.removesuffix("PublicKey").lstrip("_") or "unknown"
 
 
 class JwtAuthorizer:

@@ -71,8 +71,10 @@ def render_vtl(template: str, request: HttpRequest, params: dict[str, str], requ
         call = re.fullmatch(r"\$util\.(\w+)\((.*)\)", expression, re.DOTALL)
         if call:
             inner = value(call.group(2))
-            return {"urlEncode": quote_plus, "escapeJavaScript": lambda s: json.dumps(s)[1:-1],
-                    "base64Encode": lambda s: base64.b64encode(s.encode()).decode()}.get(call.group(1), str)(inner)
+            utils: dict[str, Callable[[str], str]] = {
+                "urlEncode": quote_plus, "escapeJavaScript": lambda s: json.dumps(s)[1:-1],
+                "base64Encode": lambda s: base64.b64encode(s.encode()).decode()}
+            return utils.get(call.group(1), str)(inner)
         if expression == "$input.body":
             return body_text
         found = re.fullmatch(r"\$input\.(json|path|params)\('([^']*)'\)", expression)
@@ -186,7 +188,7 @@ class ServiceIntegrations:
 
     def _put_events(self, request: HttpRequest, params: dict[str, str], mappings: dict[str, Any]) -> HttpResponse:
         fields = self._mapped(request, params, mappings)
-        entry = {"Source": fields.get("Source", ""), "DetailType": fields.get("DetailType", ""),
+        entry: dict[str, Any] = {"Source": fields.get("Source", ""), "DetailType": fields.get("DetailType", ""),
                  "Detail": fields.get("Detail", "{}"), "EventBusName": fields.get("EventBusName", "default")}
         if fields.get("Resources"):
             entry["Resources"] = [r.strip() for r in fields["Resources"].split(",")]

@@ -51,8 +51,10 @@ class MotoServer:
     def wait_ready(self) -> str:
         """Wait for the port the server reports once it listens; its endpoint URL."""
         assert self._process is not None, "launch() first"
+        stdout = self._process.stdout
+        assert stdout is not None, "launched with stdout=PIPE"
         port_line: list[bytes] = []
-        reader = threading.Thread(target=lambda: port_line.append(self._process.stdout.readline()), daemon=True)
+        reader = threading.Thread(target=lambda: port_line.append(stdout.readline()), daemon=True)
         reader.start()
         reader.join(self._start_timeout)
         if not port_line or not port_line[0].strip().isdigit():

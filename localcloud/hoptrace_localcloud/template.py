@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -27,7 +27,7 @@ def _construct(node: yaml.Node, loader: yaml.Loader) -> Any:
         return loader.construct_scalar(node)
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node, deep=True)
-    return loader.construct_mapping(node, deep=True)
+    return loader.construct_mapping(cast(yaml.MappingNode, node), deep=True)  # the one kind of node left
 
 
 def _fn_constructor(name: str):
@@ -37,12 +37,19 @@ def _fn_constructor(name: str):
     return construct
 
 
+def _scalar(loader: yaml.Loader, node: yaml.Node) -> Any:
+    if not isinstance(node, yaml.ScalarNode):
+        raise yaml.constructor.ConstructorError(None, None, f"{node.tag} takes a name, not a list or mapping",
+                                                node.start_mark)
+    return loader.construct_scalar(node)
+
+
 def _ref(loader: yaml.Loader, node: yaml.Node) -> dict[str, Any]:
-    return {"Ref": loader.construct_scalar(node)}
+    return {"Ref": _scalar(loader, node)}
 
 
 def _condition(loader: yaml.Loader, node: yaml.Node) -> dict[str, Any]:
-    return {"Condition": loader.construct_scalar(node)}
+    return {"Condition": _scalar(loader, node)}
 
 
 def _getatt(loader: yaml.Loader, node: yaml.Node) -> dict[str, Any]:

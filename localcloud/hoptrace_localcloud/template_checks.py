@@ -74,7 +74,7 @@ def check_sections(path: Path, data: Mapping[str, Any]) -> None:
         for name, value in (data.get(section) or {}).items():
             if not isinstance(value, dict) and not (section == "Globals" and value is None):
                 raise TemplateError(f"{path}: {what} {name} must be a mapping (check its indentation)")
-            props = value.get("Properties") if section == "Resources" else None
+            props = value.get("Properties") if section == "Resources" and value is not None else None
             if props is not None and not isinstance(props, dict):
                 raise TemplateError(f"{path}: resource {name}: Properties must be a mapping (check its indentation)")
 

@@ -154,7 +154,9 @@ class Worker:
         self._reader.start()
 
     def _read_output(self) -> None:
-        for raw in self.process.stdout:
+        stdout = self.process.stdout
+        assert stdout is not None, "workers are started with stdout=PIPE"
+        for raw in stdout:
             line = raw.decode("utf-8", "replace").rstrip("\n")
             if line.startswith(SENTINEL):
                 self._drained.set()

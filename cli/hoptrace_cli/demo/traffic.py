@@ -17,6 +17,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hoptrace.propagation import new_span_id, new_trace_id
 
@@ -170,7 +171,7 @@ class TrafficGenerator:
             return None, f"/orders/{self._random.choice(self._order_ids[-50:])}", "GET"
         if kind == "bad":
             return self._random.choice(BAD_BODIES), "/orders", "POST"
-        order = {
+        order: dict[str, Any] = {
             "customer": self._random.choice(CUSTOMERS),
             "items": [{"sku": sku, "qty": self._random.randint(1, 3)}
                       for sku in self._random.sample(SKUS, self._random.randint(1, 3))],

@@ -214,8 +214,8 @@ class _Step:
                                                  **({"timeoutInSeconds": int(timeout)} if timeout else {})})
             self.add("LambdaFunctionStarted")
         else:
-            scheduled = {"resourceType": spec.resource_type, "resource": spec.resource, "region": spec.region,
-                         "parameters": as_json(params)}
+            scheduled: dict[str, Any] = {"resourceType": spec.resource_type, "resource": spec.resource,
+                                         "region": spec.region, "parameters": as_json(params)}
             if timeout:
                 scheduled["timeoutInSeconds"] = int(timeout)
             if heartbeat:

@@ -25,7 +25,8 @@ _ORDER = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: 
 
 
 def _tokens(path: str) -> list[tuple[str, Any]]:
-    rest, out = path[1:], []
+    rest = path[1:]
+    out: list[tuple[str, Any]] = []
     while rest:
         match = _TOKEN.match(rest)
         if match is None:
@@ -40,6 +41,8 @@ def _tokens(path: str) -> list[tuple[str, Any]]:
         elif kind == "slice":
             start, _, stop = match.group("slice").partition(":")
             out.append(("slice", (int(start) if start.strip() else None, int(stop) if stop.strip() else None)))
+        elif kind is None:  # only the empty filter group matched
+            raise ValueError(f"invalid JSONPath {path!r} at {rest!r}")
         else:
             out.append((kind, match.group(kind)))
         rest = rest[match.end():]

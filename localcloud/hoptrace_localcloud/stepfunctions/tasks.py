@@ -165,8 +165,8 @@ class TaskRunner:
             return self.start_child(params, trace_header, spec.pattern == ".sync:2")
         if spec.service.startswith("aws-sdk:"):
             service = spec.service.split(":", 1)[1]
-            operation = re.sub(r"(?<!^)(?=[A-Z])", "_", spec.action).lower()
-            return self._sdk(_SDK_CLIENTS.get(service, service), operation, params, _sdk_error_prefix(service))
+            method = re.sub(r"(?<!^)(?=[A-Z])", "_", spec.action).lower()
+            return self._sdk(_SDK_CLIENTS.get(service, service), method, params, _sdk_error_prefix(service))
         operation = _OPTIMIZED.get((spec.service, spec.action))
         if operation is None:
             raise StatesError(TASK_FAILED, f"{spec.resource_arn} is not emulated locally")
