@@ -177,7 +177,7 @@ class Rules:
         first = start
         while first > 0 and start - first < 64 and text[first - 1] in _NAME_CHARS:
             first -= 1
-        last = _NAME_TAIL.match(text, end).end()  # type: ignore[union-attr]
+        last = _NAME_TAIL.match(text, end).end()  # type: ignore[union-attr]  # `[\w.-]*` matches anywhere
         if normalise(text[first:last]) in self.allowed:
             return None
         after = _AFTER_NAME.match(text, last)
@@ -235,7 +235,7 @@ class Rules:
             return [self.text(v) if isinstance(v, str) else v for v in value]
         return value
 
-    def attributes(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
+    def attributes(self, attributes: dict[str, Any]) -> dict[str, Any]:
         """Span attributes as written; the same dict when nothing is sensitive (the common, fast case)."""
         out: dict[str, Any] | None = None
         for name, value in attributes.items():
@@ -244,7 +244,7 @@ class Rules:
                 if out is None:
                     out = dict(attributes)
                 out[name] = cleaned
-        return attributes if out is None else out  # type: ignore[return-value]
+        return attributes if out is None else out
 
     def structure(self, value: Any, depth: int = 0) -> Any:
         """A copy of `value` with the value of every sensitive key masked, at any depth.

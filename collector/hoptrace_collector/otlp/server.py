@@ -268,7 +268,7 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         # Applied to the socket by StreamRequestHandler.setup: bounds every silent wait. Per connection, so set on
         # the instance, which typeshed's ClassVar declaration does not foresee.
-        self.timeout = self.receiver.idle_timeout_s  # type: ignore[misc]
+        self.timeout = self.receiver.idle_timeout_s  # type: ignore[misc]  # see above
         super().setup()
 
     def handle_one_request(self) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from hoptrace_collector.store.base import StoreError, UnstorableError
@@ -105,7 +105,7 @@ class DynamoCalls:
                                  f"{self.max_attempts} tries")
         return items
 
-    def batch_write(self, puts: list[dict[str, Any]] = (), deletes: list[dict[str, Any]] = ()) -> None:  # type: ignore[assignment]
+    def batch_write(self, puts: Sequence[dict[str, Any]] = (), deletes: Sequence[dict[str, Any]] = ()) -> None:
         """Put and delete items, 25 per request; a key given twice keeps its last version."""
         requests: dict[tuple[str, str], dict[str, Any]] = {}
         for item in puts:

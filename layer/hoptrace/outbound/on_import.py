@@ -71,7 +71,7 @@ class _Finder:
                 if spec.loader is not None and hasattr(spec.loader, "exec_module"):
                     # A Loader by duck typing (the rest through __getattr__): subclassing importlib.abc.Loader
                     # would bring its own load_module/module_repr instead of the real loader's.
-                    spec.loader = _Loader(spec.loader, name)  # type: ignore[assignment]
+                    spec.loader = _Loader(spec.loader, name)  # type: ignore[assignment]  # see above
                 return spec
         return None
 
