@@ -76,9 +76,9 @@ def parse_xray(value: object, source: str = "xray") -> tuple[Carried | None, str
     canonical = _XRAY_CANONICAL(value)
     if canonical is not None:  # the form Lambda and AWS services write: one match, no splitting
         epoch_hex, random_hex, parent_hex, flag = canonical.groups()
-        trace_id, span_id = int(epoch_hex + random_hex, 16), int(parent_hex, 16)
-        if trace_id and span_id:
-            return Carried(trace_id, span_id, True if flag == "1" else None, source), None
+        trace_id, parent_id = int(epoch_hex + random_hex, 16), int(parent_hex, 16)
+        if trace_id and parent_id:
+            return Carried(trace_id, parent_id, True if flag == "1" else None, source), None
     fields: dict[str, str] = {}
     for part in value.split(";"):
         key, sep, val = part.partition("=")
