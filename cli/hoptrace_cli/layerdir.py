@@ -20,7 +20,7 @@ def assemble(destination: Path) -> Path:
     package = destination / "python" / "hoptrace"
     if package.exists():
         shutil.rmtree(package)
-    shutil.copytree(SOURCE, package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(SOURCE, package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "py.typed"))
     wrapper = destination / EXEC_WRAPPER
     shutil.copy(SOURCE / "bin" / "exec-wrapper", wrapper)
     wrapper.chmod(0o755)
