@@ -11,7 +11,7 @@ The order matters for the guarantees the handler gives:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,7 +22,7 @@ from hoptrace_collector.ingest.failures import Lookup, failure_span, stored_invo
 from hoptrace_collector.ingest.parts import PartBuffer
 from hoptrace_collector.ingest.payload import LogBatch, PayloadError, decode_subscription
 from hoptrace_collector.ingest.problems import LOG_PREFIX, Problems, log_line
-from hoptrace_collector.ingest.quarantine import write_isolating
+from hoptrace_collector.ingest.quarantine import Quarantined, write_isolating
 from hoptrace_collector.ingest.records import (
     DEFAULT_LIMITS,
     Limits,
@@ -96,40 +96,60 @@ class Ingestor:
     def ingest(self, event: Any) -> dict[str, Any]:
         """Store one subscription event; returns counts. Raises only when the store write fails."""
         problems = Problems()
-        try:
-            batch = decode_subscription(event)
-        except PayloadError as exc:
-            problems.add(exc.kind, exc.detail)
-            return self._finish({"events": 0}, problems, "", "")
-        summary: dict[str, Any] = {"log_group": batch.log_group, "log_stream": batch.log_stream,
-                                   "events": len(batch.events)}
-        if batch.is_control:
-            return {**summary, "control_message": True}
-        if self.own_log_group and batch.log_group == self.own_log_group:
-            return {**summary, "skipped": "the collector's own log group"}
-        for detail in batch.bad_events:
-            problems.add("bad_log_event", detail)
         self.parts.checkpoint()
-        decoded = self.decode(batch, problems)
-        try:
-            result, quarantined = (write_isolating(self.store, decoded.spans, decoded.invocations)
-                                   if decoded.spans or decoded.invocations else (WriteResult(0, 0), []))
-            logs_written = self.store.write_logs(decoded.logs) if decoded.logs else 0
-            placed = self._across_batches(batch, decoded)
-            placed_ids = {line.event_id for line in placed}
-            logs_written += self.store.write_logs(placed) if placed else 0
-        except Exception as exc:
-            self.parts.rollback()
-            # The reason travels in the line itself: a metric filter or a log search finds the cause, not
-            # only the fact (the runtime's traceback line is separate and shaped differently).
-            log_line("store_write_failed", log_group=batch.log_group, log_stream=batch.log_stream,
-                     spans=len(decoded.spans), invocations=len(decoded.invocations),
-                     error=f"{type(exc).__name__}: {exc}")
-            raise
-        for item in quarantined:
-            problems.add("unstorable", f"{item.where()}: {item.error}")
-            log_line("quarantined", log_group=batch.log_group, log_stream=batch.log_stream, **item.where(),
-                     error=item.error)
+        batch, summary, decoded = self._open(event, problems, self.lookup)
+        if decoded is None:
+            return self._finish(summary, problems, batch.log_group if batch else "", batch.log_stream if batch else "")
+        result, quarantined, logs_written, placed = self._write([(batch, decoded)])
+        self._quarantined(quarantined, [(batch, decoded)], problems)
+        self._summarise(summary, decoded, result, logs_written, placed)
+        return self._finish(summary, problems, batch.log_group, batch.log_stream)
+
+    def ingest_many(self, events: Iterable[Any]) -> dict[str, Any]:
+        """Store several subscription events in one store write (one transaction); returns their totals.
+
+        Lambda hands the collector one payload per invocation, but whatever holds several — the
+        benchmark, a replay of saved payloads, a test — pays one commit, and one summary upsert per
+        trace and key, for all of them instead of one per payload. Payloads are decoded in order,
+        exactly as one by one (split lines, open invocations, a platform failure joined to a pending
+        span of an earlier payload of the same call); each payload's problems are logged with its own
+        log group and stream. Exactly-once holds as for one payload: the write is all or nothing; when
+        it fails the split-line buffer is rolled back and the exception propagates, so the caller
+        retries them all (a redelivery changes nothing).
+        """
+        self.parts.checkpoint()
+        seen: dict[tuple[str, str], SpanRecord] = {}
+        lookup = _batch_lookup(seen, self.lookup)
+        opened: list[tuple[LogBatch, Decoded]] = []
+        totals: dict[str, Any] = {"payloads": 0, "events": 0}
+        problems = Problems()
+        for event in events:
+            own = Problems()
+            batch, summary, decoded = self._open(event, own, lookup)
+            totals["payloads"] += 1
+            totals["events"] += summary["events"]
+            if decoded is not None and batch is not None:
+                _remember_invocations(decoded.spans, seen)
+                opened.append((batch, decoded))
+            self._finish({}, own, batch.log_group if batch else "", batch.log_stream if batch else "")
+            for kind, count in own.counts.items():
+                problems.add(kind, count=count)
+        result, quarantined, logs_written, placed = self._write(opened)
+        self._quarantined(quarantined, opened, problems)
+        merged = Decoded(spans=[s for _, d in opened for s in d.spans],
+                         invocations=[r for _, d in opened for r in d.invocations],
+                         span_lines=sum(d.span_lines for _, d in opened), failures=sum(d.failures for _, d in opened),
+                         logs=[line for _, d in opened for line in d.logs],
+                         logs_unattributed=sum(d.logs_unattributed for _, d in opened),
+                         pending=[line for _, d in opened for line in d.pending])
+        self._summarise(totals, merged, result, logs_written, placed)
+        if problems:
+            totals["problems"] = problems.as_dict()
+        return totals
+
+    def _summarise(self, summary: dict[str, Any], decoded: Decoded, result: WriteResult, logs_written: int,
+                   placed_ids: set[str]) -> None:
+        """Add what was decoded and written to `summary`, and forward the spans."""
         summary.update(_counts(decoded, result))
         if decoded.logs or decoded.pending or decoded.logs_unattributed:
             summary.update(log_lines=len(decoded.logs) + len(decoded.pending), log_lines_written=logs_written,
@@ -138,9 +158,62 @@ class Ingestor:
             summary["log_lines_pending"] = len(decoded.pending) - sum(x.event_id in placed_ids for x in decoded.pending)
         if self.forward is not None and decoded.spans:
             summary["forwarded"] = self.forward(decoded.spans)
-        return self._finish(summary, problems, batch.log_group, batch.log_stream)
 
-    def decode(self, batch: LogBatch, problems: Problems) -> Decoded:
+    def _open(self, event: Any, problems: Problems,
+              lookup: Lookup) -> tuple[LogBatch | None, dict[str, Any], Decoded | None]:
+        """The event's batch, the start of its summary and its records (None when there is nothing to write)."""
+        try:
+            batch = decode_subscription(event)
+        except PayloadError as exc:
+            problems.add(exc.kind, exc.detail)
+            return None, {"events": 0}, None
+        summary: dict[str, Any] = {"log_group": batch.log_group, "log_stream": batch.log_stream,
+                                   "events": len(batch.events)}
+        if batch.is_control:
+            return batch, {**summary, "control_message": True}, None
+        if self.own_log_group and batch.log_group == self.own_log_group:
+            return batch, {**summary, "skipped": "the collector's own log group"}, None
+        for detail in batch.bad_events:
+            problems.add("bad_log_event", detail)
+        return batch, summary, self.decode(batch, problems, lookup)
+
+    def _write(self, opened: list[tuple[LogBatch, Decoded]]) -> tuple[WriteResult, list[Quarantined], int, set[str]]:
+        """One store write of every opened payload's records, then their log lines, then each payload's lines
+        whose invocation another batch holds, in order (ids of those placed); raises when the store fails."""
+        spans = [s for _, d in opened for s in d.spans]
+        invocations = [r for _, d in opened for r in d.invocations]
+        logs = [line for _, d in opened for line in d.logs]
+        try:
+            result, quarantined = (write_isolating(self.store, spans, invocations)
+                                   if spans or invocations else (WriteResult(0, 0), []))
+            logs_written = self.store.write_logs(logs) if logs else 0
+            placed = [line for batch, decoded in opened for line in self._across_batches(batch, decoded)]
+            logs_written += self.store.write_logs(placed) if placed else 0
+        except Exception as exc:
+            self.parts.rollback()
+            # The reason travels in the line itself: a metric filter or a log search finds the cause, not
+            # only the fact (the runtime's traceback line is separate and shaped differently).
+            for batch, decoded in opened:
+                log_line("store_write_failed", log_group=batch.log_group, log_stream=batch.log_stream,
+                         spans=len(decoded.spans), invocations=len(decoded.invocations),
+                         error=f"{type(exc).__name__}: {exc}")
+            raise
+        return result, quarantined, logs_written, {line.event_id for line in placed}
+
+    @staticmethod
+    def _quarantined(quarantined: list[Quarantined], opened: list[tuple[LogBatch, Decoded]],
+                     problems: Problems) -> None:
+        """Count and log each record the store refused, with the log group and stream it came from."""
+        if not quarantined:
+            return
+        owner = {id(r): batch for batch, decoded in opened for r in (*decoded.spans, *decoded.invocations)}
+        for item in quarantined:
+            batch = owner[id(item.record)]
+            problems.add("unstorable", f"{item.where()}: {item.error}")
+            log_line("quarantined", log_group=batch.log_group, log_stream=batch.log_stream, **item.where(),
+                     error=item.error)
+
+    def decode(self, batch: LogBatch, problems: Problems, lookup: Lookup | None = None) -> Decoded:
         """The batch's records; pure apart from the part buffer and the failure-join lookup."""
         decoded = Decoded()
         function = function_of(batch.log_group)
@@ -182,7 +255,7 @@ class Ingestor:
             problems.add("incomplete_part", f"span line {part_id} from {origin.log_group} {origin.log_stream}: "
                          f"{seen} of {total} pieces arrived")
         if platform_lines:
-            self._platform(platform_lines, function, batch, decoded)
+            self._platform(platform_lines, function, batch, decoded, lookup or self.lookup)
         return decoded
 
     def _logs(self, stream: list[applog.AppLine | applog.Mark], function: str, batch: LogBatch,
@@ -235,7 +308,7 @@ class Ingestor:
             decoded.spans.append(to_record(span, resource, service, span_function, "layer", limits, problems))
 
     def _platform(self, lines: list[platform.PlatformLine], function: str, batch: LogBatch,
-                  decoded: Decoded) -> None:
+                  decoded: Decoded, lookup: Lookup) -> None:
         invocation_spans = {s.request_id: s for s in decoded.spans
                             if s.function == function and s.request_id and is_invocation_span(s) and not s.pending}
         pending = {s.request_id: s for s in decoded.spans if s.function == function and s.request_id and s.pending}
@@ -244,8 +317,7 @@ class Ingestor:
         for request_id, record in platform.invocations(lines, function, batch.log_group, batch.log_stream,
                                                        traces).items():
             if record.outcome in PLATFORM_FAILURES:
-                known = invocation_spans.get(request_id) or pending.get(request_id) or self.lookup(function,
-                                                                                                   request_id)
+                known = invocation_spans.get(request_id) or pending.get(request_id) or lookup(function, request_id)
                 span = failure_span(record, known, started.get(request_id))
                 decoded.spans.append(span)
                 decoded.failures += 1
@@ -278,3 +350,22 @@ def _counts(decoded: Decoded, result: WriteResult) -> dict[str, int]:
     return {"span_lines": decoded.span_lines, "spans": len(decoded.spans), "spans_written": result.spans_written,
             "spans_unchanged": result.spans_unchanged, "invocations": len(decoded.invocations),
             "invocations_written": result.invocations_written, "platform_failures": decoded.failures}
+
+
+def _batch_lookup(seen: dict[tuple[str, str], SpanRecord], stored: Lookup) -> Lookup:
+    """The failure join across the payloads of one `ingest_many`: spans decoded earlier are not stored yet."""
+
+    def lookup(function: str, request_id: str) -> SpanRecord | None:
+        return seen.get((function, request_id)) or stored(function, request_id)
+
+    return lookup
+
+
+def _remember_invocations(spans: list[SpanRecord], seen: dict[tuple[str, str], SpanRecord]) -> None:
+    """Invocation spans (a finished one over a `pending` one) a later payload's platform failure may join."""
+    for span in spans:
+        if span.request_id is not None and (is_invocation_span(span) or span.pending):
+            key = (span.function, span.request_id)
+            if span.pending and key in seen:
+                continue
+            seen[key] = span
