@@ -44,6 +44,7 @@ from hoptrace_collector.store.sqlite_schema import (
     UPSERT_TRACE,
     upsert,
 )
+from hoptrace_collector.store.sqlite_upserts import UPSERT_DLQ, UPSERT_INVOCATION
 from hoptrace_collector.store.streamstate import Position, StreamState
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
@@ -54,8 +55,6 @@ _SPAN_SELECT = ", ".join(SPAN_COLUMNS)
 _UPSERT_SPAN = upsert("spans", SPAN_COLUMNS, ("trace_id", "span_id"))
 _INSERT_NEW_SPAN = (f"INSERT INTO spans ({_SPAN_SELECT}) VALUES ({', '.join('?' * len(SPAN_COLUMNS))}) "
                     "ON CONFLICT (trace_id, span_id) DO NOTHING")
-_UPSERT_INVOCATION = upsert("invocations", INVOCATION_COLUMNS, ("function", "request_id"))
-_UPSERT_DLQ = upsert("dlq", DLQ_COLUMNS, ("queue", "message_id"))
 
 
 def path_from_url(url: str) -> Path:
@@ -156,11 +155,9 @@ class SqliteStore:
             with self._transaction():
                 written, unchanged = self._write_spans(spans)
                 links_sqlite.write(self._conn, links.link_keys(spans))
-                invocations_written = self._merge_rows(
-                    invocations, "invocations", INVOCATION_COLUMNS, ("function", "request_id"),
-                    _UPSERT_INVOCATION, rules.merge_invocation, InvocationRecord)
-                dlq_written = self._merge_rows(dlq, "dlq", DLQ_COLUMNS, ("queue", "message_id"), _UPSERT_DLQ,
-                                               rules.merge_dlq, DlqMessage)
+                invocations_written = self._upsert_rows(invocations, ("function", "request_id"), INVOCATION_COLUMNS,
+                                                        UPSERT_INVOCATION, rules.merge_invocation)
+                dlq_written = self._upsert_rows(dlq, ("queue", "message_id"), DLQ_COLUMNS, UPSERT_DLQ, rules.merge_dlq)
         except (UnicodeEncodeError, OverflowError, sqlite3.DataError) as exc:  # the records, not the store
             raise UnstorableError(f"sqlite store {self.path}: the batch holds a record SQLite cannot store "
                                   f"({type(exc).__name__}: {exc})") from exc
@@ -288,36 +285,20 @@ class SqliteStore:
             self._resource_texts[resource_id] = text
         return resource_id
 
-    def _merge_rows(self, records: Sequence[Any], table: str, columns: tuple[str, ...], key: tuple[str, ...],
-                    sql: str, merge: Any, cls: type) -> int:
-        """Invocations and DLQ messages: read the stored versions, merge by the shared rule, write changes."""
+    def _upsert_rows(self, records: Sequence[Any], key: tuple[str, str], columns: tuple[str, ...], sql: str,
+                     merge: Any) -> int:
+        """Invocations and DLQ messages: one upsert each that merges in SQL (sqlite_upserts); nothing read back.
+        A batch that names one key twice (a timeout line and its REPORT) is folded by the shared rule first."""
         if not records:
             return 0
-        merged: dict[tuple[Any, ...], Any] = {}
+        folded: dict[tuple[Any, ...], Any] = {}
         for record in records:
-            record_key = tuple(getattr(record, k) for k in key)
-            merged[record_key] = merge(merged.get(record_key), record)
-        # One query per first-key value (a batch holds one function's invocations, or one queue's messages).
-        stored: dict[tuple[Any, ...], Any] = {}
-        by_first: dict[Any, list[Any]] = {}
-        for first, second in merged:
-            by_first.setdefault(first, []).append(second)
-        for first, seconds in by_first.items():
-            for start in range(0, len(seconds), _LOOKUP_CHUNK):
-                chunk = seconds[start:start + _LOOKUP_CHUNK]
-                for row in self._conn.execute(
-                        f"SELECT {', '.join(columns)} FROM {table} WHERE {key[0]} = ? AND {key[1]} IN "
-                        f"({','.join('?' * len(chunk))})", [first, *chunk]):
-                    record = cls(*row)
-                    stored[(getattr(record, key[0]), getattr(record, key[1]))] = record
-        rows = []
-        for record_key, record in merged.items():
-            old = stored.get(record_key)
-            new = merge(old, record)
-            if new != old:
-                rows.append(tuple(getattr(new, c) for c in columns))
-        self._conn.executemany(sql, rows)
-        return len(rows)
+            record_key = (getattr(record, key[0]), getattr(record, key[1]))
+            previous = folded.get(record_key)
+            folded[record_key] = record if previous is None else merge(previous, record)
+        before = self._conn.total_changes
+        self._conn.executemany(sql, [tuple(getattr(r, c) for c in columns) for r in folded.values()])
+        return self._conn.total_changes - before
 
     # -- reading ---------------------------------------------------------------------------------------
     def invocation_logs(self, keys: Sequence[InvocationKey]) -> list[LogLine]:
