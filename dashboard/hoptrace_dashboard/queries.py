@@ -2,11 +2,12 @@
 
 Each function takes a `Store` and plain arguments and asks only for what one section of a
 page shows: time ranges, filters and limits go into the store's own query, and pandas
-shapes results that a limit already bounds; nothing here loads the store. Where the Store
-interface cannot answer a question directly (the slowest traces, service-map edges), the
-answer is built from bounded samples and says so (`Sampled`) until the store offers the
-exact methods asked of it (`function_totals`, `TraceFilter.order`, `edge_stats`). Nothing
-here imports Streamlit: `data` caches these per store URL.
+shapes results that a limit already bounds; nothing here loads the store. Whole-range
+questions go through `store.base` (`function_totals`, `slowest_traces`), which the SQLite store
+answers from rollups and summaries kept on write. Where the Store interface cannot answer a
+question directly (service-map edges), the answer is built from bounded samples and says so
+(`Sampled`) until the store offers `edge_stats`. Nothing here imports Streamlit: `data` caches
+these per store URL.
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ from typing import Literal
 import pandas as pd
 
 from hoptrace import semconv
-from hoptrace_collector.store import FunctionStats, SpanRecord, Store, TraceFilter, TraceSummary
+from hoptrace_collector.store import FunctionStats, SpanRecord, Store, TraceFilter, TraceSummary, base
 from hoptrace_dashboard import flow, hops, linked, tracelogs
 
 MS = 1_000_000
-WHOLE_RANGE_BUCKET_S = 4_000_000_000  # one bucket from the epoch to beyond 2100: per-function totals for a range
 SPAN_SAMPLE = 5000  # newest spans read for the cold-start and failure pages
 MAP_SAMPLE = 20_000  # newest spans read to draw the service map, shared out between the functions
 MAP_SAMPLE_MIN = 200  # ... but at least this many per function, so a quiet function still shows its edges
@@ -68,8 +68,9 @@ def _stats_frame(rows: Iterable[FunctionStats]) -> pd.DataFrame:
 
 
 def function_table(store: Store, since_ns: int, until_ns: int) -> pd.DataFrame:
-    """Per function over the whole range: invocations, error and cold-start rates, p50/p95/p99 (exact)."""
-    frame = _stats_frame(store.function_stats(since_ns=since_ns, until_ns=until_ns, bucket_s=WHOLE_RANGE_BUCKET_S))
+    """Per function over the whole range: invocations, error and cold-start rates, p50/p95/p99 (from the
+    store's per-minute rollups where it keeps them: exact counts, percentiles within 2 %)."""
+    frame = _stats_frame(base.function_totals(store, since_ns=since_ns, until_ns=until_ns))
     return frame[STAT_COLUMNS].sort_values("function").reset_index(drop=True)
 
 
@@ -77,7 +78,7 @@ def without_platform_lines(store: Store, since_ns: int, until_ns: int) -> list[s
     """Functions with invocation spans in the range but no platform line (START/REPORT or the JSON format's
     platform records): their cold starts, timeouts and crashes cannot be seen. A `SystemLogLevel` of WARN or
     higher drops those lines, and so does a subscription filter that does not ship them."""
-    stats = store.function_stats(since_ns=since_ns, until_ns=until_ns, bucket_s=WHOLE_RANGE_BUCKET_S)
+    stats = base.function_totals(store, since_ns=since_ns, until_ns=until_ns)
     # A REPORT is logged when the invocation ends, a little after its span starts: look a minute past the range.
     return sorted(s.function for s in stats if s.invocations and not store.invocations(
         function=s.function, since_ns=since_ns, until_ns=until_ns + 60 * 10**9, limit=1))
@@ -131,24 +132,9 @@ def failed_traces(store: Store, since_ns: int, until_ns: int, limit: int = 10) -
 
 
 def slowest_traces(store: Store, since_ns: int, until_ns: int, n: int = 10, limit: int = 500) -> Sampled:
-    """The n longest traces of the range, without a "longest first" query in the Store interface.
-
-    The n-th longest of any subset is a lower bound of the n-th longest overall, so every
-    true top-n trace is at least that long: ask for the traces above it, and raise the bound
-    while the answer is cut by `limit`. Exact whenever the last answer was not cut.
-    """
-    flt = TraceFilter(since_ns=since_ns, until_ns=until_ns, limit=limit)
-    found = store.list_traces(flt)
-    for _ in range(6):
-        if len(found) < limit:
-            break
-        bound = sorted((s.duration_ns for s in found), reverse=True)[min(n, len(found)) - 1] / MS
-        if flt.min_duration_ms is not None and bound <= flt.min_duration_ms:
-            break  # ties at the bound: more reads would return the same rows
-        flt = dataclasses.replace(flt, min_duration_ms=bound)
-        found = store.list_traces(flt)
-    top = sorted(found, key=lambda s: s.duration_ns, reverse=True)[:n]
-    return Sampled(_traces_frame(top), len(found) < limit, limit)
+    """The n longest traces of the range (`store.base.slowest_traces`: the trace summaries, longest first)."""
+    top, complete = base.slowest_traces(store, since_ns=since_ns, until_ns=until_ns, n=n, limit=limit)
+    return Sampled(_traces_frame(top), complete, limit)
 
 
 def trace_spans(store: Store, trace_id: str) -> list[SpanRecord]:

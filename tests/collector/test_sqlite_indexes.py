@@ -72,3 +72,24 @@ def test_every_index_is_used_by_a_dashboard_or_alert_query(tmp_path: Path) -> No
     store.close()
     assert indexes, "the schema has indexes"
     assert indexes - used.keys() == set(), f"indexes no query uses: {sorted(indexes - used.keys())}"
+
+
+def test_whole_range_questions_read_rollups_and_summaries_not_spans(tmp_path: Path) -> None:
+    """The Overview's function table reads the per-minute rollup (spans only for a partial first or last
+    minute, through the invocation spans' index); the slowest traces read the trace summaries by start time."""
+    path = tmp_path / "spans.db"
+    fill(path)
+    store = open_store(f"sqlite:///{path}")
+    statements: list[str] = []
+    store._conn.set_trace_callback(statements.append)  # type: ignore[attr-defined]
+    store.function_totals(since_ns=T0 + 7, until_ns=T0 + 400 * 1_000_000_000)  # type: ignore[attr-defined]
+    store.slowest_traces(since_ns=T0, until_ns=T0 + 400 * 1_000_000_000, n=10)  # type: ignore[attr-defined]
+    store._conn.set_trace_callback(None)  # type: ignore[attr-defined]
+    plans = {sql: " | ".join(row[3] for row in store._conn.execute("EXPLAIN QUERY PLAN " + sql))  # type: ignore[attr-defined]
+             for sql in statements if sql.lstrip().upper().startswith("SELECT")}
+    store.close()
+    joined = "\n".join(plans.values())
+    assert re.search(r"SEARCH function_minutes USING PRIMARY KEY \(minute_ns>\? AND minute_ns<\?\)", joined), joined
+    assert re.search(r"SEARCH spans USING (COVERING )?INDEX spans_invocations \(start_ns>\? AND start_ns<\?\)", joined)
+    assert re.search(r"SEARCH t USING INDEX traces_by_start", joined), joined
+    assert not re.search(r"SCAN (spans|function_minutes|t\b|traces)", joined), joined

@@ -7,6 +7,7 @@ pushes them into its own engine instead of the caller loading the store into mem
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -92,3 +93,46 @@ class Store(Protocol):
         """Retention: remove everything that started before the cutoff; returns rows removed."""
 
     def close(self) -> None: ...
+
+
+#: One `function_stats` bucket from the epoch to beyond 2100: per-function totals of any range.
+WHOLE_RANGE_BUCKET_S = 4_000_000_000
+
+
+def function_totals(store: Store, *, since_ns: int, until_ns: int, function: str | None = None) -> list[FunctionStats]:
+    """Per function over the whole range (invocations, errors, cold starts, p50/p95/p99).
+
+    A store that keeps per-minute rollups answers from them (`SqliteStore.function_totals`: exact
+    counts, percentiles within 2 %); any other store answers with one bucket of `function_stats`.
+    """
+    own = getattr(store, "function_totals", None)
+    if own is not None:
+        return list(own(since_ns=since_ns, until_ns=until_ns, function=function))
+    return store.function_stats(since_ns=since_ns, until_ns=until_ns, bucket_s=WHOLE_RANGE_BUCKET_S,
+                                function=function)
+
+
+def slowest_traces(store: Store, *, since_ns: int, until_ns: int, n: int = 10,
+                   limit: int = 500) -> tuple[list[TraceSummary], bool]:
+    """The `n` longest traces that started in the range, longest first, and whether that is exact.
+
+    A store with its own "longest first" query (`SqliteStore.slowest_traces`, over its trace
+    summaries) answers exactly. Otherwise it is built from `list_traces`: the n-th longest of any
+    subset bounds the n-th longest overall from below, so every true top-n trace is at least that
+    long; ask for the traces above it, raising the bound while the answer is cut by `limit`. Exact
+    whenever the last answer was not cut.
+    """
+    own = getattr(store, "slowest_traces", None)
+    if own is not None:
+        return list(own(since_ns=since_ns, until_ns=until_ns, n=n)), True
+    flt = TraceFilter(since_ns=since_ns, until_ns=until_ns, limit=limit)
+    found = store.list_traces(flt)
+    for _ in range(6):
+        if len(found) < limit:
+            break
+        bound = sorted((s.duration_ns for s in found), reverse=True)[min(n, len(found)) - 1] / 1e6
+        if flt.min_duration_ms is not None and bound <= flt.min_duration_ms:
+            break  # ties at the bound: more reads would return the same rows
+        flt = dataclasses.replace(flt, min_duration_ms=bound)
+        found = store.list_traces(flt)
+    return sorted(found, key=lambda s: s.duration_ns, reverse=True)[:n], len(found) < limit
