@@ -98,7 +98,7 @@ class Ingestor:
         problems = Problems()
         self.parts.checkpoint()
         batch, summary, decoded = self._open(event, problems, self.lookup)
-        if decoded is None:
+        if decoded is None or batch is None:
             return self._finish(summary, problems, batch.log_group if batch else "", batch.log_stream if batch else "")
         result, quarantined, logs_written, placed = self._write([(batch, decoded)])
         self._quarantined(quarantined, [(batch, decoded)], problems)
