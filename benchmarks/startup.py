@@ -76,7 +76,7 @@ def run(rounds: int = 40, warm: int = 400, log: Callable[[str], None] = print, q
         "cold_parts": {peer: {"init": summary([init for init, _ in cold[peer]]),
                               "first": summary([first for _, first in cold[peer]])} for peer in PEERS},
         "warm_runs": {case: {kind: _summarise({peer: runs[peer][f"{kind}_ms"] for peer in PEERS})
-                             for kind in ("handler", "platform")} for case, runs in warm_runs.items()},
+                             for kind in ("handler", "cpu", "platform")} for case, runs in warm_runs.items()},
         "written": written, "nothing_lost": lost,
         "versions": {"runtime": peer_setup.runtime_versions(), **{p.name: p.versions for p in peers.values()}},
     }
@@ -117,7 +117,8 @@ def _warm_runs(bench: BenchCloud, warm: int, log: Callable[[str], None]) -> dict
         for peer in PEERS:
             timed = bench.timings_ms(peer, case)
             runs[case][peer] = {"ids": [i.request_id for i in invocations[peer]],
-                                "handler_ms": [timed[i.request_id] for i in invocations[peer]],
+                                "handler_ms": [timed[i.request_id][0] for i in invocations[peer]],
+                                "cpu_ms": [timed[i.request_id][1] for i in invocations[peer]],
                                 "platform_ms": [i.duration_ms for i in invocations[peer]]}
         bench.stop_workers(case)
         log(f"  warm, {case}: {warm} invocations per peer: " + ", ".join(
@@ -163,9 +164,12 @@ def markdown(result: dict[str, Any]) -> str:
               "OTLP receiver included); in brackets the local cloud's Duration, which adds its pipe round trip."]
     for case in WARM_CASES:
         runs = result["warm_runs"][case]
-        lines += ["", f"**{CASE_TITLES[case]}**", "",
+        lines += ["", f"**{CASE_TITLES[case]}**: wall clock", "",
                   *_table(runs["handler"], "ms", 3, extra=("local cloud Duration",),
                           extra_values=lambda peer, r=runs: (f"{r['platform'][peer]['median']:.2f} ms",))]
+        if "cpu" in runs:
+            lines += ["", f"**{CASE_TITLES[case]}**: CPU time of the function's process over the same call", "",
+                      *_table(runs["cpu"], "ms", 3)]
     lines += ["", *_bytes_table(result["written"])]
     lost = result["nothing_lost"]
     verdict = "nothing lost" if lost["invocations"] == lost["stored"] == lost["platform_reports"] else "SPANS LOST"
@@ -242,6 +246,14 @@ def targets(result: dict[str, Any]) -> list[str]:
                  f"{verdict(ours < 0.1)}.")
     noop = warm["noop"]["hoptrace"]["added"]
     lines.append(f"- Warm no-op: hoptrace {noop * 1000:+.0f} µs (aim ≤ 30 µs): {verdict(noop <= 0.030)}.")
+    cpu = {case: runs["cpu"] for case, runs in result["warm_runs"].items() if "cpu" in runs}
+    if cpu:
+        ours, otel, xray = (cpu["three_calls"][p]["added"] for p in ("hoptrace", "stock-otel", "xray-sdk"))
+        lines.append(f"- The same in CPU time: three AWS SDK calls hoptrace {ours * 1000:+.0f} µs vs stock "
+                     f"OpenTelemetry {otel * 1000:+.0f} µs = {share(ours, otel)} (aim ≤ 0.10x): "
+                     f"{verdict(ours <= 0.10 * otel)}; vs X-Ray SDK {xray * 1000:+.0f} µs: {verdict(ours < xray)}; "
+                     f"no-op hoptrace {cpu['noop']['hoptrace']['added'] * 1000:+.0f} µs: "
+                     f"{verdict(cpu['noop']['hoptrace']['added'] <= 0.030)}.")
     manual = warm["three_spans"]
     lines.append("- Warm, three manual spans (for reference): " + ", ".join(
         f"{p} {manual[p]['added'] * 1000:+.0f} µs" for p in TRACERS) + ".")

@@ -152,11 +152,12 @@ class BenchCloud:
             raise RuntimeError(f"{peer}: the invocation after reaping was not a cold start")
         return init, duration
 
-    def timings_ms(self, peer: str, case: str) -> dict[str, float]:
-        """In-worker handler time per request id (warm cases), from the timer in front of the peer's handler."""
+    def timings_ms(self, peer: str, case: str) -> dict[str, tuple[float, float]]:
+        """In-worker (wall, CPU) handler time per request id (warm cases), from the timer in front of the
+        peer's handler."""
         path = self._timings / f"{logical_id(peer, case)}.txt"
-        pairs = (line.split() for line in path.read_text().splitlines()) if path.exists() else ()
-        return {request_id: int(ns) / 1e6 for request_id, ns in pairs}
+        rows = (line.split() for line in path.read_text().splitlines()) if path.exists() else ()
+        return {request_id: (int(wall) / 1e6, int(cpu) / 1e6) for request_id, wall, cpu in rows}
 
     def stop_workers(self, case: str) -> None:
         for peer in self.peers:

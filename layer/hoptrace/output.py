@@ -54,7 +54,7 @@ def lines(spans: list[dict[str, Any]], resource: dict[str, Any], health: dict[st
     counts: Counter[str] = Counter()
     resource_json = _resource_json(resource, limits.max_attribute_chars, counts)
     counts = scrub_spans(spans, limits.max_attribute_chars, counts=counts)
-    dumps = wire.dumps
+    dumps = wire.dumps_scrubbed
     texts = [dumps(span) for span in spans]
     if sum(map(len, texts)) > limits.max_bytes:
         spans[:], texts = cap(spans, texts, limits.max_bytes, counts)
@@ -97,7 +97,7 @@ def cap(spans: list[dict[str, Any]], texts: list[str], max_bytes: int,
             if lost:
                 counts[f"output.{what}"] += lost
                 _mark(spans[index], what, lost)
-                text = wire.dumps(spans[index])
+                text = wire.dumps_scrubbed(spans[index])
                 total += len(text) - len(texts[index])
                 texts[index] = text
     if total <= max_bytes:
@@ -116,7 +116,7 @@ def cap(spans: list[dict[str, Any]], texts: list[str], max_bytes: int,
     for index in kept:
         if _is_root(spans[index]) and dropped:
             _mark(spans[index], "dropped_spans", dropped)
-            texts[index] = wire.dumps(spans[index])
+            texts[index] = wire.dumps_scrubbed(spans[index])
             break
     return [spans[i] for i in kept], [texts[i] for i in kept]
 

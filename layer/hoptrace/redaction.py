@@ -86,7 +86,7 @@ class Rules:
     allowed: frozenset[str] = DEFAULT_ALLOWED
     _name: re.Pattern[str] = field(init=False, repr=False, compare=False)
     _scan: re.Pattern[str] = field(init=False, repr=False, compare=False)
-    _scan_any_case: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    _scan_any_case: re.Pattern[str] | None = field(init=False, repr=False, compare=False, default=None)
     _anchors: tuple[str, ...] = field(init=False, repr=False, compare=False)
     _cache: dict[str, bool] = field(init=False, repr=False, compare=False, default_factory=dict)
     _texts: dict[str, str] = field(init=False, repr=False, compare=False, default_factory=dict)
@@ -107,7 +107,6 @@ class Rules:
         object.__setattr__(self, "_anchors", anchors)
         object.__setattr__(self, "_name", re.compile(name))
         object.__setattr__(self, "_scan", re.compile(scan))
-        object.__setattr__(self, "_scan_any_case", re.compile(scan, re.I))
 
     def sensitive(self, name: str, pair: bool = False) -> bool:
         """Whether a value named `name` is secret; `pair` also counts names only sensitive in queries/text."""
@@ -142,6 +141,15 @@ class Rules:
             self._texts[text] = result
         return result
 
+    def _any_case(self) -> re.Pattern[str]:
+        """The scan for text whose lowercase changes its length (rare non-ASCII): compiled on first use, as
+        compiling the case-folding form costs most of the rules' start-up (a cold start pays it otherwise)."""
+        pattern = self._scan_any_case
+        if pattern is None:
+            pattern = re.compile(self._scan.pattern, re.I)
+            object.__setattr__(self, "_scan_any_case", pattern)
+        return pattern
+
     def _search(self, text: str) -> str:
         lowered = text.lower()
         for anchor in self._anchors:  # a plain loop: twice as fast as any() over a generator
@@ -149,7 +157,7 @@ class Rules:
                 break
         else:
             return text
-        scan, searched = (self._scan, lowered) if len(lowered) == len(text) else (self._scan_any_case, text)
+        scan, searched = (self._scan, lowered) if len(lowered) == len(text) else (self._any_case(), text)
         match = scan.search(searched)
         out: list[str] = []
         done = 0  # text[:done] is already in `out`

@@ -42,6 +42,11 @@ class WireError(ValueError):
 _ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)  # built once: json.dumps builds one per call
 
 
+# For spans `hoptrace.scrub` has cleaned (scalars and lists of scalars only, so no cycle is possible).
+_SCRUBBED_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str, check_circular=False)
+dumps_scrubbed = _SCRUBBED_ENCODER.encode
+
+
 def dumps(value: Any) -> str:
     """A span or resource as wire JSON: compact, ASCII (so characters are bytes)."""
     return _ENCODER.encode(value)

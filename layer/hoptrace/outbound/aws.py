@@ -47,6 +47,8 @@ INJECTORS: dict[tuple[str, str], Injector] = {
     ("stepfunctions", "StartExecution"): stepfunctions.start_execution,
     ("stepfunctions", "StartSyncExecution"): stepfunctions.start_sync_execution,
 }
+# The injectors that write the X-Ray form too (the others are handed ""; formatting it costs per call).
+_XRAY_INJECTORS = frozenset({events.put_events, stepfunctions.start_execution, stepfunctions.start_sync_execution})
 # Sends that hand a message to a consumer are producer spans (messaging conventions); the rest client.
 PRODUCERS = frozenset({("sqs", "SendMessage"), ("sqs", "SendMessageBatch"), ("sns", "Publish"),
                        ("sns", "PublishBatch"), ("events", "PutEvents"), ("kinesis", "PutRecord"),
@@ -89,8 +91,9 @@ def _start(client: Any, operation: str, params: Any) -> Any:
     span = engine.start_span(name, kind, parent=parent, attributes=attributes)
     if injector is not None and isinstance(params, dict):
         try:
-            injector(params, format_traceparent(span.trace_id, span.span_id, span.sampled),
-                     format_xray(span.trace_id, span.span_id, span.sampled))
+            trace_id, span_id, sampled = span.trace_id, span.span_id, span.sampled
+            injector(params, format_traceparent(trace_id, span_id, sampled),
+                     format_xray(trace_id, span_id, sampled) if injector in _XRAY_INJECTORS else "")
         except Exception as error:
             health.swallow(f"inject.{operation}", error)
     return span, module
