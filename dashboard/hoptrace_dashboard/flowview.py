@@ -18,6 +18,8 @@ from hoptrace_dashboard.context import Context
 from hoptrace_dashboard.display import duration, md
 from hoptrace_dashboard.tracelogs import DlqEnd, TraceLogs
 
+JOINED_SHOWN = 5  # trace links listed before the rest fold into an expander
+
 
 def render(ctx: Context, trace_id: str) -> None:
     spans = data.ask(ctx.store_url, queries.trace_spans, trace_id=trace_id)
@@ -60,12 +62,28 @@ def _journey(rebuilt: flow.Flow, ends: list[DlqEnd]) -> None:
 
 
 def _linked(ctx: Context, rebuilt: flow.Flow) -> None:
+    """One link per joined trace (a trace several spans link to is named once); a long list folds away below
+    the first few, so the waterfall and the logs stay in view."""
     if rebuilt.links.empty:
         return
-    st.markdown("**Joined traces** — batches that carried this request, or requests carried by this batch")
-    for _, link in rebuilt.links.iterrows():
-        nav.trace_link(ctx, link["trace_id"], f"{link['relation']}: trace {link['trace_id']} (via {link['from_name']})",
-                       icon=":material/link:")
+    joined = rebuilt.links.groupby(["trace_id", "relation"], as_index=False, sort=False).agg(
+        via=("from_name", lambda names: ", ".join(dict.fromkeys(names))), spans=("from_span", "nunique"))
+    st.markdown(f"**Joined traces** ({len(joined)}) — batches that carried this request, or requests carried by "
+                "this batch")
+
+    _folded_links(ctx, [(link["trace_id"], f"{link['relation']}: trace {link['trace_id']} (via {link['via']}"
+                                          f"{f', {link.spans} spans' if link['spans'] > 1 else ''})")
+                        for _, link in joined.iterrows()], "joined traces")
+
+
+def _folded_links(ctx: Context, links: list[tuple[str, str]], what: str) -> None:
+    """(trace id, label) links, the first JOINED_SHOWN in view and the rest in one expander."""
+    for trace_id, label in links[:JOINED_SHOWN]:
+        nav.trace_link(ctx, trace_id, label, icon=":material/link:")
+    if len(links) > JOINED_SHOWN:
+        folded = st.expander(f"{len(links) - JOINED_SHOWN} more {what}")
+        for trace_id, label in links[JOINED_SHOWN:]:
+            nav.trace_link(ctx, trace_id, label, where=folded, icon=":material/link:")
 
 
 def _waterfall(rebuilt: flow.Flow, ends: list[DlqEnd]) -> str:
@@ -120,9 +138,8 @@ def _details(ctx: Context, rebuilt: flow.Flow, span_id: str, logs: TraceLogs) ->
         events = pd.DataFrame([[ctx.clock.label(e.get("time")), e.get("name", ""), _text(e.get("attributes", {}))]
                                for e in span.events], columns=["time", "event", "attributes"])
         tables.show(events, {"time": "time", "event": "event", "attributes": "attributes"}, key="span_events")
-    for link in span.links:
-        nav.trace_link(ctx, link["trace_id"], f"linked: trace {link['trace_id']} span {link['span_id']}",
-                       icon=":material/link:")
+    _folded_links(ctx, [(link["trace_id"], f"linked: trace {link['trace_id']} span {link['span_id']}")
+                        for link in span.links], "links")
     logview.span_logs(ctx, rebuilt, logs, span)
 
 

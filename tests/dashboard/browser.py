@@ -30,6 +30,7 @@ FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-u
 EXCEPTION_BOX = '[data-testid="stException"]'
 RUNNING = '[data-testid="stStatusWidget"]'
 CHART = "[data-testid='stVegaLiteChart']"
+SKELETON = '[data-testid="stSkeleton"]'  # an element whose code is still loading (Streamlit loads it lazily)
 CHART_DRAWN = f"{CHART} canvas, {CHART} svg"
 T = TypeVar("T")
 
@@ -100,13 +101,20 @@ def exceptions(driver: WebDriver) -> list[str]:
 
 
 def full_page_screenshot(driver: WebDriver, path: Path, width: int = 1500, max_height: int = 4200) -> None:
-    """Resize the window to the page's height first: a headless window shows only what fits in it."""
-    height = driver.execute_script(
-        "const main = document.querySelector('[data-testid=\"stMain\"]');"
-        "return Math.max(main ? main.scrollHeight : 0, document.body.scrollHeight);")
-    target = min(max(int(height) + 60, 800), max_height)
-    driver.set_window_size(width, target)
-    wait_until(driver, lambda d: d.get_window_size()["height"] == target and idle(d), "the resized window")
-    wait_until(driver, charts_drawn, "every chart drawn")
+    """Resize the window to the page's height first: a headless window shows only what fits in it. The page
+    grows as its charts draw and lazily loaded elements arrive, so it is measured again until it holds still."""
+    target = 0
+    for _ in range(5):
+        height = driver.execute_script(
+            "const main = document.querySelector('[data-testid=\"stMain\"]');"
+            "return Math.max(main ? main.scrollHeight : 0, document.body.scrollHeight);")
+        wanted = min(max(int(height) + 60, 800), max_height)
+        if wanted <= target:
+            break
+        target = wanted
+        driver.set_window_size(width, target)
+        wait_until(driver, lambda d, t=target: d.get_window_size()["height"] == t and idle(d), "the resized window")
+        wait_until(driver, charts_drawn, "every chart drawn")
+        wait_until(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, SKELETON), "every element loaded")
     path.parent.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(path))

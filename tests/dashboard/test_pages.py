@@ -274,3 +274,33 @@ def nav_title(page: str) -> str:
     from hoptrace_dashboard.nav import PAGES as SPECS
 
     return next(spec.title for spec in SPECS.values() if spec.path == page).split(" ")[0]
+
+
+def test_a_batch_of_many_traces_lists_the_first_few_and_folds_the_rest(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # GIVEN a payments batch that carried twelve orders, each from its own trace
+    import time
+
+    from tests.dashboard.shop import MS, Flow, Ids, Records, mixed_batch, order_flow, publish_span
+
+    ids, now, everything = Ids(7), time.time_ns() - 5 * 60 * 10**9, Records()
+    orders = [order_flow(now + i * 10 * MS, Flow(order=f"o-{i}", batched=True), ids) for i in range(12)]
+    batch = mixed_batch(now + 200 * MS, [publish_span(o) for o in orders], ids)
+    for part in (*orders, batch):
+        everything.extend(part)
+    store = open_store(f"sqlite:///{tmp_path}/s.db")
+    store.write(everything.spans, everything.invocations)
+    store.close()
+    monkeypatch.setenv(ENV_STORE, f"sqlite:///{tmp_path}/s.db")
+    monkeypatch.delenv(ENV_TOKEN, raising=False)
+    # WHEN the batch's trace is opened
+    at = open_page(PAGES[1], {"trace": root(batch).trace_id})
+    no_exception(at)
+    # THEN every carried trace is linked once, five in view and seven folded into one expander
+    joined = [link.proto.query_string for link in at.get("page_link") if "batch record from" in link.label]
+    assert len(joined) == 12 and all(any(f"trace={o.spans[0].trace_id}" in q for q in joined) for o in orders)
+    [folded] = [e for e in at.expander if "joined traces" in e.label]
+    assert folded.label == "7 more joined traces" and len(folded.get("page_link")) == 7
+    assert any("**Joined traces** (12)" in m.value for m in at.markdown)
+    # AND the selected span's own twelve links fold the same way, above its log
+    [links] = [e for e in at.expander if e.label.endswith("more links")]
+    assert links.label == "7 more links"
