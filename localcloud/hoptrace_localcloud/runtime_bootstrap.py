@@ -18,6 +18,11 @@ import sys
 import time
 import traceback
 
+TYPE_CHECKING = False  # not typing's: a Lambda runtime does not import typing, so neither does this one
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TextIO
+
 SENTINEL = "\x1e"
 
 
@@ -128,7 +133,7 @@ def _error(exc: BaseException, error_type: str | None = None) -> dict:
     }
 
 
-def _load_handler(spec: str):
+def _load_handler(spec: str) -> Callable[..., Any]:
     module_path, _, function_name = spec.rpartition(".")
     if not module_path or not function_name:
         raise ValueError(f"Bad handler '{spec}': not enough values to unpack (expected 2, got 1)")
@@ -146,7 +151,7 @@ def _max_memory_mb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
-def _finish(stream, message: dict, request_id: str) -> None:
+def _finish(stream: TextIO, message: dict[str, Any], request_id: str) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os.write(1, f"{SENTINEL}{request_id}\n".encode())

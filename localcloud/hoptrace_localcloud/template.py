@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -30,7 +31,7 @@ def _construct(node: yaml.Node, loader: yaml.Loader) -> Any:
     return loader.construct_mapping(cast(yaml.MappingNode, node), deep=True)  # the one kind of node left
 
 
-def _fn_constructor(name: str):
+def _fn_constructor(name: str) -> Callable[[yaml.Loader, yaml.Node], dict[str, Any]]:
     def construct(loader: yaml.Loader, node: yaml.Node) -> dict[str, Any]:
         return {f"Fn::{name}": _construct(node, loader)}
 
