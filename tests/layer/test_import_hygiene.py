@@ -84,3 +84,15 @@ def test_the_layer_stays_within_its_import_budget(tmp_path: Path) -> None:
     assert not {m for m in ours if m.startswith("hoptrace.triggers.")} - {
         f"hoptrace.triggers.{name}" for name in (*TRIGGERS[:TRIGGERS.index("sqs") + 1], "model", "_messages",
                                                  "_http", "_s3", "eventbridge", "invoke")}
+
+
+def test_an_aws_service_module_is_loaded_by_the_first_call_to_that_service(tmp_path: Path) -> None:
+    # GIVEN a boto3 function that makes clients for three services but calls none of them
+    app = ("import boto3\nfor name in ('sqs', 'dynamodb', 's3'):\n    boto3.client(name, region_name='us-east-1')\n"
+           "def handler(event, context):\n    return {}\n")
+    modules, _ = loaded_by(tmp_path, app)
+    # THEN the SDK hook is installed, but none of the per-service modules
+    assert "hoptrace.outbound.aws" in modules
+    assert not {m for m in modules if m.startswith("hoptrace.outbound.")} & {
+        f"hoptrace.outbound.{name}" for name in ("sqs", "sns", "events", "lmbd", "dynamodb", "s3", "kinesis",
+                                                 "stepfunctions")}

@@ -14,61 +14,70 @@ guarded: botocore's result or exception passes through untouched.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
 from hoptrace import health, record_scope, semconv
 from hoptrace.engine import Engine
-from hoptrace.outbound import dynamodb, events, kinesis, lmbd, s3, sns, sqs, stepfunctions
 from hoptrace.outbound.suppression import IN_AWS_CALL
 from hoptrace.propagation import format_traceparent, format_xray
 
 Injector = Callable[[dict[str, Any], str, str], None]
 
-# botocore's service name -> the module with `request_attributes` / `response_attributes` for it.
-SERVICES: dict[str, ModuleType] = {
-    "sqs": sqs,
-    "sns": sns,
-    "events": events,
-    "lambda": lmbd,
-    "dynamodb": dynamodb,
-    "s3": s3,
-    "kinesis": kinesis,
-    "stepfunctions": stepfunctions,
+# botocore's service name -> the module (under `hoptrace.outbound`) with `request_attributes` /
+# `response_attributes` for it, imported on the first call to that service: a function pays only for
+# the services it uses, and at its first call, not at init.
+SERVICES: dict[str, str] = {
+    "sqs": "sqs",
+    "sns": "sns",
+    "events": "events",
+    "lambda": "lmbd",
+    "dynamodb": "dynamodb",
+    "s3": "s3",
+    "kinesis": "kinesis",
+    "stepfunctions": "stepfunctions",
 }
-INJECTORS: dict[tuple[str, str], Injector] = {
-    ("sqs", "SendMessage"): sqs.send_message,
-    ("sqs", "SendMessageBatch"): sqs.send_message_batch,
-    ("sns", "Publish"): sns.publish,
-    ("sns", "PublishBatch"): sns.publish_batch,
-    ("events", "PutEvents"): events.put_events,
-    ("lambda", "Invoke"): lmbd.invoke,
-    ("stepfunctions", "StartExecution"): stepfunctions.start_execution,
-    ("stepfunctions", "StartSyncExecution"): stepfunctions.start_sync_execution,
+# (service, operation) -> the injector's name in the service's module.
+INJECTORS: dict[tuple[str, str], str] = {
+    ("sqs", "SendMessage"): "send_message",
+    ("sqs", "SendMessageBatch"): "send_message_batch",
+    ("sns", "Publish"): "publish",
+    ("sns", "PublishBatch"): "publish_batch",
+    ("events", "PutEvents"): "put_events",
+    ("lambda", "Invoke"): "invoke",
+    ("stepfunctions", "StartExecution"): "start_execution",
+    ("stepfunctions", "StartSyncExecution"): "start_sync_execution",
 }
 # The injectors that write the X-Ray form too (the others are handed ""; formatting it costs per call).
-_XRAY_INJECTORS = frozenset({events.put_events, stepfunctions.start_execution, stepfunctions.start_sync_execution})
+XRAY_INJECTED = frozenset({("events", "PutEvents"), ("stepfunctions", "StartExecution"),
+                           ("stepfunctions", "StartSyncExecution")})
 # Sends that hand a message to a consumer are producer spans (messaging conventions); the rest client.
 PRODUCERS = frozenset({("sqs", "SendMessage"), ("sqs", "SendMessageBatch"), ("sns", "Publish"),
                        ("sns", "PublishBatch"), ("events", "PutEvents"), ("kinesis", "PutRecord"),
                        ("kinesis", "PutRecords")})
+Facts = tuple[str, str, str, "ModuleType | None", "Injector | None", bool]
 
 _original: Any = None
 _engine: Any = None
-_calls: dict[tuple[Any, str], tuple[str, str, str, ModuleType | None, Injector | None]] = {}
+_calls: dict[tuple[Any, str], Facts] = {}
 
 
-def _call_facts(meta: Any, operation: str) -> tuple[str, str, str, ModuleType | None, Injector | None]:
-    """(span name, kind, rpc.service, service module, injector) for one client's operation, once."""
+def _call_facts(meta: Any, operation: str) -> Facts:
+    """(span name, kind, rpc.service, service module, injector, X-Ray too) for one client's operation, once."""
     key = (meta.service_model, operation)
     facts = _calls.get(key)
     if facts is None:
         model = meta.service_model
         service, service_id = model.service_name, str(model.service_id)
         kind = "producer" if (service, operation) in PRODUCERS else "client"
-        facts = (f"{service_id}.{operation}", kind, service_id, SERVICES.get(service),
-                 INJECTORS.get((service, operation)))
+        name = SERVICES.get(service)
+        module = importlib.import_module(f"hoptrace.outbound.{name}") if name else None
+        injector_name = INJECTORS.get((service, operation))
+        injector = getattr(module, injector_name) if module is not None and injector_name else None
+        facts = (f"{service_id}.{operation}", kind, service_id, module, injector,
+                 (service, operation) in XRAY_INJECTED)
         if len(_calls) < 4096:
             _calls[key] = facts
     return facts
@@ -80,7 +89,7 @@ def _start(client: Any, operation: str, params: Any) -> Any:
     if parent is None:
         return None  # at init, outside any invocation: nothing to join
     meta = client.meta
-    name, kind, service_id, module, injector = _call_facts(meta, operation)
+    name, kind, service_id, module, injector, xray = _call_facts(meta, operation)
     attributes: dict[str, Any] = {semconv.RPC_SYSTEM: "aws-api", semconv.RPC_SERVICE: service_id,
                                   semconv.RPC_METHOD: operation, semconv.CLOUD_REGION: meta.region_name}
     if module is not None and isinstance(params, Mapping):
@@ -93,7 +102,7 @@ def _start(client: Any, operation: str, params: Any) -> Any:
         try:
             trace_id, span_id, sampled = span.trace_id, span.span_id, span.sampled
             injector(params, format_traceparent(trace_id, span_id, sampled),
-                     format_xray(trace_id, span_id, sampled) if injector in _XRAY_INJECTORS else "")
+                     format_xray(trace_id, span_id, sampled) if xray else "")
         except Exception as error:
             health.swallow(f"inject.{operation}", error)
     return span, module
