@@ -1,16 +1,18 @@
-"""What hoptrace costs on AWS per million traced invocations, from measured bytes, CPU time and DynamoDB calls.
+"""What hoptrace costs on AWS per million traced invocations, all in, from measured bytes, CPU time and DynamoDB units.
 
-Run with `python -m benchmarks.aws_cost` (starts a moto server; about a minute).
+Run with `python -m benchmarks.aws_cost` (starts a moto server; a minute or two), or `hoptrace bench aws`.
 
 Measured here: the real collector handler (`hoptrace_collector.handler.handler`, configured only by
 `HOPTRACE_STORE`, as the stack runs it) ingests realistic subscription batches (benchmarks/collector_data.py:
-traces of 5-15 spans over 2-4 functions) into a `dynamodb://` table on moto's server. For each batch size we
-record this process's CPU time (decode, records, boto3 request building; moto's own work runs in its own
-process and is not counted) and the number of DynamoDB API calls the batch made.
+traces of 5-15 spans over 2-4 functions, the real layer's wire encoding, 4 application log lines per
+invocation) into a `dynamodb://` table on moto's server. Per batch size it records this process's CPU time
+(decode, records, compression, boto3 request building; moto's own work runs in its own process), the
+DynamoDB round trips waited for, and every write and read unit the items would be billed for
+(benchmarks/collector_dynamo.py). Then the dashboard's and the alert evaluator's reads on the same table.
 
-Modelled (every assumption is a constant below): Lambda's billed duration per batch is the CPU time scaled to
-the CPU share a 512 MB function gets, plus one in-region DynamoDB round trip per call. Prices: us-east-1,
-on demand, 2026-11.
+Modelled (every assumption is a constant below): Lambda's billed duration per batch is the CPU time scaled
+to the CPU share a 512 MB function gets, plus one in-region round trip per wait. Prices: us-east-1, on
+demand, 2026-11 (DynamoDB's on-demand prices were halved on 2024-11-01).
 """
 
 from __future__ import annotations
@@ -18,24 +20,29 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import time
-import uuid
 from typing import Any
 
-from benchmarks import collector_data
+from benchmarks import collector_data, collector_dynamo
 
 MEMORY_GB = 0.5  # the stack's collector: MemorySize 512
 FULL_VCPU_MB = 1769  # Lambda gives one full vCPU at 1,769 MB, proportionally less below
-DYNAMODB_CALL_S = 0.010  # assumed mean in-region latency of one DynamoDB call (BatchWriteItem of 25: ~10-20 ms)
+ROUND_TRIP_S = 0.010  # assumed in-region latency of one DynamoDB call (a BatchWriteItem of 25: ~10-20 ms)
 GB_SECOND = {"arm64": 0.0000133334, "x86_64": 0.0000166667}
 LAMBDA_REQUEST = 0.20 / 1_000_000
 LOGS_INGEST_PER_GB = 0.50  # CloudWatch Logs standard ingestion, first tier (GB = 2^30 bytes)
 LOG_EVENT_OVERHEAD = 26  # bytes CloudWatch Logs counts per event on top of the message
-WRITE_UNITS_PER_SPAN = 3.97  # README "Collector": measured on the same workload (benchmarks/collector_dynamo.py)
-READ_UNITS_PER_SPAN = 0.19
-STORAGE_GB_PER_MILLION_SPANS = 1.44
-WRITE_PRICE, READ_PRICE, STORAGE_PRICE = 1.25 / 1e6, 0.25 / 1e6, 0.25
-LINES_PER_INVOCATION = 4  # START, HOPTRACE, END, REPORT in collector_data's logs
+COLLECTOR_OWN_LOG_BYTES = 3 * (120 + LOG_EVENT_OVERHEAD)  # the collector's own START/END/REPORT per batch
+APP_LINES = 4  # application lines per invocation (~90 B each): stored with the invocation (issue 16)
+#: Steady state: a collector sandbox notes each function's day once a day, and marks the table once.
+STARTUP_KINDS = ("registry update", "layout/registry")
+#: The dashboard's and alerts' reads per million invocations (one day at ~11.6 invocations/s, 20 functions):
+TRACE_LIST_VIEWS = 200  # Traces page, newest 100 (read units measured per view)
+TRACE_VIEWS = 200  # one trace with its log lines (measured per view)
+WHOLE_DAY_OVERVIEWS = 20  # function stats over the whole day: every function page of the day
+ALERT_RUNS = 1440  # the evaluator every minute: function stats and platform deaths over 5 minutes
+ALERT_WINDOW_INVOCATIONS = 1_000_000 * 5 / 1440
+FUNCTIONS = 20
+QUERIES_PER_FUNCTION_DAY = 2 * 4  # f: and b: pages, 4 shards: each Query costs at least half a unit
 
 
 def workload_bytes(spans: int = 20_000) -> dict[str, float]:
@@ -50,79 +57,115 @@ def workload_bytes(spans: int = 20_000) -> dict[str, float]:
             "spans_per_invocation": statistics.mean(span_counts)}
 
 
-def measure(endpoint: str, invocations_per_batch: int, spans: int) -> dict[str, float]:
-    """CPU seconds and DynamoDB calls per batch of the real handler, at this many invocations per batch."""
-    import hoptrace_collector.handler as collector
-
-    events, _ = collector_data.subscription_batches(spans, seed=3,
-                                                    events_per_batch=LINES_PER_INVOCATION * invocations_per_batch)
-    os.environ["HOPTRACE_STORE"] = (f"dynamodb://cost-{uuid.uuid4().hex[:8]}?region=us-east-1"
-                                    f"&endpoint_url={endpoint}&create=1")
-    collector.reset()
-    calls = 0
-
-    def count(**_: Any) -> None:
-        nonlocal calls
-        calls += 1
-
-    try:
-        ingestor = collector.ingestor()
-        ingestor.store.io.client.meta.events.register("before-call.dynamodb", count)
-        collector.handler(events[0])  # warm: the first batch also opens the store
-        calls, invocations = 0, 0
-        cpu = time.process_time()
-        for event in events[1:]:
-            summary = collector.handler(event)
-            invocations += summary["invocations_written"]
-        cpu = time.process_time() - cpu
-    finally:
-        collector.reset()
-    batches = len(events) - 1
-    return {"batches": batches, "invocations_per_batch": invocations / batches, "cpu_s_per_batch": cpu / batches,
-            "calls_per_batch": calls / batches}
+def measure(endpoint: str, invocations_per_batch: int, spans: int) -> dict[str, Any]:
+    """The handler's CPU, round trips and DynamoDB units at this many invocations per batch."""
+    events_per_batch = (4 + APP_LINES) * invocations_per_batch
+    measured = collector_dynamo.ingest(endpoint, spans, events_per_batch, APP_LINES, seed=3, handler=True)
+    reads = collector_dynamo.dashboard_reads(measured["store"], measured["meter"], measured["invocations"])
+    measured["store"].close()
+    result = collector_dynamo.summarise(measured, reads)
+    startup = sum(result["write_units_per_invocation_by_kind"].get(k, 0) for k in STARTUP_KINDS)
+    result["steady_write_units_per_invocation"] = result["write_units_per_invocation"] - startup
+    return result
 
 
-def per_million(m: dict[str, float], volume: dict[str, float], arch: str = "arm64") -> dict[str, float]:
+def per_million(m: dict[str, Any], volume: dict[str, float], arch: str = "arm64") -> dict[str, float]:
     """Dollars per million traced invocations, by line item."""
     batches = 1e6 / m["invocations_per_batch"]
-    seconds = m["cpu_s_per_batch"] * FULL_VCPU_MB / (MEMORY_GB * 1024) + m["calls_per_batch"] * DYNAMODB_CALL_S
-    spans = 1e6 * volume["spans_per_invocation"]
-    return {
+    seconds = m["cpu_s_per_batch"] * FULL_VCPU_MB / (MEMORY_GB * 1024) + m["waits_per_batch"] * ROUND_TRIP_S
+    reads = m["dashboard_read_units"]
+
+    def pages(invocations: float) -> float:
+        """Read units of every function page holding `invocations` (eventually consistent, 4 KB a unit)."""
+        return (invocations * m["function_page_bytes_per_invocation"] / 4096 * 0.5
+                + FUNCTIONS * QUERIES_PER_FUNCTION_DAY * 0.5)
+
+    dashboard_units = (TRACE_LIST_VIEWS * reads["traces page (newest 100)"]
+                       + TRACE_VIEWS * reads["one trace with its log lines"]
+                       + WHOLE_DAY_OVERVIEWS * pages(1e6)
+                       + ALERT_RUNS * 2 * pages(ALERT_WINDOW_INVOCATIONS))
+    cost = {
         "logs_span_lines": 1e6 * volume["span_line_bytes"] / 2**30 * LOGS_INGEST_PER_GB,
-        "lambda_gb_s": batches * seconds * MEMORY_GB,
+        "logs_collector_own": batches * COLLECTOR_OWN_LOG_BYTES / 2**30 * LOGS_INGEST_PER_GB,
         "lambda_compute": batches * seconds * MEMORY_GB * GB_SECOND[arch],
         "lambda_requests": batches * LAMBDA_REQUEST,
-        "dynamodb_writes": spans * WRITE_UNITS_PER_SPAN * WRITE_PRICE,
-        "dynamodb_reads": spans * READ_UNITS_PER_SPAN * READ_PRICE,
-        "storage_per_month": spans / 1e6 * STORAGE_GB_PER_MILLION_SPANS * STORAGE_PRICE,
-        "seconds_per_batch": seconds,
+        "dynamodb_writes": 1e6 * m["steady_write_units_per_invocation"] * collector_dynamo.WRITE_PRICE,
+        "dynamodb_reads_collector": 1e6 * m["read_units_per_invocation"] * collector_dynamo.READ_PRICE,
+        "dynamodb_reads_dashboard_alerts": dashboard_units * collector_dynamo.READ_PRICE,
     }
+    cost["total"] = sum(cost.values())
+    cost["storage_per_month"] = m["storage_cost_per_million_month"]
+    cost["seconds_per_batch"] = seconds
+    return cost
+
+
+def run(rounds: int = 1, warm: int = 0, log: Any = print, quick: bool = False) -> dict[str, Any]:
+    """`hoptrace bench aws`: the per-million cost at 1 (a quiet function) and ~17 (busy) invocations per batch."""
+    from hoptrace_localcloud.motoserver import DUMMY_CREDENTIALS, MotoServer
+
+    os.environ.update({k: os.environ.get(k, v) for k, v in DUMMY_CREDENTIALS.items()})
+    volume = workload_bytes(2_000 if quick else 20_000)
+    spans = 300 if quick else 1_500
+    server = MotoServer()
+    endpoint = server.start()
+    out: dict[str, Any] = {"volume": volume, "sizes": {}}
+    try:
+        for size in (1, 17):
+            log(f"  collector handler into DynamoDB on moto, {size} invocation(s) per batch ...")
+            m = measure(endpoint, size, spans // (5 if size == 1 else 1))
+            out["sizes"][size] = {"measured": m, "arm64": per_million(m, volume),
+                                  "x86_64": per_million(m, volume, "x86_64")}
+    finally:
+        server.stop()
+    out["load"] = os.getloadavg()[0]
+    return out
+
+
+TITLE = "AWS cost per million invocations (DynamoDB store, all in)"
+
+_ROWS = [
+    ("CloudWatch Logs ingestion of the span lines", "logs_span_lines"),
+    ("CloudWatch Logs of the collector's own invocations", "logs_collector_own"),
+    ("collector Lambda, arm64 512 MB", "lambda_compute"),
+    ("collector requests ($0.20 per million, one per batch)", "lambda_requests"),
+    ("DynamoDB writes ($0.625 per million write units)", "dynamodb_writes"),
+    ("DynamoDB reads by the collector's merges", "dynamodb_reads_collector"),
+    ("DynamoDB reads by the dashboard and alerts (assumed use)", "dynamodb_reads_dashboard_alerts"),
+]
+
+
+def markdown(result: dict[str, Any]) -> str:
+    volume, sizes = result["volume"], result["sizes"]
+    quiet, busy = sizes[1], sizes[17]
+    lines = [f"Per invocation: {volume['spans_per_invocation']:.2f} spans, span line "
+             f"{volume['span_line_bytes']:,.0f} B (with CloudWatch's 26 B per event), {APP_LINES} application lines. "
+             f"1-minute load average {result['load']:.1f}.", "",
+             "| batch | CPU per batch | round trips | write units / invocation (by kind) | mean item bytes |",
+             "|---|---|---|---|---|"]
+    for entry in sizes.values():
+        m = entry["measured"]
+        kinds = ", ".join(f"{k} {v:.2f}" for k, v in m["write_units_per_invocation_by_kind"].items())
+        items = ", ".join(f"{k} {v}" for k, v in m["item_bytes"].items())
+        lines.append(f"| {m['invocations_per_batch']:.1f} invocations | {m['cpu_s_per_batch'] * 1e3:.1f} ms | "
+                     f"{m['waits_per_batch']:.1f} | {m['steady_write_units_per_invocation']:.2f} steady ({kinds}) | "
+                     f"{items} |")
+    lines += ["", "| per million invocations | quiet (1 per batch) | busy (~17 per batch) |", "|---|---|---|"]
+    for label, key in _ROWS:
+        lines.append(f"| {label} | ${quiet['arm64'][key]:.3f} | ${busy['arm64'][key]:.3f} |")
+    lines.append(f"| **total** | **${quiet['arm64']['total']:.2f}** | **${busy['arm64']['total']:.2f}** |")
+    lines.append(f"| storage while kept (per month) | ${quiet['arm64']['storage_per_month']:.2f} | "
+                 f"${busy['arm64']['storage_per_month']:.2f} |")
+    verdict = "met" if busy["arm64"]["total"] <= 2.0 else "NOT met"
+    lines += ["", f"Aim ≤ $2.00 per million invocations all in (busy): {verdict}; AWS X-Ray: $5.00 per million "
+              f"traces recorded."]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from hoptrace_localcloud.motoserver import DUMMY_CREDENTIALS, MotoServer
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--spans", type=int, default=6000, help="spans ingested per batch size")
-    parser.add_argument("--batch", type=int, action="append", help="invocations per subscription batch (repeatable)")
+    parser.add_argument("--quick", action="store_true", help="small inputs (proves the machinery)")
     args = parser.parse_args(argv)
-    os.environ.update(DUMMY_CREDENTIALS)
-    volume = workload_bytes()
-    print(f"per invocation: span line {volume['span_line_bytes']:.0f} B, REPORT {volume['report_bytes']:.0f} B, "
-          f"{volume['spans_per_invocation']:.2f} spans")
-    server = MotoServer()
-    endpoint = server.start()
-    try:
-        for size in args.batch or [1, 10, 50]:
-            m = measure(endpoint, size, args.spans)
-            cost = per_million(m, volume)
-            x86 = per_million(m, volume, "x86_64")["lambda_compute"]
-            print(f"batch {m['invocations_per_batch']:.1f} invocations: {m['cpu_s_per_batch'] * 1e3:.2f} ms CPU, "
-                  f"{m['calls_per_batch']:.1f} DynamoDB calls -> {cost['seconds_per_batch'] * 1e3:.0f} ms billed; "
-                  + ", ".join(f"{k} {v:.2f}" for k, v in cost.items() if k != "seconds_per_batch")
-                  + f", lambda_compute_x86 {x86:.2f}")
-    finally:
-        server.stop()
+    print(markdown(run(quick=args.quick)))
     return 0
 
 

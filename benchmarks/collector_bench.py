@@ -145,13 +145,15 @@ def markdown(result: dict[str, Any]) -> str:
         f"DynamoDB on moto's server, {dynamo['spans']:,} spans: {dynamo['spans_per_s']:,.0f} spans/s "
         f"({1e6 / dynamo['spans_per_s']:.0f} µs per span, wall).",
         "",
-        f"DynamoDB cost per million spans (on-demand, from the measured items): "
-        f"{dynamo['write_units_per_span']:.2f} write units/span = ${dynamo['write_cost_per_million']:.2f} writes, "
-        f"{dynamo['read_units_per_span']:.2f} read units/span = ${dynamo['read_cost_per_million']:.2f} reads, "
-        f"{dynamo['storage_gb_per_million']:.2f} GB = ${dynamo['storage_cost_per_million_month']:.2f} per month "
-        f"stored. Mean item bytes: "
-        + ", ".join(f"{kind} {size}" for kind, size in dynamo["item_bytes"].items()) + ". Write units per span: "
-        + ", ".join(f"{kind} {units:.2f}" for kind, units in dynamo["write_units_per_span_by_kind"].items()) + ".",
+        f"DynamoDB per invocation (layout 2, on-demand, from the measured items; {dynamo['spans_per_invocation']:.2f} "
+        f"spans and {dynamo['log_lines_per_invocation']:.0f} log lines each, {dynamo['invocations_per_batch']:.1f} "
+        f"per batch): {dynamo['write_units_per_invocation']:.2f} write units = "
+        f"${dynamo['write_cost_per_million']:.2f} per million invocations, {dynamo['read_units_per_invocation']:.2f} "
+        f"read units = ${dynamo['read_cost_per_million']:.2f}, {dynamo['storage_gb_per_million']:.2f} GB = "
+        f"${dynamo['storage_cost_per_million_month']:.2f} per month stored. Mean item bytes: "
+        + ", ".join(f"{kind} {size}" for kind, size in dynamo["item_bytes"].items()) + ". Write units per invocation: "
+        + ", ".join(f"{kind} {units:.2f}" for kind, units in dynamo["write_units_per_invocation_by_kind"].items())
+        + ". All-in cost per million invocations: `hoptrace bench aws`.",
         "",
         f"| query on {store['spans']:,} spans ({store['traces']:,} traces, {store['db_mb']:.0f} MB) "
         "| median | p95 | runs | aim |",

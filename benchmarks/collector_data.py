@@ -169,8 +169,17 @@ def sized_invocations(count: int, trace_spans: int, seed: int, start_ns: int) ->
             yield invocation
 
 
-def log_lines(invocation: Invocation) -> list[tuple[int, str]]:
-    """(timestamp ms, message) of what the function's log holds for the invocation."""
+def app_lines(request_id: str, count: int) -> list[str]:
+    """`count` application lines of ~90 bytes, half `logging` (with the request id), half `print`."""
+    samples = [f"[INFO]\t2026-12-01T10:00:00.000Z\t{request_id}\tcharging order o-{request_id[:6]} for customer grace",
+               f"cannot charge message {request_id[:8]}: amount -12.5 for order o-{request_id[:6]} (retry later)",
+               f"[WARNING]\t2026-12-01T10:00:00.010Z\t{request_id}\tprovider answered 503, retrying once",
+               f"sent receipt for order o-{request_id[:6]} to grace@example.com in 41 ms"]
+    return [samples[n % len(samples)] + "\n" for n in range(count)]
+
+
+def log_lines(invocation: Invocation, app: int = 0) -> list[tuple[int, str]]:
+    """(timestamp ms, message) of what the function's log holds for the invocation (`app` application lines)."""
     start_ms, end_ms = invocation.start_ns // 1_000_000, invocation.end_ns // 1_000_000
     rid = invocation.request_id
     report = (f"REPORT RequestId: {rid}\tDuration: {(invocation.end_ns - invocation.start_ns) / 1e6:.2f} ms\t"
@@ -179,24 +188,26 @@ def log_lines(invocation: Invocation) -> list[tuple[int, str]]:
     if invocation.cold:
         report += "Init Duration: 412.50 ms\t"
     lines = [(start_ms, f"START RequestId: {rid} Version: $LATEST\n")]
+    lines += [(start_ms, line) for line in app_lines(rid, app)]
     lines += [(end_ms, line + "\n") for line in wire.encode(invocation.spans, invocation.resource)]
     lines += [(end_ms, f"END RequestId: {rid}\n"), (end_ms, report + "\n")]
     return lines
 
 
 def subscription_batches(spans: int, seed: int = 1, start_ns: int = 1_795_593_398_000_000_000,
-                         events_per_batch: int = 400, trace_spans: int | None = None
+                         events_per_batch: int = 400, trace_spans: int | None = None, app: int = 0
                          ) -> tuple[list[dict[str, Any]], int]:
     """Subscription events carrying about `spans` spans, and the exact span count.
 
-    Traces are the realistic mix (5-15 spans), or all of exactly `trace_spans` spans when given.
+    Traces are the realistic mix (5-15 spans), or all of exactly `trace_spans` spans when given;
+    each invocation logs `app` application lines besides its platform and span lines.
     """
     by_group: dict[str, list[tuple[int, str]]] = {}
     total = 0
     source = (invocations(spans, seed, start_ns, 600 * 1_000_000_000) if trace_spans is None
               else sized_invocations(spans, trace_spans, seed, start_ns))
     for invocation in source:
-        by_group.setdefault(f"/aws/lambda/{invocation.function}", []).extend(log_lines(invocation))
+        by_group.setdefault(f"/aws/lambda/{invocation.function}", []).extend(log_lines(invocation, app))
         total += len(invocation.spans)
     batches = []
     counter = 0

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SUITES = {"startup": "benchmarks.startup", "size": "benchmarks.layer_size",
           "collector": "benchmarks.collector_bench", "dashboard": "benchmarks.dashboard_bench",
           "alerts": "benchmarks.alerts_bench", "stepfunctions": "benchmarks.stepfunctions_bench",
-          "redaction": "benchmarks.redaction_bench",
+          "redaction": "benchmarks.redaction_bench", "aws": "benchmarks.aws_cost",
           "soak": "benchmarks.soak"}
 # Run only when named: the soak holds the demo for 10 minutes (`hoptrace bench soak`).
 OPT_IN = frozenset({"soak"})

@@ -183,10 +183,12 @@ class Ingestor:
         spans = [s for _, d in opened for s in d.spans]
         invocations = [r for _, d in opened for r in d.invocations]
         logs = [line for _, d in opened for line in d.logs]
+        # A store that keeps log lines with their invocation's record takes them in the same write.
+        together = logs if (spans or invocations) and getattr(self.store, "logs_with_records", False) else []
         try:
-            result, quarantined = (write_isolating(self.store, spans, invocations)
+            result, quarantined = (write_isolating(self.store, spans, invocations, together)
                                    if spans or invocations else (WriteResult(0, 0), []))
-            logs_written = self.store.write_logs(logs) if logs else 0
+            logs_written = len(together) if together else self.store.write_logs(logs) if logs else 0
             placed = [line for batch, decoded in opened for line in self._across_batches(batch, decoded)]
             logs_written += self.store.write_logs(placed) if placed else 0
         except Exception as exc:

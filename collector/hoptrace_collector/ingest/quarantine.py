@@ -12,11 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol, cast
 
 from hoptrace_collector.store.base import Store, UnstorableError
+from hoptrace_collector.store.loglines import LogLine
 from hoptrace_collector.store.model import InvocationRecord, SpanRecord, WriteResult
 
 Record = SpanRecord | InvocationRecord
+
+
+class TakesLogs(Protocol):
+    """A store whose `write` also takes the batch's log lines (its `logs_with_records` is true)."""
+
+    def write(self, spans: Sequence[SpanRecord] = (), invocations: Sequence[InvocationRecord] = (),
+              dlq: Sequence[Any] = (), logs: Sequence[LogLine] = ()) -> WriteResult: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,13 +40,22 @@ class Quarantined:
         return {"function": self.record.function, "request_id": self.record.request_id}
 
 
-def write_isolating(store: Store, spans: Sequence[SpanRecord],
-                    invocations: Sequence[InvocationRecord]) -> tuple[WriteResult, list[Quarantined]]:
-    """`store.write(spans, invocations)`, but records that cannot be stored are left out and returned."""
+def write_isolating(store: Store, spans: Sequence[SpanRecord], invocations: Sequence[InvocationRecord],
+                    logs: Sequence[LogLine] = ()) -> tuple[WriteResult, list[Quarantined]]:
+    """`store.write(spans, invocations)`, but records that cannot be stored are left out and returned.
+
+    `logs` go with the records in the same write, for a store that takes them there
+    (`logs_with_records`: the DynamoDB store keeps an invocation's lines in its request item); when
+    that write fails on a bad record, the lines are written on their own and the records isolated.
+    """
     try:
+        if logs:
+            return cast(TakesLogs, store).write(spans, invocations, logs=logs), []
         return store.write(spans, invocations), []
     except UnstorableError as exc:
         first = str(exc)
+    if logs:
+        store.write_logs(logs)
     records: list[Record] = [*spans, *invocations]
     if len(records) == 1:
         return WriteResult(0, 0), [Quarantined(records[0], first)]

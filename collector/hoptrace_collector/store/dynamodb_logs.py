@@ -1,16 +1,17 @@
-"""The DynamoDB store's log lines: an invocation's lines of one batch travel as one item, beside its
-invocation item in the request's partition (`R#<request id>`), so one Query reads them all.
+"""The DynamoDB store's overflow log lines: what an invocation logged past what its request item holds.
+
+An invocation's lines normally live in its request item (dynamodb_items.Request), written with
+its platform record in one write unit. Lines past `MAX_LOG_BYTES` there go into these items, in
+the request's partition (`R#<request id>`), so one Query still reads everything:
 
 | item | pk | sk |
 |---|---|---|
 | log lines | `R#<request id>` | `L#<function>#<first event id>` |
 
-One item per (invocation, batch) instead of one per line: a write unit per invocation rather
-than per line. The sort key comes from the lines themselves, so a redelivered batch rewrites
-the same item; lines seen twice from different batch boundaries are merged on read. An item
-holds at most `MAX_ITEM_CHARS` of JSON (DynamoDB's item limit is 400 KB): more lines go into
-further items. `t` (first line's time) lets the explicit retention scan find it; `expires` is
-the TTL, as for every item of the table.
+The sort key comes from the lines themselves, so a redelivered batch rewrites the same item;
+lines seen twice from different batch boundaries are merged on read. An item holds at most
+`MAX_ITEM_CHARS` of JSON (DynamoDB's item limit is 400 KB): more lines go into further items.
+`t` (first line's time) lets the explicit retention scan find it; `expires` is the TTL.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hoptrace_collector.store.dynamodb_io import DynamoCalls
-from hoptrace_collector.store.dynamodb_items import with_ttl
+from hoptrace_collector.store.dynamodb_items import decode_lines, with_ttl
 from hoptrace_collector.store.loglines import InvocationKey, LogLine, in_order
 
 MAX_ITEM_CHARS = 300_000
@@ -60,13 +61,21 @@ def _item(function: str, request_id: str, rows: list[list[Any]], ttl_days: float
     return with_ttl(item, first_time, ttl_days)
 
 
+def from_item(function: str, request_id: str, item: dict[str, Any]) -> list[LogLine]:
+    """The lines of one overflow item."""
+    return [LogLine(function, request_id, time_ns, event_id, message, level, stream, trace_id, span_id)
+            for time_ns, event_id, level, message, stream, trace_id, span_id in json.loads(item["lines"]["S"])]
+
+
 def read(io: DynamoCalls, keys: Sequence[InvocationKey]) -> list[LogLine]:
+    """Every line of these invocations: their request items' and their overflow items'."""
     lines: list[LogLine] = []
     for function, request_id in dict.fromkeys(keys):
-        for item in io.query(KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
-                             ExpressionAttributeValues={":p": {"S": "R#" + request_id},
-                                                        ":s": {"S": f"L#{function}#"}}):
-            for time_ns, event_id, level, message, stream, trace_id, span_id in json.loads(item["lines"]["S"]):
-                lines.append(LogLine(function, request_id, time_ns, event_id, message, level, stream, trace_id,
-                                     span_id))
+        for item in io.query(KeyConditionExpression="pk = :p", ExpressionAttributeValues={
+                ":p": {"S": "R#" + request_id}}):
+            sk = item["sk"]["S"]
+            if sk == "F#" + function:
+                lines.extend(decode_lines(function, request_id, item))
+            elif sk.startswith(f"L#{function}#"):
+                lines.extend(from_item(function, request_id, item))
     return in_order(lines)

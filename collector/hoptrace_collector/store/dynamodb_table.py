@@ -1,28 +1,32 @@
 """The DynamoDB table of the `dynamodb://` store: one definition for tests, `create=1` and the SAM template.
 
-Single-table design (on-demand billing; all keys strings except `g1sk`):
+Layout 2 (single table, on-demand billing, no secondary index): the store pays per invocation
+and per batch, never per span. DynamoDB bills a write per started KB of each item and again for
+each index entry, so the spans of one invocation travel as one compressed item, and the
+listings the dashboard reads are a few items per subscription batch instead of index entries.
 
-| item | pk | sk | by_time index (g1pk / g1sk) |
+| item | pk | sk | holds |
 |---|---|---|---|
-| span | `T#<trace id>` | `S#<span id>` | `S#<function>#<day>#<shard>` / start ns |
-| trace summary | `T#<trace id>` | `#` | — |
-| trace listing key | `T#<trace id>` | `K#<key>` | `T#<key>#<day>#<shard>` / trace start ns |
-| invocation | `R#<request id>` | `F#<function>` | `I#<function>#<day>#<shard>` / time ns |
-| request → trace | `R#<request id>` | `T#<trace id>` | — |
-| DLQ message | `Q#<queue>` | `M#<message id>` | `Q#<day>` / first seen ns |
-| resource | `RES#<hash>` | `R` | — |
-| function | `FN` | `<function>` | — |
+| span group | `T#<trace id>` | `G#<group id>` | the spans of one trace one write brought (zlib JSON, `z`) |
+| request | `R#<request id>` | `F#<function>` | the invocation's platform record, trace ids, log lines |
+| log overflow | `R#<request id>` | `L#<function>#<first event id>` | log lines past what the request item holds |
+| listing page | `P#<key>#<day>#<shard>` | `<newest time, 19 digits>#<digest>` | a write's entries under `key` |
+| DLQ message | `Q#<queue>` | `M#<message id>` | one dead-lettered message |
+| link key | `L#<key>` | `<role>#<trace>#<span>` | see links_dynamodb |
+| registry | `FN` / `FNI` / `DQ` | `<name>` | first and last day with data (dynamodb_registry) |
+| layout | `META` | `layout` | `v` = 2: which layout the table holds |
 
-- A trace is listed under the keys `*` (all), `s:<service>` and `f:<function>` of its spans.
-- A trace and all its spans share one partition, so `get_trace` is one Query.
-- "Latest traces of a service" reads the `by_time` index partition of that service and UTC day
-  (`<day>` = days since the epoch), newest first, day by day backwards; `<shard>` (0 to 3, from
-  the id) spreads one busy service or function over four index partitions so no partition
-  key takes more than ~1,000 writes/s. Readers merge the four shards.
-- The index projects only the few attributes filters need (`INCLUDE`); whole items are read
-  with BatchGetItem, so index entries stay small (one write unit each).
-- `expires` (epoch seconds = item time + ttl_days) is the TTL attribute: DynamoDB deletes
-  old items for free, in the background.
+- A span group's id is the smallest span id among the write's spans of that trace whose parent is
+  not in the write (the invocation's own span, for the layer's lines), so the watchdog's pending
+  line, the final line and the collector's platform-failure span of one invocation all land in
+  the same item, and a redelivered batch rewrites the same keys. `get_trace` is one Query.
+- Listing keys: `*` (every trace), `s:<service>`, `f:<function>`, `b:<name>` (service and function
+  of the same name, the Lambda norm: one page instead of two), `q` (dead-letter queues). A page's sort
+  key starts with the newest time among its entries, so readers walk pages newest first and emit
+  entries in exact time order (dynamodb_pages). `<day>` = days since the epoch (UTC); `<shard>`
+  (0-3, from the page's digest) keeps each partition key under DynamoDB's per-key write limit.
+- `t` is an item's oldest time (the explicit retention scan); `expires` (epoch seconds = newest
+  time + ttl_days) is the TTL attribute: DynamoDB deletes old items for free, in the background.
 """
 
 from __future__ import annotations
@@ -31,11 +35,11 @@ import copy
 import zlib
 from typing import Any
 
-INDEX = "by_time"
+LAYOUT = 2
 TTL_ATTRIBUTE = "expires"
 SHARDS = 4
 DAY_NS = 86_400 * 1_000_000_000
-SUMMARY_SK = "#"
+META_KEY = {"pk": {"S": "META"}, "sk": {"S": "layout"}}
 
 #: `create_table` keyword arguments (boto3), also what a SAM/CloudFormation
 #: `AWS::DynamoDB::Table` needs (same property names; add
@@ -44,22 +48,11 @@ TABLE_SCHEMA: dict[str, Any] = {
     "AttributeDefinitions": [
         {"AttributeName": "pk", "AttributeType": "S"},
         {"AttributeName": "sk", "AttributeType": "S"},
-        {"AttributeName": "g1pk", "AttributeType": "S"},
-        {"AttributeName": "g1sk", "AttributeType": "N"},
     ],
     "KeySchema": [
         {"AttributeName": "pk", "KeyType": "HASH"},
         {"AttributeName": "sk", "KeyType": "RANGE"},
     ],
-    "GlobalSecondaryIndexes": [{
-        "IndexName": INDEX,
-        "KeySchema": [
-            {"AttributeName": "g1pk", "KeyType": "HASH"},
-            {"AttributeName": "g1sk", "KeyType": "RANGE"},
-        ],
-        "Projection": {"ProjectionType": "INCLUDE",
-                       "NonKeyAttributes": ["end", "status", "cold", "inv", "outcome", "queue"]},
-    }],
     "BillingMode": "PAY_PER_REQUEST",
 }
 
@@ -93,15 +86,11 @@ def shard(text: str) -> int:
     return zlib.crc32(text.encode()) % SHARDS
 
 
-def span_key(trace_id: str, span_id: str) -> dict[str, Any]:
-    return {"pk": {"S": "T#" + trace_id}, "sk": {"S": "S#" + span_id}}
+def group_key(trace_id: str, group_id: str) -> dict[str, Any]:
+    return {"pk": {"S": "T#" + trace_id}, "sk": {"S": "G#" + group_id}}
 
 
-def summary_key(trace_id: str) -> dict[str, Any]:
-    return {"pk": {"S": "T#" + trace_id}, "sk": {"S": SUMMARY_SK}}
-
-
-def invocation_key(function: str, request_id: str) -> dict[str, Any]:
+def request_key(function: str, request_id: str) -> dict[str, Any]:
     return {"pk": {"S": "R#" + request_id}, "sk": {"S": "F#" + function}}
 
 
@@ -109,21 +98,9 @@ def dlq_key(queue: str, message_id: str) -> dict[str, Any]:
     return {"pk": {"S": "Q#" + queue}, "sk": {"S": "M#" + message_id}}
 
 
-def resource_key(digest: str) -> dict[str, Any]:
-    return {"pk": {"S": "RES#" + digest}, "sk": {"S": "R"}}
+def page_partition(key: str, day_number: int, shard_number: int) -> str:
+    return f"P#{key}#{day_number}#{shard_number}"
 
 
-def span_partition(function: str, day_number: int, shard_number: int) -> str:
-    return f"S#{function}#{day_number}#{shard_number}"
-
-
-def trace_partition(key: str, day_number: int, shard_number: int) -> str:
-    return f"T#{key}#{day_number}#{shard_number}"
-
-
-def invocation_partition(function: str, day_number: int, shard_number: int) -> str:
-    return f"I#{function}#{day_number}#{shard_number}"
-
-
-def dlq_partition(day_number: int) -> str:
-    return f"Q#{day_number}"
+def page_sort_key(newest_ns: int, digest: str) -> str:
+    return f"{max(newest_ns, 0):019d}#{digest}"
