@@ -105,14 +105,14 @@ def run(rounds: int = 1, warm: int = 0, log: Any = print, quick: bool = False) -
 
     os.environ.update({k: os.environ.get(k, v) for k, v in DUMMY_CREDENTIALS.items()})
     volume = workload_bytes(2_000 if quick else 20_000)
-    spans = 300 if quick else 1_500
+    spans = {1: 60, 17: 300} if quick else {1: 250, 17: 3_000}
     server = MotoServer()
     endpoint = server.start()
     out: dict[str, Any] = {"volume": volume, "sizes": {}}
     try:
         for size in (1, 17):
             log(f"  collector handler into DynamoDB on moto, {size} invocation(s) per batch ...")
-            m = measure(endpoint, size, spans // (5 if size == 1 else 1))
+            m = measure(endpoint, size, spans[size])
             out["sizes"][size] = {"measured": m, "arm64": per_million(m, volume),
                                   "x86_64": per_million(m, volume, "x86_64")}
     finally:

@@ -230,8 +230,11 @@ def dashboard_reads(store: Any, meter: Meter, invocations: int) -> dict[str, flo
     }
 
 
-def run(spans: int, log: Any, events_per_batch: int = 400, app: int = 4) -> dict[str, Any]:
-    """Ingest about `spans` spans into a fresh table on moto's server; what it would cost per invocation."""
+def run(spans: int, log: Any, events_per_batch: int = 400, app: int = 4, reads: bool = False) -> dict[str, Any]:
+    """Ingest about `spans` spans into a fresh table on moto's server; what it would cost per invocation.
+
+    `reads`: also measure the dashboard's reads (benchmarks/aws_cost.py does; `hoptrace bench collector` not).
+    """
     from hoptrace_localcloud.motoserver import DUMMY_CREDENTIALS, MotoServer
 
     os.environ.update({k: os.environ.get(k, v) for k, v in DUMMY_CREDENTIALS.items()})
@@ -241,11 +244,11 @@ def run(spans: int, log: Any, events_per_batch: int = 400, app: int = 4) -> dict
         log(f"  DynamoDB on moto: ~{spans} spans, {app} log lines per invocation, "
             f"{events_per_batch} log events per batch ...")
         measured = ingest(endpoint, spans, events_per_batch, app)
-        reads = dashboard_reads(measured["store"], measured["meter"], measured["invocations"])
+        views = dashboard_reads(measured["store"], measured["meter"], measured["invocations"]) if reads else {}
         measured["store"].close()
     finally:
         server.stop()
-    return summarise(measured, reads)
+    return summarise(measured, views)
 
 
 def summarise(m: dict[str, Any], reads: dict[str, float]) -> dict[str, Any]:

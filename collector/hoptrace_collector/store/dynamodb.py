@@ -10,12 +10,13 @@ It pays per invocation, not per span: an invocation's spans are one compressed i
 (dynamodb_groups), its platform record, trace ids and log lines one request item, and the
 listings a few pages per write (dynamodb_pages).
 
-Writes: one consistent BatchGetItem reads the groups and request items the batch touches; the
-merge rules (rules.py) decide what changed; the pages of what changed are written first, then
-each changed item with a version condition (new: `attribute_not_exists`), in parallel. A writer
-that loses a race re-reads and merges again, so two collectors never lose each other's spans or
-outcomes. Every step is idempotent: if the process dies half way, the redelivered batch
-completes it (pages of items that were never written are skipped by readers).
+Writes: one BatchGetItem reads the groups and request items the batch touches (eventually
+consistent first, strongly consistent once a condition failed); the merge rules (rules.py) decide
+what changed; the pages of what changed are written first, then each changed item with a version
+condition (new: `attribute_not_exists`), in parallel. A writer that loses a race (or read a stale
+item) re-reads and merges again, so two collectors never lose each other's spans or outcomes.
+Every step is idempotent: if the process dies half way, the redelivered batch completes it
+(pages of items that were never written are skipped by readers).
 """
 
 from __future__ import annotations
@@ -154,11 +155,13 @@ class DynamoStore:
                dlq: Sequence[DlqMessage], logs: Sequence[LogLine]) -> WriteResult:
         plan = WritePlan(spans, invocations, logs, self.table, self.ttl_days)
         pending = plan.pending()
-        for _attempt in range(_RETRIES):
+        for attempt in range(_RETRIES):
             if not pending:
                 break
+            # The first read may be stale (half the read units): every put is conditional, so a merge made
+            # from a stale item fails its condition and is redone from a strongly consistent read.
             stored = {(i["pk"]["S"], i["sk"]["S"]): i for i in self.io.batch_get(
-                [plan.item_key(k) for k in pending], consistent=True)}
+                [plan.item_key(k) for k in pending], consistent=attempt > 0)}
             merged = plan.merge(pending, stored, time.time_ns())
             self._note(merged.entries)
             # pages first: an item is never stored unlisted (readers skip entries of items not written yet)
