@@ -78,6 +78,11 @@ class FunctionPool:
         self.cold_starts = 0
         self._platform = PlatformLog(spec.log_settings)
 
+    @property
+    def concurrency_cap(self) -> int:
+        """How many invocations may run at once (reserved concurrency, else the local cloud's cap)."""
+        return self._cap
+
     def _log(self, worker: Worker, line: str | None) -> None:
         if line is not None:
             self._logs.append(self.spec.log_group, worker.stream, line)

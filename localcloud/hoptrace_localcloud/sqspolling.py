@@ -2,6 +2,19 @@
 
 Long polls (not sleeps) keep an idle cloud quiet on a small machine; each batch is handed to a callback
 that returns the messages to delete.
+
+An event source mapping polls with several pollers, as Lambda does (it starts five per SQS
+mapping and adds more while messages are waiting): here one poller to begin with, one more
+each time a poller comes back with a batch, up to `max_pollers` (the mapping's
+`ScalingConfig.MaximumConcurrency`, else five, never past the function's concurrency), and
+one fewer each time a poller's long poll comes back empty. So a backlog is worked by several
+invocations at once, and an idle queue costs one long poll at a time.
+
+Receives are taken one poller at a time (a lock per queue), handling runs in parallel. That
+keeps moto to one outstanding long poll per queue instead of one per poller (moto answers
+every AWS call of the shop on one core), and it keeps FIFO queues exact: moto holds back the
+messages of a group while an earlier message of the group is in flight, which needs the
+receives that hand them out to be one after another, so a group is never in two batches at once.
 """
 
 from __future__ import annotations
@@ -15,29 +28,61 @@ from typing import Any
 logger = logging.getLogger("hoptrace.localcloud")
 
 Handle = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]  # messages -> messages to delete
+DEFAULT_MAPPING_POLLERS = 5  # Lambda's initial pollers per SQS event source mapping
 
 
 class QueuePoller:
     def __init__(self, sqs: Any, queue_url: str, handle: Handle, name: str, *, batch_size: int = 10,
-                 batching_window: float = 0.0, wait_seconds: int = 2, visibility_timeout: int | None = None) -> None:
+                 batching_window: float = 0.0, wait_seconds: int = 2, visibility_timeout: int | None = None,
+                 max_pollers: int = 1) -> None:
         self._sqs = sqs
         self._url = queue_url
         self._handle = handle
+        self._name = name
         self._batch_size = max(1, batch_size)
         self._window = batching_window
         self._wait = max(1, min(20, wait_seconds))
         self._visibility = visibility_timeout
+        self._max = max(1, max_pollers)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=f"poll-{name}", daemon=True)
+        self._receiving = threading.Lock()  # one receive of this queue at a time (see the module docstring)
+        self._count_lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._running = 0
+        self.peak_pollers = 0  # the most pollers at once, for tests and `hoptrace local`'s debugging
+
+    @property
+    def pollers(self) -> int:
+        return self._running
 
     def start(self) -> None:
-        self._thread.start()
+        self._grow()
 
     def signal_stop(self) -> None:
         self._stop.set()
 
     def join(self, timeout: float) -> None:
-        self._thread.join(timeout)
+        for thread in list(self._threads):
+            thread.join(timeout)
+
+    def _grow(self) -> None:
+        with self._count_lock:
+            if self._running >= self._max or self._stop.is_set():
+                return
+            self._running += 1
+            self.peak_pollers = max(self.peak_pollers, self._running)
+            thread = threading.Thread(target=self._loop, name=f"poll-{self._name}-{len(self._threads) + 1}",
+                                      daemon=True)
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+
+    def _retire(self) -> bool:
+        """After an empty long poll: this poller stops if it is not the last one."""
+        with self._count_lock:
+            if self._running > 1:
+                self._running -= 1
+                return True
+            return False
 
     def _receive(self, count: int, wait: int) -> list[dict[str, Any]]:
         kwargs: dict[str, Any] = {
@@ -49,18 +94,25 @@ class QueuePoller:
         return self._sqs.receive_message(**kwargs).get("Messages", [])
 
     def _batch(self) -> list[dict[str, Any]]:
-        """Fill a batch up to batch_size, waiting at most the batching window once the first message is in."""
-        messages = self._receive(self._batch_size, self._wait)
-        if not messages:
+        """Fill a batch up to batch_size, waiting at most the batching window once the first message is in.
+
+        SQS long polls in whole seconds: the last part of a window under one second is slept, then
+        asked for once, rather than asked for again and again with no wait."""
+        with self._receiving:
+            messages = self._receive(self._batch_size, self._wait)
+            if not messages:
+                return messages
+            deadline = time.monotonic() + self._window
+            while len(messages) < self._batch_size and not self._stop.is_set():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                if remaining < 1:
+                    self._stop.wait(remaining)
+                    messages += self._receive(self._batch_size - len(messages), 0)
+                    break
+                messages += self._receive(self._batch_size - len(messages), 1)
             return messages
-        deadline = time.monotonic() + self._window
-        while len(messages) < self._batch_size and not self._stop.is_set():
-            remaining = deadline - time.monotonic()
-            more = self._receive(self._batch_size - len(messages), 1 if remaining >= 1 else 0)
-            messages += more
-            if not more and remaining <= 0:
-                break
-        return messages
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -72,17 +124,25 @@ class QueuePoller:
                 logger.warning("polling %s failed (%s); retrying in 1 s", self._url, exc)
                 self._stop.wait(1)
                 continue
-            if not messages or self._stop.is_set():
+            if self._stop.is_set():
+                return
+            if not messages:
+                if self._retire():
+                    return
                 continue
+            self._grow()  # messages were waiting: another poller takes the next batch while this one works
             try:
                 done = self._handle(messages)
             except Exception:
                 logger.exception("handling a batch from %s failed", self._url)
                 continue
-            for start in range(0, len(done), 10):
-                entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                           for i, m in enumerate(done[start:start + 10])]
-                try:
-                    self._sqs.delete_message_batch(QueueUrl=self._url, Entries=entries)
-                except Exception as exc:
-                    logger.warning("deleting from %s failed: %s", self._url, exc)
+            self._delete(done)
+
+    def _delete(self, done: list[dict[str, Any]]) -> None:
+        for start in range(0, len(done), 10):
+            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                       for i, m in enumerate(done[start:start + 10])]
+            try:
+                self._sqs.delete_message_batch(QueueUrl=self._url, Entries=entries)
+            except Exception as exc:
+                logger.warning("deleting from %s failed: %s", self._url, exc)

@@ -32,7 +32,7 @@ from .provisioning import Provisioner, queue_name_from_arn
 from .resources import ResourceInfo
 from .ruletargets import RuleTargets
 from .schedules import ScheduleError, Scheduler, next_fire_function
-from .sqspolling import QueuePoller
+from .sqspolling import DEFAULT_MAPPING_POLLERS, QueuePoller
 
 
 @dataclass
@@ -76,11 +76,14 @@ class TriggerWiring:
         self.state_machines: Any = None  # statemachines.StateMachines, when the template has any
 
     def add_sqs_mapping(self, pool: FunctionPool, queue_arn: str, batch_size: int, window: float,
-                        partial: bool, record_filter: RecordFilter | None = None) -> None:
+                        partial: bool, record_filter: RecordFilter | None = None,
+                        maximum_concurrency: int | None = None) -> None:
         url = self._sqs.get_queue_url(QueueName=queue_name_from_arn(queue_arn))["QueueUrl"]
         handler = SqsBatchHandler(pool, queue_arn, self._p.region, partial, record_filter)
+        # Several pollers, as Lambda runs (sqspolling.py); never more than may invoke the function at once.
+        pollers = min(maximum_concurrency or DEFAULT_MAPPING_POLLERS, pool.concurrency_cap)
         self._poll(url, handler, f"esm-{pool.spec.name}", batch_size=batch_size, batching_window=window,
-                   visibility_timeout=self._visibility)
+                   visibility_timeout=self._visibility, max_pollers=pollers)
         self.summary.add(pool.spec.name, f"SQS {queue_name_from_arn(queue_arn)} (batch {batch_size})")
 
     def subscribe_topic(self, pool: FunctionPool, topic_arn: str, filter_policy: Any = None,
@@ -235,9 +238,11 @@ class TriggerWiring:
         except PatternError as exc:
             self._diag.unsupported(logical_id, "FilterCriteria", f"{exc}; this trigger never fires")
             return
+        scaling = props.get("ScalingConfig") or {}
         self.add_sqs_mapping(pool, source, int(props.get("BatchSize", 10)),
                              float(props.get("MaximumBatchingWindowInSeconds", 0)),
-                             "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []), record_filter)
+                             "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []), record_filter,
+                             int(scaling["MaximumConcurrency"]) if scaling.get("MaximumConcurrency") else None)
 
     # -- helpers ------------------------------------------------------------------------------------
     def _function(self, logical_id: str, prop: str, reference: Any) -> FunctionPool | None:
