@@ -54,9 +54,13 @@ class LinkStore(Protocol):
 def link_keys(spans: Iterable[SpanRecord]) -> list[LinkKey]:
     """The link keys the spans carry; anything that is not a short string is ignored."""
     rows: dict[tuple[str, str, str, str], LinkKey] = {}
-    for span in spans:
+    for span in spans:  # on the ingest path: most spans carry no link, so that costs two dict lookups
+        get = span.attributes.get
         for attribute, role in _ROLES:
-            for key in _strings(span.attributes.get(attribute)):
+            value = get(attribute)
+            if value is None:
+                continue
+            for key in _strings(value):
                 rows[(key, role, span.trace_id, span.span_id)] = LinkKey(key, role, span.trace_id, span.span_id,
                                                                          span.start_ns)
     return list(rows.values())
