@@ -3,7 +3,7 @@
 Each function takes a `Store` and plain arguments and asks only for what one section of a
 page shows: time ranges, filters and limits go into the store's own query, and pandas
 shapes results that a limit already bounds; nothing here loads the store. Whole-range
-questions go through `store.base` (`function_totals`, `slowest_traces`), which the SQLite store
+questions go through `store.base` (`function_totals`, `function_series`, `slowest_traces`), which the SQLite store
 answers from rollups and summaries kept on write. Where the Store interface cannot answer a
 question directly (service-map edges), the answer is built from bounded samples and says so
 (`Sampled`) until the store offers `edge_stats`. Nothing here imports Streamlit: `data` caches
@@ -92,7 +92,7 @@ def function_series(store: Store, since_ns: int, until_ns: int, bucket_s: int,
     or ending after `until`) holds a fraction of its traffic: drawn, it looks like a fall or a
     rise that never happened, so it is left out (unless nothing whole would remain).
     """
-    frame = _stats_frame(store.function_stats(since_ns=since_ns, until_ns=until_ns, bucket_s=bucket_s,
+    frame = _stats_frame(base.function_series(store, since_ns=since_ns, until_ns=until_ns, bucket_s=bucket_s,
                                               function=function))
     frame = frame.sort_values(["bucket_start_ns", "function"]).reset_index(drop=True)
     bucket_ns = int(bucket_s * 1_000_000_000)

@@ -108,3 +108,19 @@ def test_slowest_traces_are_the_longest_of_the_range(filled: Store) -> None:
     fallback, complete = base.slowest_traces(_ThroughListTraces(filled), since_ns=since, until_ns=until,  # type: ignore[arg-type]
                                              n=10, limit=50)
     assert complete and [s.duration_ns for s in fallback] == [s.duration_ns for s in longest]
+
+
+@pytest.mark.parametrize("bucket_s", [60, 300, 3600])
+def test_function_series_per_bucket_is_what_the_spans_say(filled: Store, bucket_s: int) -> None:
+    since, until = T0 + 17, T0 + SPREAD - 5
+    want = {(s.function, s.bucket_start_ns): s for s in filled.function_stats(since_ns=since, until_ns=until,
+                                                                               bucket_s=bucket_s)}
+    got = {(s.function, s.bucket_start_ns): s for s in base.function_series(filled, since_ns=since, until_ns=until,
+                                                                             bucket_s=bucket_s)}
+    assert got.keys() == want.keys()
+    for key, stats in want.items():
+        mine = got[key]
+        assert (mine.invocations, mine.errors, mine.cold_starts) == (stats.invocations, stats.errors,
+                                                                     stats.cold_starts), key
+        for q in ("p50_ms", "p95_ms", "p99_ms"):
+            assert getattr(mine, q) == pytest.approx(getattr(stats, q), rel=0.0201, abs=0.001), (key, q)

@@ -84,6 +84,7 @@ def test_whole_range_questions_read_rollups_and_summaries_not_spans(tmp_path: Pa
     store._conn.set_trace_callback(statements.append)  # type: ignore[attr-defined]
     store.function_totals(since_ns=T0 + 7, until_ns=T0 + 400 * 1_000_000_000)  # type: ignore[attr-defined]
     store.slowest_traces(since_ns=T0, until_ns=T0 + 400 * 1_000_000_000, n=10)  # type: ignore[attr-defined]
+    store.function_series(since_ns=T0 + 7, until_ns=T0 + 400 * 1_000_000_000, bucket_s=300)  # type: ignore[attr-defined]
     store._conn.set_trace_callback(None)  # type: ignore[attr-defined]
     plans = {sql: " | ".join(row[3] for row in store._conn.execute("EXPLAIN QUERY PLAN " + sql))  # type: ignore[attr-defined]
              for sql in statements if sql.lstrip().upper().startswith("SELECT")}

@@ -112,6 +112,16 @@ def function_totals(store: Store, *, since_ns: int, until_ns: int, function: str
                                 function=function)
 
 
+def function_series(store: Store, *, since_ns: int, until_ns: int, bucket_s: int,
+                    function: str | None = None) -> list[FunctionStats]:
+    """`function_stats` per time bucket, for charts: from the store's per-minute rollups when it keeps them and
+    the buckets are whole minutes (`SqliteStore.function_series`: exact counts, percentiles within 2 %)."""
+    own = getattr(store, "function_series", None)
+    if own is not None and bucket_s >= 60 and bucket_s % 60 == 0:
+        return list(own(since_ns=since_ns, until_ns=until_ns, bucket_s=bucket_s, function=function))
+    return store.function_stats(since_ns=since_ns, until_ns=until_ns, bucket_s=bucket_s, function=function)
+
+
 def slowest_traces(store: Store, *, since_ns: int, until_ns: int, n: int = 10,
                    limit: int = 500) -> tuple[list[TraceSummary], bool]:
     """The `n` longest traces that started in the range, longest first, and whether that is exact.

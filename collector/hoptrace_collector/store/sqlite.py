@@ -405,6 +405,15 @@ class SqliteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"sqlite store {self.path}: query failed ({exc})") from exc
 
+    def function_series(self, *, since_ns: int, until_ns: int, bucket_s: int,
+                        function: str | None = None) -> list[FunctionStats]:
+        """`function_stats` per bucket of whole minutes, from the per-minute rollup (see `function_totals`)."""
+        try:
+            with self._lock:
+                return sqlite_rollups.totals(self._conn, since_ns, until_ns, function, int(bucket_s * 1_000_000_000))
+        except sqlite3.Error as exc:
+            raise StoreError(f"sqlite store {self.path}: query failed ({exc})") from exc
+
     def functions(self) -> list[str]:
         return [row[0] for row in self._query("SELECT name FROM functions ORDER BY name", ())]
 
