@@ -31,11 +31,14 @@ def assert_totals_match(store: Store, since: int, until: int) -> None:
     got = {s.function: s for s in base.function_totals(store, since_ns=since, until_ns=until)}
     assert got.keys() == want.keys()
     for function, stats in want.items():
-        mine = got[function]
-        assert (mine.invocations, mine.errors, mine.cold_starts) == (stats.invocations, stats.errors,
-                                                                     stats.cold_starts), function
-        for q in ("p50_ms", "p95_ms", "p99_ms"):
-            assert getattr(mine, q) == pytest.approx(getattr(stats, q), rel=0.0201, abs=0.001), (function, q)
+        assert_same(got[function], stats, function)
+
+
+def assert_same(mine: FunctionStats, stats: FunctionStats, where: object) -> None:
+    assert (mine.invocations, mine.errors, mine.cold_starts) == (stats.invocations, stats.errors,
+                                                                 stats.cold_starts), where
+    for q in ("p50_ms", "p95_ms", "p99_ms"):
+        assert getattr(mine, q) == pytest.approx(getattr(stats, q), rel=0.0201, abs=0.001), (where, q)
 
 
 @pytest.fixture
@@ -119,8 +122,4 @@ def test_function_series_per_bucket_is_what_the_spans_say(filled: Store, bucket_
                                                                              bucket_s=bucket_s)}
     assert got.keys() == want.keys()
     for key, stats in want.items():
-        mine = got[key]
-        assert (mine.invocations, mine.errors, mine.cold_starts) == (stats.invocations, stats.errors,
-                                                                     stats.cold_starts), key
-        for q in ("p50_ms", "p95_ms", "p99_ms"):
-            assert getattr(mine, q) == pytest.approx(getattr(stats, q), rel=0.0201, abs=0.001), (key, q)
+        assert_same(got[key], stats, key)
