@@ -29,6 +29,7 @@ MAX_LIST_ITEMS = 128
 _CACHED_CHARS = 200
 _CACHE_SIZE = 4096
 _CACHES: dict[tuple[int, int], dict[tuple[str, str], Any]] = {}  # per (rules, max_chars): cleaned short values
+_SCRUBBERS: dict[tuple[int, int], Scrubber] = {}
 _SURROGATE = re.compile("[\ud800-\udfff]")  # one U+FFFD per lone surrogate
 _NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
 
@@ -192,7 +193,11 @@ def scrub(spans: list[dict[str, Any]], resource: dict[str, Any], max_chars: int 
 def scrub_spans(spans: list[dict[str, Any]], max_chars: int = 4096, rules: Rules = RULES,
                 counts: Counter[str] | None = None) -> Counter[str]:
     """`scrub` without the resource (which `hoptrace.output` cleans once per process)."""
-    scrubber = Scrubber(max_chars, rules, counts)
+    key = (id(rules), max_chars)
+    scrubber = _SCRUBBERS.get(key)
+    if scrubber is None or scrubber.rules is not rules:
+        scrubber = _SCRUBBERS[key] = Scrubber(max_chars, rules)  # one per rules and limit: built once
+    scrubber.fixed = Counter() if counts is None else counts
     span = scrubber.span
     for each in spans:
         span(each)

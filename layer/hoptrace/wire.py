@@ -64,6 +64,10 @@ def encode_texts(texts: list[str], resource: dict[str, Any], health: dict[str, i
     `resource_json`: the resource already rendered (the layer renders it once per process)."""
     if resource_json is None:
         resource_json = dumps(resource)
+    if not health:  # the common case: one line holds them all (ASCII text, so characters are bytes)
+        line = f'{PREFIX}{{"v":{VERSION},"resource":{resource_json},"spans":[{",".join(texts)}]}}'
+        if len(line) <= max_bytes and line.isascii():
+            return [line]
     head = f'{{"v":{VERSION},"resource":{resource_json}'
     if health:
         head += ',"health":' + dumps({"errors": health})

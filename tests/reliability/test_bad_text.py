@@ -12,6 +12,7 @@ split lines whose pieces disagree — each costs only its own line or record, on
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -148,10 +149,24 @@ def test_part_pieces_with_conflicting_totals_count_bad_part(store: Store) -> Non
     assert third["spans_written"] == 1 and "problems" not in third
 
 
-def test_a_span_past_dynamodbs_item_size_is_quarantined_and_the_rest_stored(any_store: Store) -> None:
-    # GIVEN a span within every collector limit (128 attributes of 3,500 chars) but ~450 KB as one item
+def test_a_large_span_is_stored_by_both_stores(any_store: Store) -> None:
+    # GIVEN a span within every collector limit (128 attributes of 3,500 chars), ~450 KB as JSON
     spans = [wire_span(n) for n in range(1, 5)]
     spans[2]["attributes"] = {f"a{i}": "z" * 3500 for i in range(128)}
+    event = wrap_document(document(wire.encode(spans, {"service.name": "svc"})))
+    summary = Ingestor(any_store).ingest(event)
+    # THEN both hold it: SQLite as it is, DynamoDB compressed in its invocation's span group
+    assert summary["spans_written"] == 4 and "problems" not in summary
+    assert names_stored(any_store, *range(1, 5)) == ["op-1", "op-2", "op-3", "op-4"]
+
+
+def test_a_span_past_dynamodbs_item_size_is_quarantined_and_the_rest_stored(any_store: Store) -> None:
+    # GIVEN a span within every collector limit but past 400 KB even compressed (random CJK text: UTF-8,
+    # three bytes a character, that zlib can barely shrink)
+    rng = random.Random(7)
+    spans = [wire_span(n) for n in range(1, 5)]
+    spans[2]["attributes"] = {f"a{i}": "".join(chr(rng.randrange(0x4E00, 0x9FFF)) for _ in range(3500))
+                              for i in range(128)}
     event = wrap_document(document(wire.encode(spans, {"service.name": "svc"})))
     summary = Ingestor(any_store).ingest(event)
     stored = names_stored(any_store, *range(1, 5))
