@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,6 +76,13 @@ class _Server(ThreadingHTTPServer):
     # socketserver's default listen backlog of 5 reset connections when a burst of clients arrived at
     # once (API Gateway accepts them all); 128 is the kernel's usual somaxconn.
     request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: tuple[str, int]) -> None:
+        """A client that hung up before its answer (its own timeout) is not our error: no traceback on the
+        user's terminal, as API Gateway logs nothing for it either. Anything else still prints one."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class ApiServer:
