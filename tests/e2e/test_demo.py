@@ -27,8 +27,10 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     command = [sys.executable, "-m", "hoptrace_cli.main", "demo", "--duration", "12", "--no-dashboard",
                "--port", "0", "--data-dir", str(data), "--seed", "7", "--rate", "3", "--burst-every", "5",
                "--burst-size", "4", "--report-every", "4", "--payment-failure-rate", "0",
-               "--notification-failure-rate", "0", "--drain", "40"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=240)
+               "--notification-failure-rate", "0", "--drain", "180"]
+    # The drain ends as soon as the last flows are whole and the poison orders are in the DLQ (seconds on an
+    # idle machine); its budget is for a loaded one, where three receives and the collector take longer.
+    done = subprocess.run(command, capture_output=True, text=True, timeout=420)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     run_dir = Path((data / "latest").read_text().strip())
     return run_dir, done.stdout
