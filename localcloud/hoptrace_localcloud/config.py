@@ -21,7 +21,7 @@ class LocalCloudConfig:
     max_concurrency: int = 10
     #: Seconds an idle worker stays warm before it is stopped.
     idle_timeout: float = 300.0
-    #: Overrides the queue's VisibilityTimeout when event source mappings receive (None: the queue's own).
+    #: Seconds until a message a mapping did not delete comes back (None: the queue's own VisibilityTimeout).
     sqs_visibility_timeout: int | None = None
     #: Long-poll wait of the event source mappings and internal delivery queues, seconds (1..20).
     sqs_wait_seconds: int = 2

@@ -15,6 +15,12 @@ keeps moto to one outstanding long poll per queue instead of one per poller (mot
 every AWS call of the shop on one core), and it keeps FIFO queues exact: moto holds back the
 messages of a group while an earlier message of the group is in flight, which needs the
 receives that hand them out to be one after another, so a group is never in two batches at once.
+
+`retry_visibility` (the local cloud's `sqs_visibility_timeout`) is how soon a message that was not
+deleted comes back: it is set on those messages after their batch, not on the receive. A message in
+flight keeps the queue's own visibility timeout, which AWS requires to be at least the function's
+timeout; a short one on the receive would hand a slow batch to a second poller while the first still
+works on it, and a message that succeeded would reach the DLQ.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ DEFAULT_MAPPING_POLLERS = 5  # Lambda's initial pollers per SQS event source map
 
 class QueuePoller:
     def __init__(self, sqs: Any, queue_url: str, handle: Handle, name: str, *, batch_size: int = 10,
-                 batching_window: float = 0.0, wait_seconds: int = 2, visibility_timeout: int | None = None,
+                 batching_window: float = 0.0, wait_seconds: int = 2, retry_visibility: int | None = None,
                  max_pollers: int = 1) -> None:
         self._sqs = sqs
         self._url = queue_url
@@ -42,7 +48,7 @@ class QueuePoller:
         self._batch_size = max(1, batch_size)
         self._window = batching_window
         self._wait = max(1, min(20, wait_seconds))
-        self._visibility = visibility_timeout
+        self._retry_visibility = retry_visibility
         self._max = max(1, max_pollers)
         self._stop = threading.Event()
         self._receiving = threading.Lock()  # one receive of this queue at a time (see the module docstring)
@@ -89,8 +95,6 @@ class QueuePoller:
             "QueueUrl": self._url, "MaxNumberOfMessages": min(10, count), "WaitTimeSeconds": wait,
             "MessageAttributeNames": ["All"], "MessageSystemAttributeNames": ["All"],
         }
-        if self._visibility is not None:
-            kwargs["VisibilityTimeout"] = self._visibility
         return self._sqs.receive_message(**kwargs).get("Messages", [])
 
     def _batch(self) -> list[dict[str, Any]]:
@@ -135,8 +139,22 @@ class QueuePoller:
                 done = self._handle(messages)
             except Exception:
                 logger.exception("handling a batch from %s failed", self._url)
-                continue
+                done = []
             self._delete(done)
+            self._retry_soon(messages, done)
+
+    def _retry_soon(self, messages: list[dict[str, Any]], done: list[dict[str, Any]]) -> None:
+        if self._retry_visibility is None or len(done) == len(messages):
+            return
+        deleted = {m["ReceiptHandle"] for m in done}
+        kept = [m for m in messages if m["ReceiptHandle"] not in deleted]
+        for start in range(0, len(kept), 10):
+            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": self._retry_visibility}
+                       for i, m in enumerate(kept[start:start + 10])]
+            try:
+                self._sqs.change_message_visibility_batch(QueueUrl=self._url, Entries=entries)
+            except Exception as exc:
+                logger.warning("making failed messages of %s visible again failed: %s", self._url, exc)
 
     def _delete(self, done: list[dict[str, Any]]) -> None:
         for start in range(0, len(done), 10):

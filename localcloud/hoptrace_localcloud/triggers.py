@@ -83,7 +83,7 @@ class TriggerWiring:
         # Several pollers, as Lambda runs (sqspolling.py); never more than may invoke the function at once.
         pollers = min(maximum_concurrency or DEFAULT_MAPPING_POLLERS, pool.concurrency_cap)
         self._poll(url, handler, f"esm-{pool.spec.name}", batch_size=batch_size, batching_window=window,
-                   visibility_timeout=self._visibility, max_pollers=pollers)
+                   retry_visibility=self._visibility, max_pollers=pollers)
         self.summary.add(pool.spec.name, f"SQS {queue_name_from_arn(queue_arn)} (batch {batch_size})")
 
     def subscribe_topic(self, pool: FunctionPool, topic_arn: str, filter_policy: Any = None,

@@ -111,8 +111,7 @@ def test_fifo_groups_stay_in_order_and_never_in_two_batches_at_once(sqs: Any) ->
     for group in ("a", "b", "c"):
         send(sqs, url, [f"{group}{i}" for i in range(8)], group=group)
     handler = Handler(0.2)
-    poller = QueuePoller(sqs, url, handler, "fifo", batch_size=2, wait_seconds=1, max_pollers=4,
-                         visibility_timeout=30)
+    poller = QueuePoller(sqs, url, handler, "fifo", batch_size=2, wait_seconds=1, max_pollers=4)
     poller.start()
     try:
         wait_until(lambda: len(handler.bodies()) >= 24)
@@ -156,3 +155,29 @@ def test_a_batching_window_waits_without_asking_again_and_again(sqs: Any) -> Non
     finally:
         poller.signal_stop()
         poller.join(5)
+
+
+class Failing(Handler):
+    """Works each batch for `seconds`, then deletes every message but the ones whose body is `fail`."""
+
+    def __call__(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        super().__call__(messages)
+        return [m for m in messages if m["Body"] != "fail"]
+
+
+def test_a_slow_batch_is_not_handed_to_a_second_poller_and_a_failed_message_comes_back_soon(sqs: Any) -> None:
+    # GIVEN a queue with a 30 s visibility timeout, a 1 s retry visibility (the tests' and the demo's setting),
+    # and batches that take longer than that 1 s
+    url = sqs.create_queue(QueueName="slow", Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
+    send(sqs, url, ["ok1", "ok2", "ok3", "fail"])
+    handler = Failing(2.5)
+    poller = QueuePoller(sqs, url, handler, "slow", batch_size=1, wait_seconds=1, max_pollers=4, retry_visibility=1)
+    poller.start()
+    try:
+        # THEN the failed message comes back after about a second, long before the queue's 30 s
+        wait_until(lambda: handler.bodies().count("fail") >= 2)
+    finally:
+        poller.signal_stop()
+        poller.join(10)
+    # AND a message that succeeded was handled once: in flight, it kept the queue's own visibility
+    assert sorted(b for b in handler.bodies() if b != "fail") == ["ok1", "ok2", "ok3"]
