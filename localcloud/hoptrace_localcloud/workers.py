@@ -135,6 +135,7 @@ class Worker:
         self.last_used = time.monotonic()
         self._on_line = on_line
         self._drained = threading.Event()
+        self._closing = threading.Lock()
         to_child_r, self._to_child = os.pipe()
         self._from_child, from_child_w = os.pipe()
         env = {**env, "_HOPTRACE_LOCAL_FDS": f"{to_child_r},{from_child_w}"}
@@ -226,13 +227,15 @@ class Worker:
                 pass
 
     def kill(self) -> None:
-        """Stop the process group and release the pipes."""
+        """Stop the process group and release the pipes; idempotent. A timed-out or crashed worker is killed
+        by `invoke` and again by the pool: a second `os.close` of the freed descriptor number would close
+        whatever the process opened since under that number (a moto socket, another worker's pipe), which
+        on a loaded machine, where timeouts are common, broke whole demo runs ("Bad file descriptor")."""
         self.signal_kill()
         self.process.wait()
-        for fd_owner in (self._results,):
-            fd_owner.close()
-        try:
-            os.close(self._to_child)
-        except OSError:
-            pass
+        with self._closing:
+            self._results.close()
+            to_child, self._to_child = self._to_child, -1
+        if to_child >= 0:
+            os.close(to_child)
         self._reader.join(_DRAIN_TIMEOUT)
