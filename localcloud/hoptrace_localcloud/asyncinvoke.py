@@ -86,7 +86,10 @@ class AsyncInvoker:
                     self._changed.wait(wait)
                     continue
                 job = heapq.heappop(self._heap)
-                self._executor.submit(self._run, job)
+                try:
+                    self._executor.submit(self._run, job)
+                except RuntimeError:  # the interpreter is exiting without the cloud stopped: nothing runs now
+                    return
 
     def _run(self, job: _Job) -> None:
         try:

@@ -48,6 +48,7 @@ REQUEST_TIMEOUT_S = 30.0  # a request's line, headers and body must all arrive w
 MAX_CONNECTIONS = 64  # beyond this a new connection gets 503 at once (senders retry), never a hang
 _BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain\r\n"
          b"Content-Length: 45\r\nConnection: close\r\n\r\ntoo many open connections; retry in a second\n")
+_LINGER_S = 2.0  # at most this long a refused connection is read to its end before it is closed
 JSON, PROTOBUF = "application/json", "application/x-protobuf"
 
 
@@ -200,6 +201,7 @@ class _Server(ThreadingHTTPServer):
         self._closed = threading.Event()  # first: a failed bind calls server_close() from super().__init__
         super().__init__(address, _Handler)
         self.slots = threading.BoundedSemaphore(max_connections)
+        self.lingering = threading.BoundedSemaphore(max_connections)  # refused connections being read to their end
         self.open_connections = 0
         self._lock = threading.Lock()
         self._deadlines: dict[_Handler, float] = {}
@@ -207,12 +209,10 @@ class _Server(ThreadingHTTPServer):
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self.slots.acquire(blocking=False):
-            try:
-                request.settimeout(0.5)
-                request.sendall(_BUSY)
-            except OSError:
-                pass
-            self.shutdown_request(request)
+            if self.lingering.acquire(blocking=False):
+                threading.Thread(target=self._refuse, args=(request,), name="otlp-busy", daemon=True).start()
+            else:  # a flood of refused connections: no thread each, the 503 may be cut short by a reset
+                self._refuse(request, linger=False)
             return
         with self._lock:
             self.open_connections += 1
@@ -227,6 +227,24 @@ class _Server(ThreadingHTTPServer):
             super().process_request_thread(request, client_address)
         finally:
             self._release()
+
+    def _refuse(self, request: Any, linger: bool = True) -> None:
+        """Answer 503 and close, reading what the sender still sends first (a lingering close): closing a
+        socket with unread bytes resets the connection, so a sender still writing its request, the usual
+        case when the 503 goes out the moment the connection is accepted, would see a broken pipe instead."""
+        try:
+            request.settimeout(0.5)
+            request.sendall(_BUSY)
+            request.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + _LINGER_S
+            while linger and time.monotonic() < deadline and request.recv(1 << 16):
+                pass
+        except OSError:
+            pass
+        finally:
+            request.close()
+            if linger:
+                self.lingering.release()
 
     def _release(self) -> None:
         with self._lock:
