@@ -87,12 +87,39 @@ def test_an_invocation_with_logs_costs_one_span_item_and_one_request_item(dynamo
     assert recorder.items["G#"] == 1 and recorder.items["F#"] == 1 and recorder.items["L#"] == 0
     assert store.invocation_logs([("orders", REQUEST_ID)])[1].message == "a print line"
     assert store.invocations()[0].init_ms == 100.0
-    # AND the redelivered batch writes nothing at all (reads only), and counts everything unchanged
+    # AND the redelivered batch changes no item (its puts as new fail their condition; only its page entries
+    # repeat, which readers keep once), and counts everything unchanged
+    before = _items_but_pages(store)
     recorder.items.clear()
     again = Ingestor(store).ingest(event)
     assert (again["spans_written"], again["spans_unchanged"], again["invocations_written"]) == (0, spans, 0)
-    assert sum(recorder.items.values()) == 0
+    assert _items_but_pages(store) == before
+    assert recorder.items["G#"] == 1 and recorder.items["F#"] == 1  # the failed puts as new, nothing after
     assert len(store.invocation_logs([("orders", REQUEST_ID)])) == 2
+    assert len(store.list_traces(TraceFilter(limit=10))) == 1
+
+
+def _items_but_pages(store: DynamoStore) -> list[dict[str, Any]]:
+    return sorted((i for i in store.io.scan() if not i["pk"]["S"].startswith("P#")),
+                  key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+
+
+def test_a_new_invocation_is_written_without_reading_first(dynamo_url: str) -> None:
+    # GIVEN a store and one traced invocation it has not seen
+    store, _ = recorded(dynamo_url)
+    store._ready(writing=True)  # the table's layout, checked once per process
+    reads: list[str] = []
+    client = store.io.client
+    for name in ("batch_get_item", "get_item", "query"):
+        def counted(name: str = name, **kwargs: Any) -> Any:
+            reads.append(name)
+            return getattr(client.client, name)(**kwargs)
+        setattr(client, name, counted)
+    lines = traced_lines(OK_HANDLER, load_event("apigateway_v1"))
+    summary = Ingestor(store).ingest(subscription_event([start_line(), *lines, end_line(), report_line()]))
+    # THEN its group and request item are put as new, and nothing is read to write them
+    assert summary["spans_written"] >= 2 and summary["invocations_written"] == 1
+    assert reads == []
 
 
 def test_an_oversized_invocation_is_split_into_items_under_the_limit(dynamo_url: str) -> None:

@@ -2,9 +2,10 @@
 
 A batch touches span groups (its spans, by trace, dynamodb_groups) and request items (its platform
 records, its invocation spans' trace ids, its log lines, dynamodb_items.Request). `WritePlan.merge`
-takes what is stored (one consistent BatchGetItem of every key) and returns the conditional puts of
-the items that change, plus the listing-page entries for them; the store writes the pages, then the
-puts, and merges again only the keys whose condition failed (another writer came first).
+takes what is stored (nothing on the first pass, then a consistent BatchGetItem of the keys whose
+condition failed) and returns the conditional puts of the items that change, plus the listing-page
+entries for them; the store writes the pages, then the puts, and merges again only the keys whose
+condition failed (the item existed, or another writer came first).
 """
 
 from __future__ import annotations
