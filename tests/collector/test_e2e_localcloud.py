@@ -53,9 +53,11 @@ ORDERS = """  OrdersFunction:
       FunctionName: slow
       CodeUri: orders/
       Handler: hoptrace.handler.handler
-      Timeout: 1
+      Timeout: 3
       Layers: [!Ref HoptraceLayer]
-      Environment: {Variables: {HOPTRACE_HANDLER: app.slow}}
+      # The watchdog's pending span must be written between its alarm and the kill: the layer's default margin
+      # (200 ms) is for Lambda's own sandbox, and on two cores at load 50 a process can wait longer for the CPU.
+      Environment: {Variables: {HOPTRACE_HANDLER: app.slow, HOPTRACE_TIMEOUT_MARGIN_MS: "2000"}}
   OrdersLogs:
     Type: AWS::Logs::LogGroup
     Properties: {LogGroupName: !Sub "/aws/lambda/${OrdersFunction}"}
@@ -85,7 +87,7 @@ import time
 def handler(event, context):
     return {"statusCode": 200, "body": str(event.get("n"))}
 def slow(event, context):
-    time.sleep(3)
+    time.sleep(30)
 """
 
 
@@ -156,7 +158,7 @@ def test_collector_function_stores_each_span_once(collector_cloud: tuple[LocalCl
     trace = store.get_trace(timeout.trace_id)
     [failed] = [s for s in trace if s.request_id == timed_out.request_id]
     assert (failed.status, failed.source, failed.pending, failed.status_message) == (
-        "error", "platform", False, "Task timed out after 1.00 seconds")
+        "error", "platform", False, "Task timed out after 3.00 seconds")
     assert "hoptrace.pending" not in failed.attributes and not any(s.pending for s in trace)
     assert [s.name for s in trace] == ["init slow", "slow"]  # the cold start's init, then the invocation
     store.close()

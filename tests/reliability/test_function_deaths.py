@@ -38,14 +38,19 @@ APP = DYING + """
 import sys
 
 def sleepy(event, context):
-    time.sleep(5)
+    time.sleep(30)
 
 def quits(event, context):
     sys.exit(2)
 """
+# The timeout watchdog's margin for Sleepy: its pending span must be written between the alarm and the kill. The
+# layer's default (200 ms) is for Lambda's own sandbox; at load 50 on two cores a process waits longer than that for
+# the CPU, the kill came first, and the failure got a trace of its own (the watchdog never wrote).
+MARGIN_MS = 2000
 # logical id -> (user handler, extra properties, outcome, what the failed span says, joins the caller's trace)
 DEATHS: dict[str, tuple[str, dict[str, Any], str, str, bool]] = {
-    "Sleepy": ("app.sleepy", {"Timeout": 1}, "timeout", "Task timed out after 1.00 seconds", True),
+    "Sleepy": ("app.sleepy", {"Timeout": 3, "Environment": {"Variables": {
+        "HOPTRACE_TIMEOUT_MARGIN_MS": str(MARGIN_MS)}}}, "timeout", "Task timed out after 3.00 seconds", True),
     "Hungry": ("app.hungry", {"MemorySize": 128}, "oom", "Runtime.OutOfMemory", False),
     "Exits": ("app.exits", {}, "crash", "Runtime exited with error: exit status 3", False),
     "Quits": ("app.quits", {}, "crash", "Runtime exited with error: exit status 2", True),
@@ -60,9 +65,11 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalCloud
     for name, (user_handler, properties, *_) in DEATHS.items():
         function = f"dies-{name.lower()}"
         # attached with the exec wrapper, as the demo does: the handler setting stays the user's own
+        variables = {"AWS_LAMBDA_EXEC_WRAPPER": "/opt/hoptrace-exec-wrapper",
+                     **properties.get("Environment", {}).get("Variables", {})}
         resources[name] = {"Type": "AWS::Serverless::Function", "Properties": {
             "FunctionName": function, "CodeUri": "app/", "Handler": user_handler, "Layers": [{"Ref": "HoptraceLayer"}],
-            "Environment": {"Variables": {"AWS_LAMBDA_EXEC_WRAPPER": "/opt/hoptrace-exec-wrapper"}}, **properties}}
+            **properties, "Environment": {"Variables": variables}}}
         resources[f"{name}Logs"] = log_group(function)
     resources["Collector"] = collector_function("collector", store_url, [f"{name}Logs" for name in DEATHS])
     template = write_app(root, resources, {"app/app.py": APP})
@@ -93,7 +100,7 @@ def test_a_dead_invocation_is_a_failed_span_in_the_store(cloud: tuple[LocalCloud
     assert failed.status == "error" and message in (failed.status_message or "")
     assert not any(s.pending for s in trace)
     if joins_caller:  # AND where the layer had written, the failure sits in the caller's trace, under its call
-        assert (failed.trace_id, failed.parent_id) == (trace_id, parent_id)
+        assert (failed.trace_id, failed.parent_id) == (trace_id, parent_id), running.log_lines(name)
     print(f"\n{name}: {outcome}: {failed.name!r} [{failed.status_message}] in trace {failed.trace_id} "
           f"({len(trace)} spans{', the caller' + chr(39) + 's' if joins_caller else ', its own'})")
 
