@@ -7,9 +7,11 @@ Four measurements, taken round-robin so that load on a shared machine falls on a
   (`Ingestor.ingest_many`: base64, gzip, JSON, wire decode, platform lines, summaries and
   rollups kept, one store write for all payloads) into a fresh SQLite file; and the same
   payloads one `Ingestor.ingest` each (a transaction per payload, as Lambda delivers them);
-- **floor**: the very rows the store would write for those spans, inserted by a plain
-  `executemany` in one transaction into a fresh file with the same schema (indexes included):
-  what the disk and SQLite cost without decoding, merging or summaries;
+- **floor**: the very rows ingest left in the store — spans, invocations, resources, trace
+  summaries and listing keys, per-minute rollups, link keys — inserted by a plain `executemany`
+  per table in one transaction into a fresh file with the same schema (indexes, triggers):
+  what the disk and SQLite cost for those rows without decoding, merging or summing; and, for
+  comparison with earlier runs, the span rows alone the same way;
 - **small / large traces**: ingest of the same number of spans in traces of exactly 5 and of
   exactly 1,000 spans, all in invocations of 5 spans (a 1,000-span trace is 200 of them), so
   per-span cost can be compared as traces grow and nothing else changes.
@@ -34,6 +36,9 @@ from benchmarks import collector_data
 AIM_SPANS_PER_S = 100_000
 AIM_FLOOR_RATIO = 0.8
 ONE_BY_ONE = "ingest, a transaction per payload (as on AWS)"
+SPANS_ONLY = "floor, span rows only"
+FLOOR_LABELS = {"floor": "plain `executemany` floor: the same rows of every table, same schema, one transaction",
+                SPANS_ONLY: "plain `executemany` of the span rows alone (the floor of earlier runs)"}
 
 
 def _one_cpu() -> Callable[[], None]:
@@ -67,27 +72,34 @@ def _ingest(events: list[dict[str, Any]], total: int, folder: Path, one_by_one: 
     return wall, cpu
 
 
-def floor_rows(spans: int) -> list[tuple[Any, ...]]:
-    """The span rows the SQLite store writes for the realistic workload (resource ids resolved)."""
-    from hoptrace_collector.store import rules
-    from hoptrace_collector.store.sqlite import _span_row
+def floor_rows(events: list[dict[str, Any]], folder: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row, table by table, that ingest of `events` leaves in a fresh store (the floor writes exactly these)."""
+    import sqlite3
 
-    rows, resources = [], {}
-    for invocation in collector_data.invocations(spans, 1, 1_795_593_398_000_000_000, 600 * 1_000_000_000):
-        resource_id = resources.setdefault(invocation.function, len(resources) + 1)
-        rows += [_span_row(r, rules.span_rank(r), resource_id) for r in collector_data.records(invocation)]
-    return rows
-
-
-def _floor(rows: list[tuple[Any, ...]], folder: Path) -> tuple[float, float]:
-    from hoptrace_collector.store.sqlite_schema import SPAN_COLUMNS
+    from hoptrace_collector.ingest.batch import Ingestor
 
     store = _fresh_store(folder)
+    Ingestor(store).ingest_many(events)
+    store.close()
+    conn = sqlite3.connect(folder / "spans.db")
+    try:
+        tables = [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                                   "AND name NOT LIKE 'sqlite_%' AND name <> 'meta' ORDER BY name")]
+        return {name: conn.execute(f"SELECT * FROM {name}").fetchall() for name in tables}
+    finally:
+        conn.close()
+
+
+def _floor(rows: dict[str, list[tuple[Any, ...]]], folder: Path) -> tuple[float, float]:
+    """Plain `INSERT` by `executemany`, one per table, in one transaction (triggers and indexes as the store's)."""
+    store = _fresh_store(folder)
     conn = store._conn
-    sql = f"INSERT INTO spans ({', '.join(SPAN_COLUMNS)}) VALUES ({', '.join('?' * len(SPAN_COLUMNS))})"
+    statements = [(f"INSERT INTO {table} VALUES ({', '.join('?' * len(table_rows[0]))})", table_rows)
+                  for table, table_rows in rows.items() if table_rows]
     wall, cpu = time.perf_counter(), time.process_time()
     conn.execute("BEGIN IMMEDIATE")
-    conn.executemany(sql, rows)
+    for sql, table_rows in statements:
+        conn.executemany(sql, table_rows)
     conn.execute("COMMIT")
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     store.close()
@@ -100,18 +112,23 @@ def run(rounds: int, log: Callable[[str], None], spans: int) -> dict[str, Any]:
     workloads = {"ingest": collector_data.subscription_batches(spans),
                  "small traces (5 spans)": collector_data.subscription_batches(spans, seed=2, trace_spans=5),
                  "large traces (1,000 spans)": collector_data.subscription_batches(spans, seed=3, trace_spans=1000)}
-    rows = floor_rows(spans)
+    scratch = Path(tempfile.mkdtemp(prefix="hoptrace-ingest-bench-"))
+    try:
+        rows = floor_rows(workloads["ingest"][0], scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    floors = {"floor": rows, SPANS_ONLY: {"spans": rows["spans"]}}
     log(f"  ingest vs floor: ~{spans:,} spans per workload, {rounds} interleaved round(s) on one CPU "
         f"(JSON: {'orjson' if jsonlib.FAST else 'standard library'}) ...")
-    timings: dict[str, list[tuple[float, float]]] = {name: [] for name in [*workloads, ONE_BY_ONE, "floor"]}
+    timings: dict[str, list[tuple[float, float]]] = {name: [] for name in [*workloads, ONE_BY_ONE, *floors]}
     undo = _one_cpu()
     try:
         for _ in range(rounds):
             for name in timings:
                 folder = Path(tempfile.mkdtemp(prefix="hoptrace-ingest-bench-"))
                 try:
-                    if name == "floor":
-                        timings[name].append(_floor(rows, folder))
+                    if name in floors:
+                        timings[name].append(_floor(floors[name], folder))
                     elif name == ONE_BY_ONE:
                         events, total = workloads["ingest"]
                         timings[name].append(_ingest(events, total, folder, one_by_one=True))
@@ -123,7 +140,7 @@ def run(rounds: int, log: Callable[[str], None], spans: int) -> dict[str, Any]:
     finally:
         undo()
     workloads[ONE_BY_ONE] = workloads["ingest"]
-    counts = {name: workloads[name][1] if name in workloads else len(rows) for name in timings}
+    counts = {name: workloads[name][1] if name in workloads else len(rows["spans"]) for name in timings}
     result: dict[str, Any] = {"json": "orjson" if jsonlib.FAST else "json", "rounds": rounds, "cases": {}}
     for name, runs in timings.items():
         wall = statistics.median(w for w, _ in runs)
@@ -144,7 +161,7 @@ def markdown(result: dict[str, Any]) -> str:
     lines = ["| ingest, one CPU | spans | payloads | transactions | spans/s (CPU) | spans/s (wall) "
              "| µs per span (CPU) |", "|---|---|---|---|---|---|---|"]
     for name, case in cases.items():
-        label = "plain `executemany` floor, same schema, one transaction" if name == "floor" else name
+        label = FLOOR_LABELS.get(name, name)
         lines.append(f"| {label} | {case['spans']:,} | {case['batches']} | {case['transactions']} "
                      f"| {case['spans_per_s']:,.0f} "
                      f"| {case['wall_spans_per_s']:,.0f} | {case['us_per_span']:.1f} |")
