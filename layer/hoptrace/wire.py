@@ -145,6 +145,20 @@ def decode(line: str, loads: Callable[[str], Any] = json.loads
     not JSON or has an unknown version raises WireError. `loads` may be a faster parser
     that raises `ValueError` (with `msg`/`pos`, as json's) where `json.loads` would.
     """
+    resource, spans = decode_envelope(line, loads)
+    valid, problems = [], []
+    for index, span in enumerate(spans):
+        problem = validate_span(span)
+        if problem:
+            problems.append(f"span {index}: {problem}")
+        else:
+            valid.append(span)
+    return resource, valid, problems
+
+
+def decode_envelope(line: str, loads: Callable[[str], Any] = json.loads) -> tuple[dict[str, Any], list[Any]]:
+    """`decode` without checking the spans: (resource, spans as parsed), for a reader that validates each
+    span as it builds from it (the collector's hot path); raises WireError as `decode` does."""
     text = line[len(PREFIX):] if line.startswith(PREFIX) else line
     try:
         payload = loads(text)
@@ -159,14 +173,7 @@ def decode(line: str, loads: Callable[[str], Any] = json.loads
     spans = payload.get("spans")
     if not isinstance(resource, dict) or not isinstance(spans, list):
         raise WireError("span line needs a 'resource' object and a 'spans' list")
-    valid, problems = [], []
-    for index, span in enumerate(spans):
-        problem = validate_span(span)
-        if problem:
-            problems.append(f"span {index}: {problem}")
-        else:
-            valid.append(span)
-    return resource, valid, problems
+    return resource, spans
 
 
 _HEX_IDS = {length: (re.compile(f"[0-9a-f]{{{length}}}").fullmatch, "0" * length) for length in (16, 32)}
@@ -179,6 +186,8 @@ def _hex_id(value: Any, length: int) -> bool:
 
 _ID32, _ZERO32 = _HEX_IDS[32]
 _ID16, _ZERO16 = _HEX_IDS[16]
+#: A trace id / span id is valid when it matches (not None) and is not all zeros (see `validate_span`).
+TRACE_ID_MATCH, ZERO_TRACE_ID, SPAN_ID_MATCH, ZERO_SPAN_ID = _ID32, _ZERO32, _ID16, _ZERO16
 _NO_ATTRIBUTES: dict[str, Any] = {}
 
 

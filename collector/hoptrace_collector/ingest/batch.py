@@ -27,12 +27,11 @@ from hoptrace_collector.ingest.records import (
     DEFAULT_LIMITS,
     Limits,
     clean_attributes,
+    layer_records,
     names,
-    out_of_range,
-    to_record,
 )
 from hoptrace_collector.ingest.text import clean_json_escapes
-from hoptrace_collector.jsonlib import loads
+from hoptrace_collector.jsonlib import dumps, loads
 from hoptrace_collector.store.base import Store
 from hoptrace_collector.store.loglines import LogLine
 from hoptrace_collector.store.model import InvocationRecord, SpanRecord, WriteResult
@@ -41,6 +40,7 @@ from hoptrace_collector.store.streamstate import StreamState
 
 LAMBDA_GROUP_PREFIX = "/aws/lambda/"
 PENDING = ""  # the request id of a line alone until its invocation is known (ingest/openstream.py)
+_SHARED_RESOURCES = 1024  # distinct resources remembered (Ingestor._shared); one per function instance
 _PREFIX_SEARCH = 400  # a runtime's log prefix ("<time>\t<request id>\tINFO\t") is far shorter
 
 
@@ -92,6 +92,7 @@ class Ingestor:
         self.own_log_group = own_log_group
         self.forward = forward
         self.lookup = lookup or stored_invocation_span(store)
+        self._resources: dict[str, dict[str, Any]] = {}
 
     def ingest(self, event: Any) -> dict[str, Any]:
         """Store one subscription event; returns counts. Raises only when the store write fails."""
@@ -289,7 +290,7 @@ class Ingestor:
 
     def _span_line(self, text: str, function: str, decoded: Decoded, problems: Problems) -> None:
         try:
-            resource, spans, span_problems = wire.decode(text, loads)
+            resource, spans = wire.decode_envelope(text, loads)
         except wire.WireError as exc:
             problems.add(_wire_kind(str(exc)), str(exc))
             return
@@ -297,17 +298,22 @@ class Ingestor:
             problems.add("too_deep", f"span line of {len(text)} chars nests deeper than the JSON decoder goes")
             return
         decoded.span_lines += 1
-        for span_problem in span_problems:
-            problems.add("invalid_span", span_problem)
-        resource = clean_attributes(resource, self.limits, problems)
-        service, span_function = names(resource, function)
         limits = self.limits
-        for span in spans:
-            problem = out_of_range(span)
-            if problem:
-                problems.add("invalid_span", problem)
-                continue
-            decoded.spans.append(to_record(span, resource, service, span_function, "layer", limits, problems))
+        resource = self._shared(clean_attributes(resource, limits, problems))
+        service, span_function = names(resource, function)
+        decoded.spans += layer_records(spans, resource, service, span_function, limits, problems,
+                                       len(text) <= limits.max_attribute_chars)
+
+    def _shared(self, resource: dict[str, Any]) -> dict[str, Any]:
+        """One dict for equal resources (every line of a function instance carries the same), so the store
+        renders and looks each up once per write, not once per line; bounded, keyed by its exact JSON."""
+        key = dumps(resource)
+        shared = self._resources.get(key)
+        if shared is None:
+            if len(self._resources) >= _SHARED_RESOURCES:
+                self._resources.clear()
+            shared = self._resources[key] = resource
+        return shared
 
     def _platform(self, lines: list[platform.PlatformLine], function: str, batch: LogBatch,
                   decoded: Decoded, lookup: Lookup) -> None:

@@ -21,6 +21,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from hoptrace import semconv
+from hoptrace.wire import (
+    KINDS,
+    SPAN_ID_MATCH,
+    STATUS_CODES,
+    TRACE_ID_MATCH,
+    ZERO_SPAN_ID,
+    ZERO_TRACE_ID,
+    validate_span,
+)
 from hoptrace_collector.ingest.problems import Problems
 from hoptrace_collector.store.model import MAX_INT64, SpanRecord, SpanSource
 
@@ -139,6 +148,62 @@ def to_record(span: dict[str, Any], resource: dict[str, Any], service: str, func
         _links(links, limits, problems) if links else [],
         resource, source, attribute(_PENDING) is True,
     )
+
+
+def layer_records(spans: list[Any], resource: dict[str, Any], service: str, function: str, limits: Limits,
+                  problems: Problems, short: bool = False) -> list[SpanRecord]:
+    """The records of one span line's spans (as parsed, unchecked): validated, bounded and built in one pass.
+
+    This is log ingest's per-span hot path, so a well-formed span with clean attributes (what the
+    layer writes) is accepted by one expression and built positionally, its attribute dict kept as
+    parsed: the same record `validate_span`, `out_of_range` and `to_record` give, without their
+    calls and repeated lookups. Anything else goes the long way, where `validate_span` says what
+    is wrong (`invalid_span`: that span alone is dropped) and `to_record` bounds what it can.
+    `short`: the line is at most `max_attribute_chars` long, so none of its strings is longer.
+    """
+    records: list[SpanRecord] = []
+    append = records.append
+    max_chars, max_attributes, max_name = limits.max_attribute_chars, limits.max_attributes, limits.max_name_chars
+    scalar_types = _SCALARS.issuperset
+    for index, span in enumerate(spans):
+        if type(span) is dict and "events" not in span and "links" not in span:
+            get = span.get
+            trace_id, span_id, parent, start, end, name, kind, status, attributes = (
+                get("trace_id"), get("span_id"), get("parent_id"), get("start"), get("end"), get("name"),
+                get("kind"), get("status"), get("attributes"))
+            if (type(trace_id) is str and TRACE_ID_MATCH(trace_id) is not None and trace_id != ZERO_TRACE_ID
+                    and type(span_id) is str and SPAN_ID_MATCH(span_id) is not None and span_id != ZERO_SPAN_ID
+                    and (parent is None or (type(parent) is str and SPAN_ID_MATCH(parent) is not None
+                                            and parent != ZERO_SPAN_ID))
+                    and type(start) is int and type(end) is int and 0 < start <= end <= MAX_INT64
+                    and type(name) is str and len(name) <= max_name and kind in KINDS
+                    and type(status) is dict and (code := status.get("code")) in STATUS_CODES
+                    and type(attributes) is dict and len(attributes) <= max_attributes
+                    and scalar_types(map(type, attributes.values()))
+                    and (short or _strings_within(attributes, max_chars))):
+                attribute = attributes.get
+                request_id, trigger = attribute(_INVOCATION_ID), attribute(_TRIGGER) or attribute(_FAAS_TRIGGER)
+                message = status.get("message")
+                append(SpanRecord(trace_id, span_id, parent, name, kind, start, end, code,
+                                  str(message)[:max_chars] if message else "", service, function,
+                                  request_id if type(request_id) is str else None, attribute(_COLDSTART) is True,
+                                  trigger if type(trigger) is str else None, attributes, [], [], resource, "layer",
+                                  attribute(_PENDING) is True))
+                continue
+        problem = validate_span(span)
+        if problem:
+            problems.add("invalid_span", f"span {index}: {problem}")
+            continue
+        problem = out_of_range(span)
+        if problem:
+            problems.add("invalid_span", problem)
+            continue
+        append(to_record(span, resource, service, function, "layer", limits, problems))
+    return records
+
+
+def _strings_within(attributes: dict[str, Any], limit: int) -> bool:
+    return not any(len(value) > limit for value in attributes.values() if type(value) is str)
 
 
 def _events(events: list[dict[str, Any]], start: int, limits: Limits, problems: Problems) -> list[dict[str, Any]]:
