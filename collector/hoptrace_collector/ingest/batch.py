@@ -17,7 +17,7 @@ from typing import Any
 
 from hoptrace import wire
 from hoptrace.config import DEFAULT_REDACTED_KEYS
-from hoptrace_collector.ingest import applog, jsonlog, openstream, platform
+from hoptrace_collector.ingest import applog, gcpause, jsonlog, openstream, platform
 from hoptrace_collector.ingest.failures import Lookup, failure_span, stored_invocation_span
 from hoptrace_collector.ingest.parts import PartBuffer
 from hoptrace_collector.ingest.payload import LogBatch, PayloadError, decode_subscription
@@ -96,6 +96,10 @@ class Ingestor:
 
     def ingest(self, event: Any) -> dict[str, Any]:
         """Store one subscription event; returns counts. Raises only when the store write fails."""
+        with gcpause.paused():
+            return self._ingest(event)
+
+    def _ingest(self, event: Any) -> dict[str, Any]:
         problems = Problems()
         self.parts.checkpoint()
         batch, summary, decoded = self._open(event, problems, self.lookup)
@@ -118,6 +122,10 @@ class Ingestor:
         it fails the split-line buffer is rolled back and the exception propagates, so the caller
         retries them all (a redelivery changes nothing).
         """
+        with gcpause.paused():
+            return self._ingest_many(events)
+
+    def _ingest_many(self, events: Iterable[Any]) -> dict[str, Any]:
         self.parts.checkpoint()
         seen: dict[tuple[str, str], SpanRecord] = {}
         lookup = _batch_lookup(seen, self.lookup)
