@@ -111,11 +111,12 @@ def _known(preferred: T | None, fallback: T | None) -> T | None:
 def winners(spans: Iterable[SpanRecord]) -> dict[tuple[str, str], tuple[int, SpanRecord]]:
     """One span per (trace id, span id) out of a batch that may repeat ids, by `span_rank`."""
     chosen: dict[tuple[str, str], tuple[int, SpanRecord]] = {}
-    for span in spans:
+    get = chosen.get
+    for span in spans:  # once per stored span: `span_rank` and `wins` spelled out
         key = (span.trace_id, span.span_id)
-        rank = span_rank(span)
-        previous = chosen.get(key)
-        if previous is None or wins(rank, previous[0]):
+        rank = 0 if span.pending else 2 if span.source == "platform" else 1
+        previous = get(key)
+        if previous is None or rank >= previous[0]:
             chosen[key] = (rank, span)
     return chosen
 
@@ -159,12 +160,16 @@ class TraceDelta:
         return cls(span.start_ns, span.end_ns, root_rank(span), span.start_ns, span.service, span.name)
 
     def add(self, span: SpanRecord, old_error: bool | None = None, old_cold: bool | None = None) -> None:
-        """Count `span`; `old_*` are the replaced version's flags (None when the span is new)."""
-        self.start_ns = min(self.start_ns, span.start_ns)
-        self.end_ns = max(self.end_ns, span.end_ns)
-        candidate = (root_rank(span), span.start_ns)
-        if candidate < (self.root_rank, self.root_start):
-            self.root_rank, self.root_start = candidate
+        """Count `span`; `old_*` are the replaced version's flags (None when the span is new).
+        Once per stored span, so `root_rank` and `trace_keys` are spelled out here."""
+        start = span.start_ns
+        if start < self.start_ns:
+            self.start_ns = start
+        if span.end_ns > self.end_ns:
+            self.end_ns = span.end_ns
+        rank = 0 if span.parent_id is None else 1 if span.kind in _RECEIVING else 2
+        if rank < self.root_rank or (rank == self.root_rank and start < self.root_start):
+            self.root_rank, self.root_start = rank, start
             self.root_service, self.root_name = span.service, span.name
         error, cold = span.status == "error", span.cold_start
         if old_error is None:
@@ -174,7 +179,12 @@ class TraceDelta:
         else:
             self.error_count += error - bool(old_error)
             self.cold_starts += cold - bool(old_cold)
-        self.keys.update(trace_keys(span))
+        keys = self.keys
+        keys.add("s:" + span.service)
+        keys.add("f:" + span.function)
+
+
+_RECEIVING = ("server", "consumer")
 
 
 def root_rank(span: SpanRecord) -> int:
@@ -183,7 +193,7 @@ def root_rank(span: SpanRecord) -> int:
     middle rank a cold start's `init` span, which starts before the request arrives, named the trace."""
     if span.parent_id is None:
         return 0
-    return 1 if span.kind in ("server", "consumer") else 2
+    return 1 if span.kind in _RECEIVING else 2
 
 
 def trace_keys(span: SpanRecord) -> tuple[str, str]:

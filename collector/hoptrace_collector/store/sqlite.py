@@ -17,6 +17,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -211,13 +212,7 @@ class SqliteStore:
         chosen = rules.winners(spans)
         if not chosen:
             return 0, len(spans)
-        resource_ids: dict[int, int] = {}
-        rows: list[tuple[Any, ...]] = []
-        for rank, span in chosen.values():
-            resource_id = resource_ids.get(id(span.resource))
-            if resource_id is None:
-                resource_id = resource_ids[id(span.resource)] = self._resource_id(span.resource)
-            rows.append(_span_row(span, rank, resource_id))
+        rows = self._span_rows(chosen)
         conn = self._conn
         conn.execute("SAVEPOINT new_spans")
         before = conn.total_changes
@@ -240,6 +235,17 @@ class SqliteStore:
         conn.execute("ROLLBACK TO new_spans")
         conn.execute("RELEASE new_spans")
         return self._merge_spans(chosen, rows, len(spans))
+
+    def _span_rows(self, chosen: dict[tuple[str, str], tuple[int, SpanRecord]]) -> list[tuple[Any, ...]]:
+        """The `spans` rows (`SPAN_COLUMNS`) of the chosen spans; each distinct resource is looked up once."""
+        resources = {id(span.resource): span.resource for _rank, span in chosen.values()}
+        ids = {key: self._resource_id(resource) for key, resource in resources.items()}
+        receiving = rules.INVOCATION_KINDS  # the last column is rules.is_invocation_span, spelled out
+        return [(s.trace_id, s.span_id, s.parent_id, s.name, s.kind, s.start_ns, s.end_ns, s.status,
+                 s.status_message, s.service, s.function, s.request_id, int(s.cold_start), s.trigger,
+                 _dumps(s.attributes) if s.attributes else "{}", _dumps(s.events) if s.events else "[]",
+                 _dumps(s.links) if s.links else "[]", ids[id(s.resource)], s.source, int(s.pending), rank,
+                 int(s.request_id is not None and s.kind in receiving)) for rank, s in chosen.values()]
 
     def _merge_spans(self, chosen: dict[tuple[str, str], tuple[int, SpanRecord]], rows: list[tuple[Any, ...]],
                      total: int) -> tuple[int, int]:
@@ -311,7 +317,7 @@ class SqliteStore:
             previous = folded.get(record_key)
             folded[record_key] = record if previous is None else merge(previous, record)
         before = self._conn.total_changes
-        self._conn.executemany(sql, [tuple(getattr(r, c) for c in columns) for r in folded.values()])
+        self._conn.executemany(sql, map(attrgetter(*columns), folded.values()))
         return self._conn.total_changes - before
 
     # -- reading ---------------------------------------------------------------------------------------
@@ -537,14 +543,6 @@ class _Clauses:
 
     def where(self) -> str:
         return (" WHERE " + " AND ".join(self.sql)) if self.sql else ""
-
-
-def _span_row(span: SpanRecord, rank: int, resource_id: int) -> tuple[Any, ...]:
-    return (span.trace_id, span.span_id, span.parent_id, span.name, span.kind, span.start_ns, span.end_ns,
-            span.status, span.status_message, span.service, span.function, span.request_id, int(span.cold_start),
-            span.trigger, _dumps(span.attributes) if span.attributes else "{}",
-            _dumps(span.events) if span.events else "[]", _dumps(span.links) if span.links else "[]",
-            resource_id, span.source, int(span.pending), rank, int(rules.is_invocation_span(span)))
 
 
 def _like(text: str) -> str:
