@@ -111,9 +111,14 @@ class _Where(TypedDict):
     log_stream: str
 
 
+_SAYING = frozenset({"report", "timeout", "crash"})  # the lines that say something about an invocation
+
+
 def to_invocation(line: PlatformLine, function: str, log_group: str, log_stream: str,
                   trace_id: str | None = None) -> InvocationRecord | None:
     """What one line says about its invocation (START/END say nothing we store); `trace_id` if known."""
+    if line.kind not in _SAYING:
+        return None
     common: _Where = {"request_id": line.request_id, "function": function, "time_ns": line.time_ns,
               "log_group": log_group, "log_stream": log_stream}
     if line.kind == "timeout":
@@ -122,8 +127,6 @@ def to_invocation(line: PlatformLine, function: str, log_group: str, log_stream:
                                 duration_ms=None if seconds is None else seconds * 1000)
     if line.kind == "crash":
         return InvocationRecord(**common, outcome="crash", message=line.message, trace_id=trace_id)
-    if line.kind != "report":
-        return None
     fields = line.fields or {}
     outcome: Outcome = "ok"
     message = ""
