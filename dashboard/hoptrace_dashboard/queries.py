@@ -410,7 +410,8 @@ def dlq(store: Store, queue: str | None = None, limit: int = 500, explain: int =
             failed = [s for s in spans if s.status == "error"]
             if not error:
                 error = (" ".join(p for p in hops.error_of(failed[-1])[:2] if p)) if failed else ""
-            ends = [e for e in tracelogs.dlq_ends(store, m.trace_id, spans, tracelogs.trace_logs(store, spans))
+            ends = [e for e in tracelogs.dlq_ends(store, m.trace_id, spans, tracelogs.trace_logs(store, spans),
+                                                  messages=messages)
                     if e.message_id == m.message_id]
             cause = " ⏎ ".join(x.message for x in ends[0].cause)[:1000] if ends else ""
         rows.append([m.queue, m.message_id, m.first_seen_ns, m.receive_count, m.trace_id or "", error, cause,

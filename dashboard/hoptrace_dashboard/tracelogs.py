@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from hoptrace import semconv
-from hoptrace_collector.store import LogLine, SpanRecord, Store
+from hoptrace_collector.store import DlqMessage, LogLine, SpanRecord, Store
 from hoptrace_collector.store.loglines import InvocationKey
 
 
@@ -101,11 +101,12 @@ class DlqEnd:
 
 
 def dlq_ends(store: Store, trace_id: str, spans: Sequence[SpanRecord], logs: TraceLogs,
-             limit: int = 2000) -> list[DlqEnd]:
+             limit: int = 2000, messages: Sequence[DlqMessage] | None = None) -> list[DlqEnd]:
     """The trace's messages that reached a DLQ (SQS redrive keeps the message id; async on-failure DLQs
-    hold the event, whose message the watcher ties to the trace), newest DLQ records first."""
+    hold the event, whose message the watcher ties to the trace), newest DLQ records first. A caller
+    explaining many messages passes the `messages` it already read, so the DLQ is read once, not per trace."""
     ends = []
-    for message in store.dlq_messages(limit=limit):
+    for message in store.dlq_messages(limit=limit) if messages is None else messages:
         if message.trace_id != trace_id:
             continue
         failed = [s for s in spans if s.status == "error"

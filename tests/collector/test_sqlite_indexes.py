@@ -53,6 +53,7 @@ def test_every_index_is_used_by_a_dashboard_or_alert_query(tmp_path: Path) -> No
         store.spans(function=function, since_ns=since, until_ns=until, errors_only=True, limit=100)
         store.spans(function=function, since_ns=since, until_ns=until, cold_starts_only=True, limit=100)
         store.invocations(function=function, since_ns=since, until_ns=until, outcomes=["timeout", "crash", "oom"])
+        store.invocations(function=function, since_ns=since, until_ns=until, limit=1)  # has platform lines?
     store.function_stats(since_ns=since, until_ns=until, bucket_s=60)
     store.dlq_messages(limit=50)
     store.functions()

@@ -122,7 +122,7 @@ class TraceFilter:
     until_ns: int | None = None
     trace_id: str | None = None
     request_id: str | None = None
-    text: str | None = None  # substring of a span name or attribute value
+    text: str | None = None  # substring of a span name or attribute value, in the newest traces of the range only
     limit: int = 100
 
 

@@ -71,6 +71,10 @@ CREATE INDEX IF NOT EXISTS traces_by_start ON traces (start_ns);
 CREATE INDEX IF NOT EXISTS trace_keys_by_key ON trace_keys (key, start_ns);
 CREATE INDEX IF NOT EXISTS invocations_by_time ON invocations (time_ns);
 CREATE INDEX IF NOT EXISTS invocations_by_function_time ON invocations (function, time_ns);
+-- the platform's deaths of a range (failures page, alerts): small partial indexes, few rows die
+CREATE INDEX IF NOT EXISTS invocations_deaths ON invocations (time_ns) WHERE outcome IN ('crash', 'oom', 'timeout');
+CREATE INDEX IF NOT EXISTS invocations_deaths_by_function ON invocations (function, time_ns)
+    WHERE outcome IN ('crash', 'oom', 'timeout');
 CREATE INDEX IF NOT EXISTS dlq_by_time ON dlq (first_seen_ns);
 
 -- A trace's start moves earlier when an upstream function's spans arrive after downstream ones.

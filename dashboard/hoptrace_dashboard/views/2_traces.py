@@ -36,6 +36,9 @@ plural = "" if len(found) == 1 else "s"
 st.subheader(f"{len(found)} trace{plural}" + (" (the newest shown)" if len(found) >= 200 else ""))
 if find:
     st.caption("Looking up an id searches the whole store, not only the time range.")
+elif text and len(found) < 200:
+    st.caption("A text search looks through the newest traces of the range only (10,000 in the SQLite store, "
+               "2,000 in DynamoDB): narrow the range to search further back.")
 if found.empty:
     st.caption("No trace matches these filters in this range. Widen the time range in the sidebar or clear a filter.")
 else:
