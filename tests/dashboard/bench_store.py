@@ -12,6 +12,7 @@ The mix follows the demo's defaults: 3% cold starts per invocation, 10% declined
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -21,7 +22,8 @@ from hoptrace_collector.store import open_store
 from tests.dashboard import shop
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_PATH = ROOT / ".hoptrace" / "bench" / "dashboard-1m.db"
+#: `HOPTRACE_BENCH_STORE` names another place for it (a store already built elsewhere, reused).
+DEFAULT_PATH = Path(os.environ.get("HOPTRACE_BENCH_STORE") or ROOT / ".hoptrace" / "bench" / "dashboard-1m.db")
 SPAN_COUNT = 1_000_000
 HOURS = 24
 

@@ -1,9 +1,11 @@
-"""Every page renders in under 2 s on a store of 1,000,000 spans, with cold caches.
+"""Every page renders in under 1 s of CPU on a store of 1,000,000 spans, with cold caches.
 
 Opt-in (`HOPTRACE_DASHBOARD_BENCH=1`): building the store takes about 40 s and 800 MB
 (cached in `.hoptrace/bench/`, see bench_store.py). Each page is run through AppTest, the
 query caches cleared first, for the default range (last hour) and for the range holding the
-whole store (24 h); the table of timings is printed (`pytest -s`).
+whole store (24 h); the table of timings is printed (`pytest -s`). The budget is held against the CPU time
+of the render (AppTest runs the page in this process), which a machine busy with other work inflates far less
+than the wall clock; both are printed.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from hoptrace_dashboard.settings import ENV_STORE
 from tests.dashboard import bench_store
 from tests.dashboard.conftest import APP
 
-BUDGET_S = 2.0
+BUDGET_S = 1.0
 PAGES = [("views/1_overview.py", {}), ("views/2_traces.py", {}), ("views/2_traces.py", {"trace": "<failed>"}),
          ("views/2_traces.py", {"q": "PaymentFailed"}), ("views/2_traces.py", {"status": "error", "min_ms": "500"}),
          ("views/3_service_map.py", {}), ("views/4_cold_starts.py", {}), ("views/5_failures.py", {}),
@@ -31,6 +33,12 @@ pytestmark = pytest.mark.skipif(not os.environ.get("HOPTRACE_DASHBOARD_BENCH"),
 
 
 def render_seconds(page: str, query: dict[str, str]) -> float:
+    """Wall-clock seconds of one render with the query caches cleared."""
+    return render_times(page, query)[0]
+
+
+def render_times(page: str, query: dict[str, str]) -> tuple[float, float]:
+    """(wall-clock, CPU) seconds of one render with the query caches cleared."""
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.context = {"timezone": "Europe/Berlin"}
     at.query_params.update(query)
@@ -39,11 +47,11 @@ def render_seconds(page: str, query: dict[str, str]) -> float:
         at.switch_page(page)
     at.query_params.update(query)
     st.cache_data.clear()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     at.run()
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert not at.exception, [e.value for e in at.exception]
-    return seconds
+    return seconds, cpu
 
 
 def test_pages_render_within_budget_on_a_million_spans(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -60,9 +68,9 @@ def test_pages_render_within_budget_on_a_million_spans(monkeypatch: pytest.Monke
     for window in ("1h", "24h"):
         for page, query in PAGES:
             query = {"range": window, **{k: failed if v == "<failed>" else v for k, v in query.items()}}
-            seconds = render_seconds(page, query)
+            seconds, cpu = render_times(page, query)
             print(f"  {window:>4}  {page:<24} { {k: v for k, v in query.items() if k != 'range'}!s:<42} "
-                  f"{seconds:5.2f} s")
-            if seconds > BUDGET_S:
-                slow.append((window, page, query, round(seconds, 2)))
+                  f"{seconds:5.2f} s wall {cpu:5.2f} s CPU")
+            if cpu > BUDGET_S:
+                slow.append((window, page, query, round(cpu, 2)))
     assert not slow, slow
