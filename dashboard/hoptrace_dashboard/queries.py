@@ -257,6 +257,7 @@ def service_edges(store: Store, since_ns: int, until_ns: int, sample: int = MAP_
         return Sampled(pd.DataFrame(columns=EDGE_COLUMNS), complete, sample)
     raw = raw[raw["message"].isna() | ~raw.duplicated(["source", "target", "message"])]
     keys = ["source", "target", "source_label", "target_label", "source_kind", "target_kind"]
+    raw = raw.astype({"duration_ms": float, "wait_ms": float})  # no hop with a queue wait: None, not NaN
     grouped = raw.groupby(keys)
     # Built-in aggregations (one vectorised pass each), not per-group lambdas: pandas calls a lambda once
     # per group with a new Series, which cost half a second on a busy range.
@@ -292,11 +293,24 @@ def warm_sample(store: Store, since_ns: int, until_ns: int, function: str | None
     return _spans_frame(spans)
 
 
+VERSUS_COLUMNS = ["function", "start", "invocations", "p50_ms", "p95_ms"]
+
+
+def start_durations(store: Store, since_ns: int, until_ns: int, function: str | None = None) -> Sampled:
+    """p50/p95 of invocation durations per function, cold starts apart from warm ones: over every invocation
+    of the range where the store keeps rollups (`store.base.cold_vs_warm`, complete), else from samples."""
+    exact = base.cold_vs_warm(store, since_ns=since_ns, until_ns=until_ns, function=function)
+    if exact is not None:
+        return Sampled(pd.DataFrame(exact, columns=VERSUS_COLUMNS), True, 0)
+    cold = cold_starts(store, since_ns, until_ns, function)
+    return Sampled(cold_vs_warm(warm_sample(store, since_ns, until_ns, function), cold.frame), False, SPAN_SAMPLE)
+
+
 def cold_vs_warm(warm: pd.DataFrame, cold: pd.DataFrame) -> pd.DataFrame:
     """p50/p95 of invocation durations per function, cold starts apart from warm ones (from the two samples)."""
     spans = pd.concat([warm, cold[warm.columns]], ignore_index=True).drop_duplicates(subset=["trace_id", "span_id"])
     if spans.empty:
-        return pd.DataFrame(columns=["function", "start", "invocations", "p50_ms", "p95_ms"])
+        return pd.DataFrame(columns=VERSUS_COLUMNS)
     spans = spans.assign(start=spans["cold_start"].map({True: "cold", False: "warm"}))
     return spans.groupby(["function", "start"], as_index=False).agg(
         invocations=("duration_ms", "size"), p50_ms=("duration_ms", "median"),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import collector_data
-from hoptrace_collector.store import FunctionStats, SpanRecord, Store, TraceFilter, base, open_store
+from hoptrace_collector.store import FunctionStats, SpanRecord, Store, TraceFilter, base, open_store, rules
 from hoptrace_collector.store.sqlite_rollups import MINUTE_NS
 
 T0 = 1_795_593_398_000_000_000
@@ -123,3 +123,34 @@ def test_function_series_per_bucket_is_what_the_spans_say(filled: Store, bucket_
     assert got.keys() == want.keys()
     for key, stats in want.items():
         assert_same(got[key], stats, key)
+
+
+def exact_cold_vs_warm(store: Store, since: int, until: int) -> dict[tuple[str, str], tuple[int, float, float]]:
+    """What the stored spans say: (function, cold | warm) -> (invocations, p50, p95), reading every span."""
+    durations: dict[tuple[str, str], list[float]] = {}
+    for span in store.spans(since_ns=since, until_ns=until - 1, limit=10**7):
+        if rules.is_invocation_span(span):
+            key = (span.function, "cold" if span.cold_start else "warm")
+            durations.setdefault(key, []).append((span.end_ns - span.start_ns) / 1e6)
+    return {key: (len(d), rules.percentile(sorted(d), 0.5), rules.percentile(sorted(d), 0.95))
+            for key, d in durations.items()}
+
+
+@pytest.mark.parametrize("since_offset,until_offset", [(0, SPREAD + MINUTE_NS), (MINUTE_NS // 3, SPREAD // 2 + 7)])
+def test_cold_vs_warm_counts_every_invocation_once(store: Store, since_offset: int, until_offset: int) -> None:
+    """The Cold starts page's cold-vs-warm table, from the rollup: exact counts (redelivered and replaced spans
+    counted once), percentiles within 2 %; and None from a store without rollups (the page then samples)."""
+    spans = workload(3000, seed=8)
+    store.write(spans)
+    store.write(spans[::3])  # redelivered
+    store.write([dataclasses.replace(s, source="platform", status="error", end_ns=s.end_ns + 2 * 10**9)
+                 for s in spans[::13] if s.request_id])  # a platform failure replaces the span
+    since, until = T0 + since_offset, T0 + until_offset
+    want = exact_cold_vs_warm(store, since, until)
+    got = {(f, start): (n, p50, p95) for f, start, n, p50, p95 in
+           base.cold_vs_warm(store, since_ns=since, until_ns=until) or []}
+    assert got.keys() == want.keys() and {k[1] for k in got} == {"cold", "warm"}
+    for key, (n, p50, p95) in want.items():
+        assert got[key][0] == n, key
+        assert got[key][1:] == pytest.approx((p50, p95), rel=0.0201, abs=0.001), key
+    assert base.cold_vs_warm(_ThroughListTraces(store), since_ns=since, until_ns=until) is None  # type: ignore[arg-type]

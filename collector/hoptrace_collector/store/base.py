@@ -122,6 +122,15 @@ def function_series(store: Store, *, since_ns: int, until_ns: int, bucket_s: int
     return store.function_stats(since_ns=since_ns, until_ns=until_ns, bucket_s=bucket_s, function=function)
 
 
+def cold_vs_warm(store: Store, *, since_ns: int, until_ns: int,
+                 function: str | None = None) -> list[tuple[str, str, int, float, float]] | None:
+    """(function, "cold" | "warm", invocations, p50 ms, p95 ms) over every invocation of the range, from a store
+    that keeps per-minute rollups (`SqliteStore.cold_vs_warm`); None from one that does not (the caller then
+    sets a sample of cold starts against a sample of warm invocations)."""
+    own = getattr(store, "cold_vs_warm", None)
+    return None if own is None else list(own(since_ns=since_ns, until_ns=until_ns, function=function))
+
+
 def slowest_traces(store: Store, *, since_ns: int, until_ns: int, n: int = 10,
                    limit: int = 500) -> tuple[list[TraceSummary], bool]:
     """The `n` longest traces that started in the range, longest first, and whether that is exact.

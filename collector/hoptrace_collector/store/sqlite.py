@@ -428,6 +428,16 @@ class SqliteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"sqlite store {self.path}: query failed ({exc})") from exc
 
+    def cold_vs_warm(self, *, since_ns: int, until_ns: int,
+                     function: str | None = None) -> list[tuple[str, str, int, float, float]]:
+        """(function, "cold" | "warm", invocations, p50 ms, p95 ms), from the per-minute rollup (see
+        `function_totals`): every invocation of the range, not a sample of the newest."""
+        try:
+            with self._lock:
+                return sqlite_rollups.cold_vs_warm(self._conn, since_ns, until_ns, function)
+        except sqlite3.Error as exc:
+            raise StoreError(f"sqlite store {self.path}: query failed ({exc})") from exc
+
     def functions(self) -> list[str]:
         return [row[0] for row in self._query("SELECT name FROM functions ORDER BY name", ())]
 

@@ -115,6 +115,28 @@ def totals(conn: sqlite3.Connection, since_ns: int, until_ns: int, function: str
     """Per function over [since, until) (`bucket_ns` None), or per function and time bucket of `bucket_ns`
     (a whole number of minutes, buckets aligned as `rules.bucket_start` aligns them): exact counts,
     percentiles within 2 % (see the module docstring)."""
+    counts = _counts(conn, since_ns, until_ns, function, bucket_ns)
+    return [_stats(name, start, by_bucket) for (name, start), by_bucket in sorted(counts.items())]
+
+
+def cold_vs_warm(conn: sqlite3.Connection, since_ns: int, until_ns: int,
+                 function: str | None) -> list[tuple[str, str, int, float, float]]:
+    """(function, "cold" | "warm", invocations, p50 ms, p95 ms) over [since, until): every invocation counted
+    (exact), each duration bucket's cold starts apart from its warm starts, percentiles within 2 %."""
+    out = []
+    for (name, _start), by_bucket in sorted(_counts(conn, since_ns, until_ns, function, None).items()):
+        for start, share in (("cold", lambda c: c[2]), ("warm", lambda c: c[0] - c[2])):
+            # each part of a bucket at the bucket's mean duration: [count, -, -, count * mean]
+            part = sorted((index, [n, 0, 0, n * c[3] / c[0]]) for index, c in by_bucket.items() if (n := share(c)))
+            total = sum(c[0] for _, c in part)
+            if total:
+                out.append((name, start, total, _percentile(part, total, 0.5), _percentile(part, total, 0.95)))
+    return out
+
+
+def _counts(conn: sqlite3.Connection, since_ns: int, until_ns: int, function: str | None,
+            bucket_ns: int | None) -> dict[tuple[str, int], dict[int, list[int]]]:
+    """Per (function, time bucket), per duration bucket: [invocations, errors, cold starts, duration sum]."""
     if bucket_ns is not None and (bucket_ns <= 0 or bucket_ns % MINUTE_NS):
         raise ValueError(f"rollup buckets are whole minutes, got {bucket_ns} ns")
     first = -(-since_ns // MINUTE_NS) * MINUTE_NS  # the first whole minute
@@ -147,7 +169,7 @@ def totals(conn: sqlite3.Connection, since_ns: int, until_ns: int, function: str
             row[1] += error
             row[2] += cold
             row[3] += duration
-    return [_stats(name, start, by_bucket) for (name, start), by_bucket in sorted(counts.items())]
+    return counts
 
 
 def _stats(function: str, since_ns: int, by_bucket: dict[int, list[int]]) -> FunctionStats:
@@ -159,7 +181,7 @@ def _stats(function: str, since_ns: int, by_bucket: dict[int, list[int]]) -> Fun
                          p99_ms=_percentile(ordered, total, 0.99))
 
 
-def _percentile(ordered: list[tuple[int, list[int]]], total: int, q: float) -> float:
+def _percentile(ordered: list[tuple[int, list[Any]]], total: int, q: float) -> float:
     """`rules.percentile` (linear between closest ranks), each rank at its bucket's mean duration."""
     position = (total - 1) * q
     low = math.floor(position)

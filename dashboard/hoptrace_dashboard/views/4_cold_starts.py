@@ -35,10 +35,13 @@ if not colds.complete:
     right.caption(f"Init durations of the newest {colds.limit:,} cold starts of the range.")
 
 st.subheader("Cold vs warm")
-versus = queries.cold_vs_warm(data.ask(ctx.store_url, queries.warm_sample, **span), colds.frame)
-st.altair_chart(charts.cold_vs_warm(versus), width="stretch")
-tables.show(versus, {"function": "function", "start": "start", "invocations": "invocations (sampled)",
-                     "p50_ms": tables.ms("p50"), "p95_ms": tables.ms("p95")})
+versus = data.ask(ctx.store_url, queries.start_durations, **span)
+st.altair_chart(charts.cold_vs_warm(versus.frame), width="stretch")
+tables.show(versus.frame, {"function": "function", "start": "start",
+                           "invocations": "invocations" if versus.complete else "invocations (sampled)",
+                           "p50_ms": tables.ms("p50"), "p95_ms": tables.ms("p95")})
+if versus.complete:
+    st.caption("Every invocation of the range, from the store's per-minute rollups (percentiles within 2 %).")
 
 st.subheader("Requests that waited for a cold start")
 paid = data.ask(ctx.store_url, queries.cold_traces, **span)
