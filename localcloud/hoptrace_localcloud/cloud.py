@@ -350,7 +350,7 @@ class LocalCloud:
     def log_lines(self, logical_id: str) -> list[str]:
         return self.logs.messages(self.function(logical_id).spec.log_group)
 
-    def wait_for_log(self, logical_id: str, text: str, timeout: float = 15.0) -> LogEvent:
+    def wait_for_log(self, logical_id: str, text: str, timeout: float = 60.0) -> LogEvent:
         """Wait until a line of the function's log contains `text`."""
         return self.logs.wait_for(self.function(logical_id).spec.log_group, lambda e: text in e.message, timeout)
 

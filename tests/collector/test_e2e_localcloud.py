@@ -108,7 +108,7 @@ def build(root: Path, template_text: str = TEMPLATE, app: str = APP, code: dict[
     return template
 
 
-def wait_for(condition, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+def wait_for(condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():

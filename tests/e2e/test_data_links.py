@@ -138,7 +138,7 @@ def handler(event, context):
 FUNCTIONS = ("WriterFunction", "ArchiverFunction", "AnalyticsFunction", "ClicksFunction")
 
 
-def wait_for(predicate: Any, timeout: float = 40.0) -> Any:
+def wait_for(predicate: Any, timeout: float = 60.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()

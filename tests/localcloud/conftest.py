@@ -118,7 +118,7 @@ def http(url: str, method: str = "GET", body: Any = None, headers: dict[str, str
         return error.code, dict(error.headers), error.read()
 
 
-def receive_one(cloud: LocalCloud, logical_id: str, timeout: float = 15.0) -> dict[str, Any]:
+def receive_one(cloud: LocalCloud, logical_id: str, timeout: float = 60.0) -> dict[str, Any]:
     """Long-poll a template queue until one message arrives (fails the test otherwise)."""
     import time
 

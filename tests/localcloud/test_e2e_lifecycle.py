@@ -112,7 +112,7 @@ def test_cli_prints_routes_and_stops_everything_on_sigint(tmp_path):
         # (SIGINT once the live log has shown the request's REPORT line, however long that takes)
         report = next((line for line in iter(process.stdout.readline, "") if "REPORT" in line), "")
         process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=20)
+        output, _ = process.communicate(timeout=60)
         output = report + output
     finally:
         if process.poll() is None:

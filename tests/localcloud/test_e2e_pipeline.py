@@ -14,7 +14,7 @@ from .conftest import http, receive_one
 pytestmark = pytest.mark.e2e
 
 
-def _wait_for_item(cloud, order_id: str, timeout: float = 15.0) -> dict:
+def _wait_for_item(cloud, order_id: str, timeout: float = 60.0) -> dict:
     dynamodb = cloud.client("dynamodb")
     table = cloud.resource("NotificationsTable").ref
     deadline = time.monotonic() + timeout
@@ -26,7 +26,7 @@ def _wait_for_item(cloud, order_id: str, timeout: float = 15.0) -> dict:
     raise AssertionError(f"order {order_id} never reached the notifications table")
 
 
-def _wait_lines(cloud, logical_id: str, predicate, count: int, timeout: float = 15.0) -> list[str]:
+def _wait_lines(cloud, logical_id: str, predicate, count: int, timeout: float = 60.0) -> list[str]:
     """The function's log lines matching `predicate` once there are `count` of them (or what there is at the
     deadline): a function's log trails its reply, so a line is waited for, never read once."""
     deadline = time.monotonic() + timeout
@@ -75,7 +75,7 @@ def test_poison_message_ends_in_dlq_after_max_receive_count(pipeline_cloud):
     status, _, _ = http(f"{pipeline_cloud.api_url}/orders", "POST", {"id": "bad", "poison": True})
     assert status == 202
     # THEN it lands in the DLQ, after exactly two receives by the worker
-    message = receive_one(pipeline_cloud, "OrdersDLQ", timeout=20)
+    message = receive_one(pipeline_cloud, "OrdersDLQ")
     assert json.loads(json.loads(message["Body"])["Message"])["id"] == "bad"
     poison_lines = _wait_lines(pipeline_cloud, "WorkerFunction", lambda line: line.startswith("POISON"), 2)
     assert [line.rsplit(" ", 1)[1] for line in poison_lines] == ["1", "2"]
@@ -123,11 +123,11 @@ def test_log_subscription_payload_decodes_to_source_log_lines(pipeline_cloud):
     # WHEN the API function logs something
     http(f"{pipeline_cloud.api_url}/orders", "POST", {"id": "logged-order"})
     # THEN the subscriber receives a CloudWatch Logs DATA_MESSAGE holding that line
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 60
     documents = []
     while time.monotonic() < deadline and not any(
             "ORDER received logged-order" in e["message"] for d in documents for e in d["logEvents"]):
-        pipeline_cloud.wait_for_log("LogSinkFunction", "PAYLOAD ", timeout=10)
+        pipeline_cloud.wait_for_log("LogSinkFunction", "PAYLOAD ")
         documents = [json.loads(line[len("PAYLOAD "):]) for line in pipeline_cloud.log_lines("LogSinkFunction")
                      if line.startswith("PAYLOAD ")]
         time.sleep(0.2)
@@ -197,7 +197,7 @@ def test_eventbridge_rule_filters_events_by_pattern(pipeline_cloud):
 def test_schedule_fires_scheduled_events(pipeline_cloud):
     # GIVEN rate(1 minute) scaled by 0.01 in the test configuration
     # THEN the ticker function receives Scheduled Events from aws.events
-    assert pipeline_cloud.wait_for_log("TickerFunction", "TICK Scheduled Event aws.events", timeout=10)
+    assert pipeline_cloud.wait_for_log("TickerFunction", "TICK Scheduled Event aws.events")
 
 
 def test_lambda_environment_and_context(pipeline_cloud):

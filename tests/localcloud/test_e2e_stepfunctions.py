@@ -25,7 +25,7 @@ def cloud() -> Iterator[LocalCloud]:
         yield running
 
 
-def wait_done(cloud: LocalCloud, arn: str, timeout: float = 30.0):
+def wait_done(cloud: LocalCloud, arn: str, timeout: float = 60.0):
     execution = cloud.stepfunctions.execution(arn)
     assert execution.done.wait(timeout), f"{arn} still {execution.status} after {timeout} s"
     return execution

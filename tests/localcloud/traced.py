@@ -85,7 +85,7 @@ class TracedStore:
                 raise AssertionError(f"{what}: not stored within {timeout:.0f} s; stored: {stored}")
             time.sleep(0.2)
 
-    def invocations(self, logical_id: str, trigger: str, count: int = 1, timeout: float = 30.0
+    def invocations(self, logical_id: str, trigger: str, count: int = 1, timeout: float = 60.0
                     ) -> list[SpanRecord]:
         """At least `count` invocation spans of the function, each with `trigger` (oldest first)."""
         name = self.cloud.function(logical_id).spec.name
