@@ -2,10 +2,12 @@
 
 A killed function never returns, so the wrapper never writes its line. Shortly before the
 deadline (`HOPTRACE_TIMEOUT_MARGIN_MS`, default 200) a SIGALRM handler writes what is known
-so far: the spans already ended plus the still-open invocation and record spans, ended now,
-marked `hoptrace.pending` and as errors. If the function finishes after all, its normal line
-follows with the same span ids and the collector keeps that final version; the collector also
-turns the platform's `Task timed out` line into the failure's message.
+so far: the spans already ended plus every span still open — the invocation, its records and
+what they were waiting on (the SDK call or HTTP request the timeout interrupted, whose
+downstream side may well be stored) — ended now, marked `hoptrace.pending` and as errors.
+If the function finishes after all, its normal line follows with the same span ids and the
+collector keeps that final version; the collector also turns the platform's `Task timed out`
+line into the failure's message.
 
 One real-time timer, no thread: arming and disarming cost a syscall each. The watchdog stays
 off where it could disturb the function: off the main thread, when SIGALRM already has a
@@ -67,11 +69,16 @@ def _on_alarm(signum: int, frame: Any) -> None:
     try:
         engine, active, resource, limits = state
         now = time.time_ns()
+        still_open = (*active.records.values(), active.span, *engine.in_flight())  # before drain() forgets them
         spans = engine.drain()
-        for span in (*active.records.values(), active.span):
+        seen = set()
+        for span in still_open:
             if not span.sampled:
                 continue
             snapshot = engine.snapshot(span)
+            if snapshot["span_id"] in seen:
+                continue
+            seen.add(snapshot["span_id"])
             snapshot["end"] = max(now, snapshot["start"])
             snapshot["status"] = {"code": "error", "message": "still running shortly before the function's timeout"}
             snapshot["attributes"][semconv.PENDING] = True

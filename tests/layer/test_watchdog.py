@@ -21,6 +21,8 @@ context = types.SimpleNamespace(aws_request_id="req-1", function_name="slow", cl
                                 invoked_function_arn="arn:aws:lambda:us-east-1:1:function:slow",
                                 get_remaining_time_in_millis=lambda: int((deadline - time.monotonic()) * 1000))
 MODE = sys.argv[3]
+if MODE == "waiting":
+    from opentelemetry import trace as otel
 if MODE == "own-alarm":
     import signal
     signal.signal(signal.SIGALRM, lambda *_: print("USER ALARM", flush=True))
@@ -30,6 +32,9 @@ def handler(event, context):
     print("working", flush=True)
     if MODE == "own-alarm":
         signal.setitimer(signal.ITIMER_REAL, 0.1)
+    if MODE == "waiting":  # the work the timeout interrupts is a span of its own (an SDK call, a request)
+        with otel.get_tracer("shop").start_as_current_span("charge the card"):
+            time.sleep(float(sys.argv[2]))
     time.sleep(float(sys.argv[2]))
     return {"done": True}
 
@@ -65,6 +70,23 @@ def test_a_function_killed_at_its_timeout_leaves_a_pending_failed_span(engine_na
     assert invocation["status"]["code"] == "error" and "timeout" in invocation["status"]["message"]
     assert 0.1e9 < invocation["end"] - invocation["start"] < 0.5e9
     assert "RESULT" not in out
+
+
+def test_the_span_a_timeout_interrupted_is_written_pending_under_its_invocation(engine_name: str) -> None:
+    # GIVEN a function with 0.5 s left that waits 10 s inside a span of its own
+    process = start(engine_name, 0.5, 10, "waiting")
+    assert process.stdout is not None and process.stdout.readline().strip() == "working"
+    written = next((line for line in iter(process.stdout.readline, "") if line.startswith(("HOPTRACE", "RESULT"))),
+                   "")
+    process.kill()
+    rest, _ = process.communicate(timeout=10)
+    spans, _ = decode_output(written + rest)
+    # THEN the span it was waiting in was written too: pending, failed, a child of the pending invocation
+    invocation = next(s for s in spans if "faas.coldstart" in s["attributes"])
+    waiting = [s for s in spans if s["name"] == "charge the card"]
+    assert len(waiting) == 1 and waiting[0]["parent_id"] == invocation["span_id"]
+    assert waiting[0]["attributes"]["hoptrace.pending"] is True and waiting[0]["status"]["code"] == "error"
+    assert len({s["span_id"] for s in spans}) == len(spans)  # the invocation once, though it is open too
 
 
 def test_a_function_finishing_in_the_margin_writes_its_final_span_after_the_pending_one(engine_name: str) -> None:

@@ -97,7 +97,9 @@ class Span:
             return
         self.end_ns = end_ns if end_ns is not None else self._engine.clock()
         if self.sampled:
-            self._engine.ended.append(self)
+            engine = self._engine
+            engine.ended.append(self)
+            engine.open.pop(self.span_id, None)
 
     def to_wire(self) -> dict[str, Any]:
         status: dict[str, Any] = {"code": self.status_code}
@@ -130,6 +132,7 @@ class LightEngine:
         self.max_length = config.max_attribute_length
         self.resource = resource_attributes(config)
         self.ended: list[Span] = []
+        self.open: dict[int, Span] = {}  # sampled spans started and not ended: what a timeout interrupts
         self._bound = sample_bound(config.sample_rate)
         self._current: ContextVar[Span | None] = ContextVar("hoptrace_current_span", default=None)
         self.current_own = self._current.get
@@ -151,6 +154,8 @@ class LightEngine:
                         start_ns or self.clock())
         else:
             span = self._remote_child(name, kind, parent, start_ns)
+        if span.sampled:
+            self.open[span.span_id] = span
         if attributes and span.sampled:
             span.attributes = self.clean_mapping(attributes, MAX_ATTRIBUTES)
         if links and span.sampled:
@@ -181,7 +186,11 @@ class LightEngine:
 
     def drain(self) -> list[dict[str, Any]]:
         ended, self.ended = self.ended, []
+        self.open.clear()  # what is still open at the invocation's end was never ended: do not keep it
         return [span.to_wire() for span in ended]
+
+    def in_flight(self) -> list[Span]:
+        return list(self.open.values())
 
     def snapshot(self, span: Any) -> dict[str, Any]:
         wire: dict[str, Any] = span.to_wire()

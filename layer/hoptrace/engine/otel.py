@@ -71,12 +71,21 @@ class InvocationBuffer(SpanProcessor):
 
     def __init__(self) -> None:
         self._spans: list[ReadableSpan] = []
+        self.open: dict[int, Any] = {}  # sampled spans started and not ended (SDK spans): what a timeout interrupts
+
+    def on_start(self, span: Any, parent_context: Context | None = None) -> None:
+        if span.get_span_context().trace_flags.sampled:
+            self.open[span.get_span_context().span_id] = span
 
     def on_end(self, span: ReadableSpan) -> None:
         self._spans.append(span)
+        context = span.get_span_context()
+        if context is not None:
+            self.open.pop(context.span_id, None)
 
     def drain(self) -> Sequence[ReadableSpan]:
         spans, self._spans = self._spans, []
+        self.open.clear()
         return spans
 
     def shutdown(self) -> None:
@@ -245,6 +254,9 @@ class OtelEngine:
 
     def snapshot(self, span: Any) -> dict[str, Any]:
         return to_wire(span.span)
+
+    def in_flight(self) -> list[OtelSpan]:
+        return [OtelSpan(span, self.clock) for span in list(self.buffer.open.values())]
 
     def start_time(self, span: Any) -> int:
         start: int = span.span.start_time  # an ended SDK span of ours always has its start time
