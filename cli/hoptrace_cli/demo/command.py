@@ -237,20 +237,23 @@ def _drain(cloud: Any, run_dir: RunDir, generator: TrafficGenerator, budget: flo
     their time; then have the DLQ watcher record the DLQs now rather than at its next schedule."""
     from hoptrace_collector.store import StoreError, open_store
 
-    from .summary import missing_services, saga_outcome
+    from .summary import missing_parts, saga_outcome
 
     started = time.monotonic()
     retries_done = started + sum(RETRY_DELAYS) + 1.0
-    poison, recent = len(generator.stats.poisoned), generator.stats.placed[-20:]
-    recent_sagas = generator.stats.sagas[-10:]
+    poison = len(generator.stats.poisoned)
+    # Every placed order and saga, each checked until it is whole (then never again), so a long run's
+    # thousands of orders cost one look each.
+    orders, sagas = list(generator.stats.placed), list(generator.stats.sagas)
     payments_dlq = cloud.resource("PaymentsDLQ").name
     store = None
     try:
         while time.monotonic() - started < budget:
             try:
                 store = store or open_store(run_dir.store_url)
-                flows_whole = not any(missing_services(store, sent.trace_id) for sent in recent) and all(
-                    saga_outcome(store, sent.trace_id) for sent in recent_sagas)
+                orders = [sent for sent in orders if missing_parts(store, sent)]
+                sagas = [sent for sent in sagas if not saga_outcome(store, sent.trace_id)]
+                flows_whole = not orders and not sagas
             except StoreError:
                 flows_whole = False
             if flows_whole and _queue_depths(cloud)[payments_dlq] >= poison and time.monotonic() >= retries_done:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from hoptrace.semconv import SFN_COMPENSATION, TRIGGER_STEPFUNCTIONS
 from hoptrace_collector.store import Store, TraceFilter
 
-from .traffic import TrafficStats
+from .traffic import Sent, TrafficStats
 
 # Every placed order crosses these services; invoices only when the payment went through.
 FLOW = ("orders", "payments", "inventory", "notifications")
@@ -54,6 +54,20 @@ def missing_services(store: Store, trace_id: str) -> list[str]:
     return [name for name in FLOW if name not in services]
 
 
+def missing_parts(store: Store, sent: Sent) -> list[str]:
+    """What a placed order's trace still lacks: services it must cross, and parents its spans name.
+
+    A span whose parent is not stored yet would be drawn as a second root (an invoices span before the
+    payments PutEvents that sent it), so a flow counts as whole only when every parent is there; the one
+    parent outside the trace is the client's own span, which the generator sent in `traceparent`."""
+    spans = store.get_trace(sent.trace_id)
+    services, ids = {span.service for span in spans}, {span.span_id for span in spans}
+    missing = [name for name in FLOW if name not in services]
+    missing += sorted({f"the parent of a {span.service} span" for span in spans
+                       if span.parent_id and span.parent_id not in ids and span.parent_id != sent.parent_span_id})
+    return missing
+
+
 def saga_outcome(store: Store, trace_id: str) -> str | None:
     """"confirmed" or "compensated" once the order's trace holds its saga execution's states, else None."""
     spans = store.get_trace(trace_id)
@@ -68,7 +82,7 @@ def build_report(store: Store, traffic: TrafficStats, since_ns: int, until_ns: i
     report = DemoReport(seconds, traffic, queue_depths=dict(queue_depths or {}), store_url=store.url)
     report.traces, report.spans = stored_since(store, since_ns)
     for sent in traffic.placed:
-        missing = missing_services(store, sent.trace_id)
+        missing = missing_parts(store, sent)
         if missing:
             report.incomplete.append(f"{sent.trace_id} (missing {', '.join(missing)})")
         else:
