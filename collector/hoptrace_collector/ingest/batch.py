@@ -232,7 +232,9 @@ class Ingestor:
         stream: list[applog.AppLine | applog.Mark] = []  # application lines and platform marks, in order
         for event in batch.events:
             message = event.message
-            text = span_text(message)
+            # most lines are platform or application output: `span_text` only where one may be
+            text = (span_text(message) if message.startswith("HOPTRACE")
+                    or message.find("\tHOPTRACE", 0, _PREFIX_SEARCH) >= 0 else None)
             if text is not None:
                 if text.startswith(wire.PART_PREFIX):
                     text = self._join(text, batch, problems)
@@ -307,20 +309,24 @@ class Ingestor:
             return
         decoded.span_lines += 1
         limits = self.limits
-        resource = self._shared(clean_attributes(resource, limits, problems))
+        resource = self._shared(resource, problems)
         service, span_function = names(resource, function)
         decoded.spans += layer_records(spans, resource, service, span_function, limits, problems,
                                        len(text) <= limits.max_attribute_chars)
 
-    def _shared(self, resource: dict[str, Any]) -> dict[str, Any]:
-        """One dict for equal resources (every line of a function instance carries the same), so the store
-        renders and looks each up once per write, not once per line; bounded, keyed by its exact JSON."""
+    def _shared(self, resource: dict[str, Any], problems: Problems) -> dict[str, Any]:
+        """The resource as stored. Every line of a function instance carries the same one, so a resource
+        found clean is remembered (bounded, keyed by its exact JSON) and later lines share its dict: it is
+        neither cleaned again nor rendered by the store more than once per write. One that needed cleaning
+        is cleaned, and its problems counted, on every line that carries it."""
         key = dumps(resource)
         shared = self._resources.get(key)
         if shared is None:
-            if len(self._resources) >= _SHARED_RESOURCES:
-                self._resources.clear()
-            shared = self._resources[key] = resource
+            shared = clean_attributes(resource, self.limits, problems)
+            if shared is resource:
+                if len(self._resources) >= _SHARED_RESOURCES:
+                    self._resources.clear()
+                self._resources[key] = resource
         return shared
 
     def _platform(self, lines: list[platform.PlatformLine], function: str, batch: LogBatch,

@@ -31,8 +31,11 @@ class PayloadError(ValueError):
         self.detail = detail
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LogEvent:
+    """One log event of a batch. Treat as immutable; not declared frozen because a frozen dataclass's
+    `__init__` sets each field through `object.__setattr__`, and ingest builds one per log line."""
+
     id: str
     timestamp_ms: int
     message: str
@@ -107,6 +110,7 @@ def _batch(document: dict[str, Any], surrogates: bool = False) -> LogBatch:
     if surrogates:
         batch.owner, batch.log_group, batch.log_stream = (clean_text(batch.owner), clean_text(batch.log_group),
                                                           clean_text(batch.log_stream))
+    append = batch.events.append
     for index, raw in enumerate(raw_events):
         if not isinstance(raw, dict):
             batch.bad_events.append(f"logEvents[{index}] is not an object")
@@ -118,5 +122,6 @@ def _batch(document: dict[str, Any], surrogates: bool = False) -> LogBatch:
             continue
         if surrogates:
             message = clean_text(message)
-        batch.events.append(LogEvent(str(raw.get("id", "")), timestamp, message))
+        event_id = raw.get("id", "")
+        append(LogEvent(event_id if type(event_id) is str else str(event_id), timestamp, message))
     return batch

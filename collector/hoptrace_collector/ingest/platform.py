@@ -111,12 +111,14 @@ class _Where(TypedDict):
     log_stream: str
 
 
-_SAYING = frozenset({"report", "timeout", "crash"})  # the lines that say something about an invocation
+_SAYING = frozenset({"timeout", "crash"})  # with "report": the lines that say something about an invocation
 
 
 def to_invocation(line: PlatformLine, function: str, log_group: str, log_stream: str,
                   trace_id: str | None = None) -> InvocationRecord | None:
     """What one line says about its invocation (START/END say nothing we store); `trace_id` if known."""
+    if line.kind == "report":
+        return _report(line, function, log_group, log_stream, trace_id)
     if line.kind not in _SAYING:
         return None
     common: _Where = {"request_id": line.request_id, "function": function, "time_ns": line.time_ns,
@@ -127,6 +129,11 @@ def to_invocation(line: PlatformLine, function: str, log_group: str, log_stream:
                                 duration_ms=None if seconds is None else seconds * 1000)
     if line.kind == "crash":
         return InvocationRecord(**common, outcome="crash", message=line.message, trace_id=trace_id)
+    return None
+
+
+def _report(line: PlatformLine, function: str, log_group: str, log_stream: str,
+            trace_id: str | None) -> InvocationRecord:
     fields = line.fields or {}
     outcome: Outcome = "ok"
     message = ""
@@ -137,11 +144,12 @@ def to_invocation(line: PlatformLine, function: str, log_group: str, log_stream:
         outcome, message = "oom", error_type
     elif status == "error":
         outcome, message = "crash", error_type or "Status: error"
+    # positional, in field order: one REPORT per invocation, so the cheapest construction
     return InvocationRecord(
-        **common, outcome=outcome, message=message, duration_ms=_number(fields, "Duration"),
-        billed_ms=_number(fields, "Billed Duration"), memory_mb=_whole(_number(fields, "Memory Size")),
-        max_memory_mb=_whole(_number(fields, "Max Memory Used")), init_ms=_number(fields, "Init Duration"),
-        trace_id=trace_id or xray_trace_id(fields),
+        line.request_id, function, line.time_ns, outcome, _number(fields, "Duration"),
+        _number(fields, "Billed Duration"), _whole(_number(fields, "Memory Size")),
+        _whole(_number(fields, "Max Memory Used")), _number(fields, "Init Duration"), message, log_group,
+        log_stream, trace_id or xray_trace_id(fields),
     )
 
 
@@ -156,5 +164,6 @@ def invocations(lines: Iterable[PlatformLine], function: str, log_group: str, lo
     for line in lines:
         record = to_invocation(line, function, log_group, log_stream, traces.get(line.request_id))
         if record is not None:
-            merged[line.request_id] = merge_invocation(merged.get(line.request_id), record)
+            previous = merged.get(line.request_id)
+            merged[line.request_id] = record if previous is None else merge_invocation(previous, record)
     return merged
