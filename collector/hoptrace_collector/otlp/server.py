@@ -48,7 +48,8 @@ REQUEST_TIMEOUT_S = 30.0  # a request's line, headers and body must all arrive w
 MAX_CONNECTIONS = 64  # beyond this a new connection gets 503 at once (senders retry), never a hang
 _BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain\r\n"
          b"Content-Length: 45\r\nConnection: close\r\n\r\ntoo many open connections; retry in a second\n")
-_LINGER_S = 2.0  # at most this long a refused connection is read to its end before it is closed
+_LINGER_S = 10.0  # at most this long a refused connection is read to its end before it is closed (a sender
+# closes once it has read the 503, which ends it sooner)
 JSON, PROTOBUF = "application/json", "application/x-protobuf"
 
 
@@ -237,8 +238,10 @@ class _Server(ThreadingHTTPServer):
             request.sendall(_BUSY)
             request.shutdown(socket.SHUT_WR)
             deadline = time.monotonic() + _LINGER_S
-            while linger and time.monotonic() < deadline and request.recv(1 << 16):
-                pass
+            while linger and (left := deadline - time.monotonic()) > 0:
+                request.settimeout(left)  # a sender descheduled between connect and send is still waited for
+                if not request.recv(1 << 16):
+                    break  # the sender read its 503 and closed
         except OSError:
             pass
         finally:
