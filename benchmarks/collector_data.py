@@ -19,13 +19,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import hoptrace
 from hoptrace import wire
 from hoptrace_collector.ingest.problems import Problems
 from hoptrace_collector.ingest.records import DEFAULT_LIMITS, names, to_record
 from hoptrace_collector.store.model import SpanRecord
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 _AREAS = ("orders", "payments", "inventory", "shipping", "billing", "users", "search", "catalog", "cart", "reviews")
 _ROLES = ("api", "worker", "events", "notify", "sync")
 FUNCTIONS = tuple(f"{area}-{role}" for area in _AREAS for role in _ROLES)  # 50 functions
@@ -47,12 +46,19 @@ class Invocation:
     cold: bool
 
 
+def log_stream_of(function: str) -> str:
+    return f"2026/11/25/[$LATEST]{zlib.crc32(function.encode()):08x}0123456789abcdef01234567"
+
+
 def resource_of(function: str) -> dict[str, Any]:
-    return {"service.name": function, "cloud.provider": "aws", "cloud.platform": "aws_lambda",
-            "telemetry.sdk.name": "hoptrace", "telemetry.sdk.version": hoptrace.__version__,
-            "telemetry.sdk.language": "python",
-            "cloud.region": "eu-west-1", "faas.name": function, "faas.version": "$LATEST",
-            "faas.instance": f"2026/11/25/[$LATEST]{zlib.crc32(function.encode()):08x}", "faas.max_memory": 268435456}
+    """The resource the real layer builds in this function (hoptrace.engine.resource), in eu-west-1."""
+    from hoptrace.config import Config
+    from hoptrace.engine.resource import resource_attributes
+
+    env = {"AWS_REGION": "eu-west-1", "AWS_LAMBDA_FUNCTION_NAME": function, "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+           "AWS_LAMBDA_LOG_STREAM_NAME": log_stream_of(function),
+           "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function}", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256"}
+    return resource_attributes(Config(service_name=function), env)
 
 
 def _hex(rng: random.Random, digits: int) -> str:
@@ -219,7 +225,7 @@ def subscription_batches(spans: int, seed: int = 1, start_ns: int = 1_795_593_39
                 log_events.append({"id": f"{timestamp:020d}{counter:036d}", "timestamp": timestamp,
                                    "message": message})
             document = {"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": group,
-                        "logStream": "2026/11/25/[$LATEST]0123456789abcdef0123456789abcdef",
+                        "logStream": log_stream_of(group[len("/aws/lambda/"):]),
                         "subscriptionFilters": ["hoptrace"], "logEvents": log_events}
             data = gzip.compress(json.dumps(document, separators=(",", ":")).encode())
             batches.append((log_events[0]["timestamp"], {"awslogs": {"data": base64.b64encode(data).decode()}}))

@@ -76,7 +76,7 @@ def _resource_json(resource: dict[str, Any], max_chars: int, counts: Counter[str
             return text
     fixed = scrub([], resource, max_chars)
     counts.update(fixed)
-    text = wire.dumps(resource)
+    text = wire.resource_text(resource)
     _RESOURCE[:] = [(resource, dict(resource), max_chars, text)]
     return text
 

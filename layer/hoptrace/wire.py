@@ -11,6 +11,14 @@ A span maps one-to-one onto an OTLP span (see `hoptrace.otlp`):
      "status": {"code": "unset|ok|error", "message"?: str}, "attributes": {...},
      "events": [{"name", "time", "attributes"}], "links": [{"trace_id", "span_id", "attributes"}]}
 
+The resource leaves out what the line's own log context says (`compact_resource`): the constants
+every hoptrace Lambda line shares (`RESOURCE_CONSTANTS`), the log group and stream, and the function
+name and version when the log group and stream name them (`/aws/lambda/<name>`, `.../[<version>]...`).
+The collector puts them back from the subscription batch's log group and stream (`full_resource`),
+so a line written before this (every key present) reads the same, and a collector without it still
+names every span's service and function from the log group. CloudWatch bills every byte of every
+line, and these keys were half of a one-span line.
+
 Lines stay under `MAX_LINE_BYTES` (CloudWatch Logs caps an event at 256 KiB): spans are
 packed into several self-contained lines, and a single span too large for one line is
 cut into `HOPTRACE-PART <id> <i>/<n> <text>` pieces that `Reassembler` joins.
@@ -20,12 +28,15 @@ This module imports only the standard library: the collector uses it without the
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from hoptrace import semconv
 
 VERSION = 1
 PREFIX = "HOPTRACE "
@@ -52,18 +63,62 @@ def dumps(value: Any) -> str:
     return _ENCODER.encode(value)
 
 
+#: What every hoptrace span line written in Lambda carries in its resource; a line may leave these out.
+RESOURCE_CONSTANTS: dict[str, str] = {semconv.CLOUD_PROVIDER: "aws", semconv.CLOUD_PLATFORM: "aws_lambda",
+                                      semconv.TELEMETRY_SDK_NAME: "hoptrace", semconv.TELEMETRY_SDK_LANGUAGE: "python"}
+LAMBDA_LOG_GROUP = "/aws/lambda/"
+_VERSION_IN_STREAM = re.compile(r"\[([^\]]+)\]")
+_ABSENT = object()
+
+
+def context_resource(log_group: str, log_stream: str) -> dict[str, Any]:
+    """The resource attributes a line's log group and stream give: what a line may leave out."""
+    context: dict[str, Any] = dict(RESOURCE_CONSTANTS)
+    if log_group:
+        context[semconv.AWS_LOG_GROUP_NAMES] = log_group
+        if log_group.startswith(LAMBDA_LOG_GROUP) and len(log_group) > len(LAMBDA_LOG_GROUP):
+            context[semconv.FAAS_NAME] = context[semconv.SERVICE_NAME] = log_group[len(LAMBDA_LOG_GROUP):]
+    if log_stream:
+        context[semconv.FAAS_INSTANCE] = log_stream
+        version = _VERSION_IN_STREAM.search(log_stream)
+        if version:
+            context[semconv.FAAS_VERSION] = version.group(1)
+    return context
+
+
+def compact_resource(resource: dict[str, Any]) -> dict[str, Any]:
+    """`resource` without what the log group and stream it names (its own `aws.log.group.names` and
+    `faas.instance`, set from Lambda's environment) will give back; made once per process by the layer."""
+    group, stream = resource.get(semconv.AWS_LOG_GROUP_NAMES), resource.get(semconv.FAAS_INSTANCE)
+    context = context_resource(group if type(group) is str else "", stream if type(stream) is str else "")
+    return {key: value for key, value in resource.items() if context.get(key, _ABSENT) != value}
+
+
+def full_resource(resource: dict[str, Any], log_group: str, log_stream: str) -> dict[str, Any]:
+    """A decoded line's resource with what its log context gives filled in (the line's own values win)."""
+    return {**_context(log_group, log_stream), **resource}
+
+
+_context = functools.lru_cache(maxsize=1024)(context_resource)  # the collector: once per log stream
+
+
+def resource_text(resource: dict[str, Any]) -> str:
+    """The resource as a line carries it: compacted, as wire JSON."""
+    return dumps(compact_resource(resource))
+
+
 def encode(spans: list[dict[str, Any]], resource: dict[str, Any], health: dict[str, int] | None = None,
            max_bytes: int = MAX_LINE_BYTES) -> list[str]:
-    """Lines to print for one invocation; each line is complete on its own."""
-    return encode_texts([dumps(span) for span in spans], resource, health, max_bytes)
+    """Lines to print for one invocation; each line is complete on its own (given its log context)."""
+    return encode_texts([dumps(span) for span in spans], resource, health, max_bytes, resource_text(resource))
 
 
 def encode_texts(texts: list[str], resource: dict[str, Any], health: dict[str, int] | None = None,
                  max_bytes: int = MAX_LINE_BYTES, resource_json: str | None = None) -> list[str]:
     """`encode` for spans already rendered as JSON text (so a caller that measured them renders once);
-    `resource_json`: the resource already rendered (the layer renders it once per process)."""
+    `resource_json`: the resource already rendered (the layer renders it once per process, compacted)."""
     if resource_json is None:
-        resource_json = dumps(resource)
+        resource_json = resource_text(resource)
     if not health:  # the common case: one line holds them all (ASCII text, so characters are bytes)
         line = f'{PREFIX}{{"v":{VERSION},"resource":{resource_json},"spans":[{",".join(texts)}]}}'
         if len(line) <= max_bytes and line.isascii():

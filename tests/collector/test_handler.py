@@ -59,6 +59,22 @@ def test_span_lines_and_report_are_stored(ingestor: Ingestor, store: Store, api_
     assert record.log_group == LOG_GROUP
 
 
+def test_the_resource_the_line_leaves_out_is_put_back_from_its_log_group_and_stream(
+        ingestor: Ingestor, store: Store, api_lines: list[str]) -> None:
+    # GIVEN the real layer's line, whose resource leaves out what the log group and stream say
+    resource, _, _ = wire.decode(next(line for line in api_lines if line.startswith(wire.PREFIX)).strip())
+    assert semconv.FAAS_NAME not in resource and semconv.FAAS_INSTANCE not in resource
+    # WHEN the collector stores it from the stream it was written to
+    stream = "2026/11/25/[$LATEST]a1b2c3d4e5f6"
+    ingestor.ingest(subscription_event([start_line(), *api_lines, end_line(), report_line()], stream=stream))
+    # THEN the stored spans carry the whole resource, as the layer built it
+    stored = invocation_of(store.get_trace(TRACE)).resource
+    assert {k: stored.get(k) for k in (semconv.FAAS_NAME, semconv.SERVICE_NAME, semconv.FAAS_INSTANCE,
+                                       semconv.AWS_LOG_GROUP_NAMES, semconv.CLOUD_PROVIDER, semconv.FAAS_VERSION)} == {
+        semconv.FAAS_NAME: FUNCTION, semconv.SERVICE_NAME: FUNCTION, semconv.FAAS_INSTANCE: stream,
+        semconv.AWS_LOG_GROUP_NAMES: LOG_GROUP, semconv.CLOUD_PROVIDER: "aws", semconv.FAAS_VERSION: "$LATEST"}
+
+
 def test_redelivered_batch_changes_nothing(ingestor: Ingestor, store: Store, api_lines: list[str]) -> None:
     # GIVEN a batch already stored
     event = subscription_event([start_line(), *api_lines, report_line()])

@@ -139,3 +139,45 @@ def test_otlp_json_matches_the_otlp_protobuf_schema() -> None:
     assert [v.string_value for v in attributes["list"].array_value.values] == ["a", "b"]
     assert first.events[0].name == "exception" and first.links[0].span_id.hex() == "63995c3f42cd8ad9"
     assert second.parent_span_id.hex() == "0000000000000001" and second.kind == 5 and second.status.code == 0
+
+
+# -- the resource a line carries: what its log group and stream say is left out ---------------------------
+
+LAMBDA_RESOURCE = {"service.name": "orders", "cloud.provider": "aws", "cloud.platform": "aws_lambda",
+                   "telemetry.sdk.name": "hoptrace", "telemetry.sdk.version": "0.1.0",
+                   "telemetry.sdk.language": "python", "cloud.region": "eu-west-1", "faas.name": "orders",
+                   "faas.version": "$LATEST", "faas.instance": "2026/12/01/[$LATEST]0123abcd",
+                   "aws.log.group.names": "/aws/lambda/orders", "faas.max_memory": 268435456}
+
+
+def test_a_lambda_line_leaves_out_what_its_log_group_and_stream_say_and_the_collector_puts_it_back() -> None:
+    # GIVEN the resource the layer builds in a Lambda function
+    [line] = wire.encode([span()], LAMBDA_RESOURCE)
+    resource, spans, problems = wire.decode(line)
+    # THEN the line carries only what the log context cannot give
+    assert resource == {"telemetry.sdk.version": "0.1.0", "cloud.region": "eu-west-1", "faas.max_memory": 268435456}
+    assert len(line) < len(wire.PREFIX + json.dumps({"v": 1, "resource": LAMBDA_RESOURCE, "spans": spans},
+                                                    separators=(",", ":"))) - 250
+    # AND read with the log group and stream it was written to, the resource is whole again
+    assert wire.full_resource(resource, "/aws/lambda/orders", "2026/12/01/[$LATEST]0123abcd") == LAMBDA_RESOURCE
+    assert len(spans) == 1 and not problems
+
+
+def test_what_the_log_context_does_not_say_stays_on_the_line() -> None:
+    # GIVEN a custom log group (LoggingConfig.LogGroup), a service name of its own and a published version
+    resource = {**LAMBDA_RESOURCE, "aws.log.group.names": "/shared/app-logs", "service.name": "shop",
+                "faas.version": "7", "cloud.provider": "gcp"}
+    compact = wire.compact_resource(resource)
+    # THEN the function's name, the service, the version and a non-default constant are written out
+    assert {k: compact[k] for k in ("faas.name", "service.name", "faas.version", "cloud.provider")} == {
+        "faas.name": "orders", "service.name": "shop", "faas.version": "7", "cloud.provider": "gcp"}
+    assert wire.full_resource(compact, "/shared/app-logs", "2026/12/01/[$LATEST]0123abcd") == resource
+
+
+def test_a_line_with_its_whole_resource_reads_the_same_as_before() -> None:
+    # GIVEN a line an earlier layer wrote: every resource key present
+    line = wire.PREFIX + json.dumps({"v": 1, "resource": LAMBDA_RESOURCE, "spans": [span()]})
+    resource, spans, _ = wire.decode(line)
+    # THEN its own values stand, whatever the log context says
+    assert wire.full_resource(resource, "/aws/lambda/other", "elsewhere") == LAMBDA_RESOURCE
+    assert wire.decode(line)[1] == spans

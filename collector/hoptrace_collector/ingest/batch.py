@@ -242,7 +242,7 @@ class Ingestor:
                         continue
                 if batch.surrogates:
                     text = clean_json_escapes(text)
-                self._span_line(text, function, decoded, problems)
+                self._span_line(text, batch, function, decoded, problems)
             elif not message.startswith(LOG_PREFIX):
                 time_ns = event.timestamp_ms * 1_000_000
                 line = platform.parse(message, time_ns)
@@ -298,7 +298,7 @@ class Ingestor:
             problems.add("bad_part", str(exc))
             return None
 
-    def _span_line(self, text: str, function: str, decoded: Decoded, problems: Problems) -> None:
+    def _span_line(self, text: str, batch: LogBatch, function: str, decoded: Decoded, problems: Problems) -> None:
         try:
             resource, spans = wire.decode_envelope(text, loads)
         except wire.WireError as exc:
@@ -309,7 +309,8 @@ class Ingestor:
             return
         decoded.span_lines += 1
         limits = self.limits
-        resource = self._shared(resource, problems)
+        # the layer leaves out of the resource what the log group and stream say (hoptrace.wire)
+        resource = self._shared(wire.full_resource(resource, batch.log_group, batch.log_stream), problems)
         service, span_function = names(resource, function)
         decoded.spans += layer_records(spans, resource, service, span_function, limits, problems,
                                        len(text) <= limits.max_attribute_chars)
