@@ -18,7 +18,7 @@ from hoptrace_collector.otlp import decode
 from hoptrace_collector.otlp.server import OtlpReceiver
 from hoptrace_collector.store import Store, StoreError, TraceFilter, open_store
 from tests.collector.payloads import OK_HANDLER, subscription_event, traced_lines
-from tests.conftest import load_event
+from tests.conftest import LambdaContext, load_event
 
 TRACE = "5759e988bd862e3fe1be46a994272793"
 
@@ -77,9 +77,12 @@ def test_spans_from_the_opentelemetry_sdk_exporter(receiver: OtlpReceiver, store
 
 
 def test_json_export_stores_what_the_log_path_stores(receiver: OtlpReceiver, store: Store, tmp_path) -> None:
-    # GIVEN the layer's own span line, converted to OTLP/JSON by hoptrace.otlp (what HOPTRACE_OTLP_ENDPOINT sends)
+    # GIVEN the layer's own span line, converted to OTLP/JSON by hoptrace.otlp (what HOPTRACE_OTLP_ENDPOINT sends:
+    # the whole resource, which the line leaves to its log group and stream)
     line = traced_lines(OK_HANDLER, load_event("apigateway_v1"))[0]
     resource, spans, _ = wire.decode(line.rstrip("\n"))
+    context = LambdaContext()
+    resource = wire.full_resource(resource, context.log_group_name, context.log_stream_name)
     body = json.dumps(to_otlp([(resource, spans)])).encode()
     # WHEN posted as JSON, twice
     assert post(receiver.url, body) == (200, b"{}")
