@@ -26,7 +26,8 @@ from hoptrace_collector.store import FunctionStats, SpanRecord, Store, TraceFilt
 from hoptrace_dashboard import flow, hops, linked, tracelogs
 
 MS = 1_000_000
-SPAN_SAMPLE = 5000  # newest spans read for the cold-start and failure pages
+SPAN_SAMPLE = 5000  # newest failed spans read for the failures page
+COLD_SAMPLE = 2000  # newest cold starts read for their init durations (counts and rates come from rollups)
 MAP_SAMPLE = 10_000  # newest spans read to draw the service map, shared out between the functions
 MAP_SAMPLE_MIN = 200  # ... but at least this many per function, so a quiet function still shows its edges
 TRACE_COLUMNS = ["trace_id", "start_ns", "duration_ms", "root_service", "root_name", "services", "span_count",
@@ -59,9 +60,12 @@ def services(store: Store) -> list[str]:
     return sorted({s.service for f in store.functions() for s in store.spans(function=f, limit=1)})
 
 
+_STATS_FIELDS = [f.name for f in dataclasses.fields(FunctionStats)]
+
+
 def _stats_frame(rows: Iterable[FunctionStats]) -> pd.DataFrame:
-    frame = pd.DataFrame([dataclasses.asdict(r) for r in rows],
-                         columns=[f.name for f in dataclasses.fields(FunctionStats)])
+    # attribute reads, not dataclasses.asdict: that deep-copies each field, a tenth of a second for a day's chart
+    frame = pd.DataFrame([[getattr(r, name) for name in _STATS_FIELDS] for r in rows], columns=_STATS_FIELDS)
     frame["error_rate"] = frame["errors"] / frame["invocations"].where(frame["invocations"] > 0)
     frame["cold_rate"] = frame["cold_starts"] / frame["invocations"].where(frame["invocations"] > 0)
     return frame
@@ -276,11 +280,11 @@ def service_edges(store: Store, since_ns: int, until_ns: int, sample: int = MAP_
 def cold_starts(store: Store, since_ns: int, until_ns: int, function: str | None = None) -> Sampled:
     """Each cold-started invocation of the range (newest first): its init time and its own duration."""
     spans = store.spans(function=function, since_ns=since_ns, until_ns=until_ns, cold_starts_only=True,
-                        limit=SPAN_SAMPLE)
+                        limit=COLD_SAMPLE)
     invocations = [s for s in spans if hops.is_invocation(s)]
     frame = _spans_frame(invocations)
     frame["init_ms"] = pd.Series([s.attributes.get(semconv.INIT_DURATION_MS) for s in invocations], dtype=float)
-    return Sampled(frame, len(spans) < SPAN_SAMPLE, SPAN_SAMPLE)
+    return Sampled(frame, len(spans) < COLD_SAMPLE, COLD_SAMPLE)
 
 
 def warm_sample(store: Store, since_ns: int, until_ns: int, function: str | None = None,
@@ -303,7 +307,7 @@ def start_durations(store: Store, since_ns: int, until_ns: int, function: str | 
     if exact is not None:
         return Sampled(pd.DataFrame(exact, columns=VERSUS_COLUMNS), True, 0)
     cold = cold_starts(store, since_ns, until_ns, function)
-    return Sampled(cold_vs_warm(warm_sample(store, since_ns, until_ns, function), cold.frame), False, SPAN_SAMPLE)
+    return Sampled(cold_vs_warm(warm_sample(store, since_ns, until_ns, function), cold.frame), False, COLD_SAMPLE)
 
 
 def cold_vs_warm(warm: pd.DataFrame, cold: pd.DataFrame) -> pd.DataFrame:
