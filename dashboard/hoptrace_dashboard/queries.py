@@ -78,14 +78,18 @@ def function_table(store: Store, since_ns: int, until_ns: int) -> pd.DataFrame:
     return frame[STAT_COLUMNS].sort_values("function").reset_index(drop=True)
 
 
-def without_platform_lines(store: Store, since_ns: int, until_ns: int) -> list[str]:
+def without_platform_lines(store: Store, since_ns: int, until_ns: int,
+                           invoked: tuple[str, ...] | None = None) -> list[str]:
     """Functions with invocation spans in the range but no platform line (START/REPORT or the JSON format's
     platform records): their cold starts, timeouts and crashes cannot be seen. A `SystemLogLevel` of WARN or
-    higher drops those lines, and so does a subscription filter that does not ship them."""
-    stats = base.function_totals(store, since_ns=since_ns, until_ns=until_ns)
+    higher drops those lines, and so does a subscription filter that does not ship them. `invoked`: the
+    functions with invocations in the range when the caller has them already (the Overview's table)."""
+    if invoked is None:
+        invoked = tuple(s.function for s in base.function_totals(store, since_ns=since_ns, until_ns=until_ns)
+                        if s.invocations)
     # A REPORT is logged when the invocation ends, a little after its span starts: look a minute past the range.
-    return sorted(s.function for s in stats if s.invocations and not store.invocations(
-        function=s.function, since_ns=since_ns, until_ns=until_ns + 60 * 10**9, limit=1))
+    return sorted(f for f in invoked if not store.invocations(
+        function=f, since_ns=since_ns, until_ns=until_ns + 60 * 10**9, limit=1))
 
 
 def function_series(store: Store, since_ns: int, until_ns: int, bucket_s: int,

@@ -39,7 +39,8 @@ else:
         "p50_ms": tables.ms("p50"), "p95_ms": tables.ms("p95"), "p99_ms": tables.ms("p99"),
         "traces": st.column_config.LinkColumn("traces", display_text="open →"),
     })
-    silent = data.ask(ctx.store_url, queries.without_platform_lines, **span)
+    silent = data.ask(ctx.store_url, queries.without_platform_lines,
+                      invoked=tuple(stats.loc[stats["invocations"] > 0, "function"]), **span)
     if silent:
         st.warning(f"No platform lines from {', '.join(silent)}: spans arrive, but no START/REPORT "
                    "(or platform.start/report) lines, so cold starts, timeouts and crashes of "
