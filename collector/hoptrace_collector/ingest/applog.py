@@ -58,9 +58,10 @@ class AppLine:
     span_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Mark:
-    """A platform line's place in the stream: `start` opens an invocation, `end` closes it."""
+    """A platform line's place in the stream: `start` opens an invocation, `end` closes it. Treat as
+    immutable; not frozen, as `PlatformLine` is not: one is built per platform line."""
 
     kind: str  # start | end | other (timeout, crash: inside the invocation, before its END)
     request_id: str

@@ -37,8 +37,11 @@ _CRASH = re.compile(r"RequestId: (\S+) (?:Error: (.+)|(Process exited before com
 _FIELD_SPLIT = re.compile(r"\t+| {2,}")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PlatformLine:
+    """Treat as immutable; not declared frozen because a frozen dataclass's `__init__` sets each field through
+    `object.__setattr__`, and ingest builds one per platform line (three per invocation)."""
+
     kind: str  # start | end | report | timeout | crash
     request_id: str
     time_ns: int
