@@ -60,3 +60,33 @@ def test_the_burst_sends_its_poison_orders_at_the_chosen_time(orders_api: tuple[
 def test_a_wrong_burst_is_refused(at: float, size: int, says: str) -> None:
     with pytest.raises(ValueError, match=says):
         TrafficProfile(failure_burst_at=at, failure_burst_size=size)
+
+
+def test_the_traffic_ends_at_its_duration_even_when_the_api_stops_answering(tmp_path: Path) -> None:
+    """Sends queued behind requests the API holds are dropped at the end, never sent late: counted, not timed."""
+    release, received = threading.Event(), []
+
+    class Hanging(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            release.wait(2)
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hanging)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        # GIVEN one request in flight at a time and 20 per second to send, WHEN the API holds each one
+        generator = TrafficGenerator(f"http://127.0.0.1:{server.server_address[1]}", TrafficProfile(
+            rate=20, burst_every=0), tmp_path / "traffic.jsonl", max_in_flight=1)
+        generator.run(0.5, threading.Event())
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
+    # THEN only what was in flight at the end was sent, not the ten or so queued behind it
+    assert 1 <= len(received) <= 2, len(received)

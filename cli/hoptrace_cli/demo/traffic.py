@@ -131,7 +131,9 @@ class TrafficGenerator:
                 stop.wait(max(0.0, min(next_send, next_burst if profile.burst_every else next_send,
                                         failure_due or next_send) - now))
         finally:
-            self._pool.shutdown(wait=True)
+            # Sends still queued behind a saturated pool were never sent: drop them. Waiting for them too made a
+            # demo whose API stopped answering (30 s per request) run on long past its duration and past Ctrl-C.
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._log.close()
 
     def _pick(self) -> str:
