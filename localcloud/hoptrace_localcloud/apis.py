@@ -4,6 +4,7 @@ server; stage names come from the `Stage` resources."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -16,6 +17,10 @@ from .apiservice import ServiceIntegrations
 from .diagnostics import Diagnostics
 from .openapi import Definition, Operation, read_definition
 from .pool import FunctionPool
+
+# API Gateway's integration timeouts (REST 29 s, HTTP API 30 s): a request still waiting for a free worker
+# then is answered as API Gateway answers a timed-out integration, and its function never runs.
+INTEGRATION_TIMEOUT_S = {"rest": 29.0, "http": 30.0}
 
 REST_API = "AWS::ApiGateway::RestApi"
 HTTP_API = "AWS::ApiGatewayV2::Api"
@@ -136,7 +141,8 @@ class ApiWiring:
             if api.kind == "http" and str(op.integration.get("payloadFormatVersion", "2.0")) == "1.0":
                 payload = "rest"
             binary = tuple(definition.binary_media_types) + tuple(api.props.get("BinaryMediaTypes") or ())
-            self._server.add_route(Route(op.method, op.path, payload, pool.invoke, pool.spec.name, stage=stage,
+            invoke = functools.partial(pool.invoke, start_within=INTEGRATION_TIMEOUT_S[api.kind])
+            self._server.add_route(Route(op.method, op.path, payload, invoke, pool.spec.name, stage=stage,
                                          api_id=api.ref, binary_media_types=binary, authorize=authorize,
                                          scopes=scopes))
             label = "Api" if api.kind == "rest" else "HttpApi"

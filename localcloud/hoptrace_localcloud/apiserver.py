@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .events import apigateway
 from .events.apigateway import HttpRequest, HttpResponse
+from .pool import NotStarted
 
 Invoke = Callable[[dict[str, Any]], Any]  # event -> pool Invocation
 
@@ -169,7 +170,10 @@ class ApiServer:
                                                   self._account_id)
             if authorizer is not None:
                 event["requestContext"]["authorizer"] = authorizer
-            invocation = route.invoke(event)
+            try:
+                invocation = route.invoke(event)
+            except NotStarted:
+                return apigateway.ENDPOINT_TIMED_OUT if route.kind == "rest" else apigateway.SERVICE_UNAVAILABLE
             if invocation.failed:
                 return apigateway.BAD_GATEWAY if route.kind == "rest" else HttpResponse(
                     500, [("Content-Type", "application/json")], b'{"message":"Internal Server Error"}')

@@ -33,6 +33,10 @@ class Invocation:
         return self.error is not None
 
 
+class NotStarted(Exception):
+    """Every worker stayed busy until the caller's deadline: the invocation was never started."""
+
+
 def new_trace_header() -> str:
     """What Lambda puts in _X_AMZN_TRACE_ID when active tracing is off."""
     return f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=0"
@@ -76,6 +80,7 @@ class FunctionPool:
         self._changed = threading.Condition()
         self._closed = False
         self.cold_starts = 0
+        self.not_started = 0  # invocations whose caller's deadline passed before a worker was free
         self._platform = PlatformLog(spec.log_settings)
 
     @property
@@ -87,8 +92,10 @@ class FunctionPool:
         if line is not None:
             self._logs.append(self.spec.log_group, worker.stream, line)
 
-    def _acquire(self) -> Worker | None:
-        """A warm worker, or None when the caller may start a new one (a cold start)."""
+    def _acquire(self, deadline: float | None = None) -> Worker | None:
+        """A warm worker, or None when the caller may start a new one (a cold start).
+
+        Raises NotStarted when `deadline` (time.monotonic()) passes with every worker busy."""
         with self._changed:
             while True:
                 if self._closed:
@@ -101,7 +108,11 @@ class FunctionPool:
                     self._starting += 1
                     self.cold_starts += 1
                     return None
-                self._changed.wait()
+                if deadline is None:
+                    self._changed.wait()
+                elif not self._changed.wait(max(0.0, deadline - time.monotonic())) and time.monotonic() >= deadline:
+                    self.not_started += 1
+                    raise NotStarted(self.spec.name)
 
     def _release(self, worker: Worker | None, reuse: bool) -> None:
         with self._changed:
@@ -134,10 +145,15 @@ class FunctionPool:
         return worker, (time.perf_counter() - started) * 1000
 
     def invoke(self, event: Any, client_context: dict[str, Any] | None = None,
-               trace_header: str | None = None) -> Invocation:
-        """Run one invocation synchronously, the way Invoke(RequestResponse) would."""
+               trace_header: str | None = None, start_within: float | None = None) -> Invocation:
+        """Run one invocation synchronously, the way Invoke(RequestResponse) would.
+
+        Beyond the pool's cap an invocation waits for a worker, standing in for the sandboxes Lambda would
+        add; `start_within` bounds that wait for a caller that gives up (API Gateway's integration timeout),
+        so requests nobody waits for any more do not keep the pool full: past it, NotStarted is raised and
+        the function never runs."""
         request_id = str(uuid.uuid4())
-        worker = self._acquire()
+        worker = self._acquire(None if start_within is None else time.monotonic() + start_within)
         init_ms = None
         if worker is None:
             try:

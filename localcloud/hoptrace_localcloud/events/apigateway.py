@@ -188,6 +188,10 @@ class HttpResponse:
 
 
 BAD_GATEWAY = HttpResponse(502, [("Content-Type", "application/json")], b'{"message": "Internal server error"}')
+# What API Gateway answers when the integration does not answer within its timeout (REST, HTTP API).
+ENDPOINT_TIMED_OUT = HttpResponse(504, [("Content-Type", "application/json")],
+                                  b'{"message": "Endpoint request timed out"}')
+SERVICE_UNAVAILABLE = HttpResponse(503, [("Content-Type", "application/json")], b'{"message":"Service Unavailable"}')
 
 
 def _decode_body(result: dict[str, Any]) -> bytes:
