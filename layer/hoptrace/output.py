@@ -26,7 +26,7 @@ from typing import Any
 
 from hoptrace import semconv, wire
 from hoptrace.config import Config
-from hoptrace.scrub import scrub, scrub_spans
+from hoptrace.scrub import scrub, scrub_texts
 
 KEEP_EVENTS = 8
 CUT_CHARS = 256
@@ -53,9 +53,7 @@ def lines(spans: list[dict[str, Any]], resource: dict[str, Any], health: dict[st
     """The lines to print for these finished wire spans (changed in place: scrubbed and capped)."""
     counts: Counter[str] = Counter()
     resource_json = _resource_json(resource, limits.max_attribute_chars, counts)
-    counts = scrub_spans(spans, limits.max_attribute_chars, counts=counts)
-    dumps = wire.dumps_scrubbed
-    texts = [dumps(span) for span in spans]
+    texts, counts = scrub_texts(spans, limits.max_attribute_chars, counts=counts)
     if sum(map(len, texts)) > limits.max_bytes:
         spans[:], texts = cap(spans, texts, limits.max_bytes, counts)
     if health:

@@ -23,13 +23,20 @@ import re
 from collections import Counter
 from typing import Any
 
+from hoptrace import wire
 from hoptrace.redaction import RULES, Rules, capture
 
 MAX_LIST_ITEMS = 128
 _CACHED_CHARS = 200
 _CACHE_SIZE = 4096
-_CACHES: dict[tuple[int, int], dict[tuple[str, str], Any]] = {}  # per (rules, max_chars): cleaned short values
-_SCRUBBERS: dict[tuple[int, int], Scrubber] = {}
+# Per (rules, max_chars), exactly what determines a value's cleaned form: (name, short value) -> cleaned value,
+# and -> (cleaned value, its `"name":value` JSON fragment). Keyed by the rules' value (a frozen dataclass of
+# its additions and exceptions), not their id: a freed rules object's id can come back for other rules.
+_CACHES: dict[tuple[Rules, int], dict[tuple[str, str], Any]] = {}
+# A fragment alone when cleaning changed nothing, else (fragment, cleaned value).
+_FRAGMENTS: dict[tuple[Rules, int], dict[tuple[str, str], str | tuple[str, Any]]] = {}
+_SCRUBBERS: dict[tuple[int, int], Scrubber] = {}  # by the rules' id, checked to be the very rules
+_NAMES: dict[str, str] = {}  # attribute name -> its JSON text and ":" (a function has few names)
 _SURROGATE = re.compile("[\ud800-\udfff]")  # one U+FFFD per lone surrogate
 _NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
 
@@ -59,15 +66,20 @@ class Scrubber:
         self.max_chars = max_chars
         self.rules = rules
         self.fixed: Counter[str] = Counter() if fixed is None else fixed
-        self._cache = _CACHES.setdefault((id(rules), max_chars), {})
+        self._cache = _CACHES.setdefault((rules, max_chars), {})
+        self._fragments = _FRAGMENTS.setdefault((rules, max_chars), {})
 
     def span(self, span: dict[str, Any]) -> None:
-        name = span.get("name")
-        if isinstance(name, str):
-            span["name"] = self.text(name)[:1024]
         attributes = span.get("attributes")
         if attributes:
             span["attributes"] = self.attributes(attributes)
+        self._rest(span)
+
+    def _rest(self, span: dict[str, Any]) -> None:
+        """Everything of `span` but its own attributes: name, status message, events and links."""
+        name = span.get("name")
+        if isinstance(name, str):
+            span["name"] = self.text(name)[:1024]
         status = span.get("status")
         if isinstance(status, dict) and isinstance(status.get("message"), str):
             status["message"] = self.rules.text(self.text(status["message"]))
@@ -78,6 +90,76 @@ class Scrubber:
                         item["name"] = self.text(item["name"])[:1024]
                     if item.get("attributes"):
                         item["attributes"] = self.attributes(item["attributes"])
+
+    def span_text(self, span: dict[str, Any]) -> str:
+        """`span` cleaned in place (as `span` does) and returned as its wire JSON text.
+
+        The attributes' text is joined from `"name":value` fragments cached per (name, short value),
+        so the values that repeat across invocations are neither cleaned nor escaped again."""
+        attributes = span.get("attributes")
+        if type(attributes) is not dict or not attributes:
+            self.span(span)
+            return wire.dumps_scrubbed(span)
+        cleaned, text = self.attributes_text(attributes)
+        span["attributes"] = cleaned
+        self._rest(span)
+        return wire.span_text(span, text)
+
+    def attributes_text(self, attributes: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """`attributes(attributes)` and the cleaned attributes' JSON object text.
+
+        A (name, short ASCII string) pair's fragment is cached beside its cleaned value, keyed as that
+        is (the same rules and limit), so a cached fragment is always the cleaned value's text. Any
+        other pair is cleaned by `attributes` on its own and encoded afresh."""
+        get = self._fragments.get
+        parts: list[str] = []
+        out: dict[str, Any] | None = None
+        for item in attributes.items():  # the (name, value) tuple itself is the cache key
+            try:
+                found = get(item)
+            except TypeError:  # an unhashable value (a list): never cached
+                found = None
+            if type(found) is str:  # the common case: cached, and cleaning changed nothing
+                parts.append(found)
+                continue
+            key, value = item
+            if found is None:
+                found = self._fragment(key, value)
+            if found is not None:
+                fragment, clean = found
+                parts.append(fragment)
+                if clean is not value:
+                    if out is None:
+                        out = dict(attributes)
+                    out[key] = clean
+                continue
+            if type(value) is bool and type(key) is str and key.isascii():  # flags are never secret
+                parts.append(_name_text(key) + ("true" if value else "false"))
+                continue
+            single = {key: value}
+            cleaned = self.attributes(single)
+            if cleaned is not single:
+                if out is None:
+                    out = dict(attributes)
+                del out[key]
+                out.update(cleaned)
+            for clean_key, clean in cleaned.items():
+                parts.append(_name_text(clean_key) + wire.dumps_scrubbed(clean))
+        return attributes if out is None else out, "{" + ",".join(parts) + "}"
+
+    def _fragment(self, key: Any, value: Any) -> tuple[str, Any] | None:
+        """A short ASCII string's fragment and cleaned value, cached (only those pairs are: a string never
+        equals another type's value, so a lookup with a number or a flag cannot hit them); else None."""
+        if not (type(value) is str and type(key) is str and len(value) <= _CACHED_CHARS and value.isascii()
+                and key.isascii()):
+            return None
+        clean = self.value(key, value)
+        fragment = _name_text(key) + wire.dumps_scrubbed(clean)
+        fragments = self._fragments
+        if len(fragments) >= _CACHE_SIZE:
+            fragments.clear()
+        fragments[(key, value)] = fragment if clean is value else (fragment, clean)
+        return fragment, clean
 
     def attributes(self, attributes: Any) -> dict[str, Any]:
         """Attributes as written; the same dict when nothing needed changing (the common case).
@@ -172,6 +254,15 @@ class Scrubber:
         return clean
 
 
+def _name_text(name: str) -> str:
+    text = _NAMES.get(name)
+    if text is None:
+        text = wire.dumps_scrubbed(name) + ":"
+        if len(_NAMES) < _CACHE_SIZE:
+            _NAMES[name] = text
+    return text
+
+
 def _same_items(items: list[Any], values: list[Any] | tuple[Any, ...]) -> bool:
     """Whether the cleaned list holds the very same items (then the original is kept)."""
     if type(values) is not list or len(items) != len(values):
@@ -193,12 +284,26 @@ def scrub(spans: list[dict[str, Any]], resource: dict[str, Any], max_chars: int 
 def scrub_spans(spans: list[dict[str, Any]], max_chars: int = 4096, rules: Rules = RULES,
                 counts: Counter[str] | None = None) -> Counter[str]:
     """`scrub` without the resource (which `hoptrace.output` cleans once per process)."""
-    key = (id(rules), max_chars)
-    scrubber = _SCRUBBERS.get(key)
-    if scrubber is None or scrubber.rules is not rules:
-        scrubber = _SCRUBBERS[key] = Scrubber(max_chars, rules)  # one per rules and limit: built once
-    scrubber.fixed = Counter() if counts is None else counts
+    scrubber = scrubber_for(max_chars, rules, counts)
     span = scrubber.span
     for each in spans:
         span(each)
     return scrubber.fixed
+
+
+def scrub_texts(spans: list[dict[str, Any]], max_chars: int = 4096, rules: Rules = RULES,
+                counts: Counter[str] | None = None) -> tuple[list[str], Counter[str]]:
+    """`scrub_spans`, and each cleaned span's wire JSON text (`Scrubber.span_text`)."""
+    scrubber = scrubber_for(max_chars, rules, counts)
+    text = scrubber.span_text
+    return [text(span) for span in spans], scrubber.fixed
+
+
+def scrubber_for(max_chars: int, rules: Rules, counts: Counter[str] | None) -> Scrubber:
+    """The one scrubber per rules and limit (built once), counting into `counts`."""
+    key = (id(rules), max_chars)
+    scrubber = _SCRUBBERS.get(key)
+    if scrubber is None or scrubber.rules is not rules:
+        scrubber = _SCRUBBERS[key] = Scrubber(max_chars, rules)
+    scrubber.fixed = Counter() if counts is None else counts
+    return scrubber

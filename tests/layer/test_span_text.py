@@ -1,0 +1,72 @@
+"""The layer's span text (cleaned attributes joined from cached fragments) is exactly what cleaning the
+span and encoding it whole gives, the first time and every time after, and never lets a secret through.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from hoptrace import wire
+from hoptrace.redaction import REDACTED, rules
+from hoptrace.scrub import Scrubber, scrub_texts
+
+BASE: dict[str, Any] = {"trace_id": "5f000000000000000000000000000032", "span_id": "7c4aad76118dda90",
+                        "parent_id": None, "name": "send \"q\" é", "kind": "producer", "start": 1, "end": 2,
+                        "status": {"code": "unset"}}
+ATTRIBUTES: list[dict[str, Any]] = [
+    {"faas.trigger": "timer", "faas.coldstart": False, "http.status_code": 200, "ratio": 0.5},
+    {"db.password": "hunter2", "app.token": "abc", "url.full": "https://u:pw@example.com/x?api_key=s3cret"},
+    {"auth": "Bearer eyJhbGciOi.abc.def", "quote": 'say "hi"\n\t\\', "empty": ""},
+    {"surrogate \ud800": "v", "body": "tail \udfff", "é": "ü"},
+    {"long": "x" * 5000, "list": ["a", 1, True], "tuple": ("b", 2.5), "nested": {"a": {"b": [1, 2]}}},
+    {"nan": float("nan"), "inf": float("-inf"), "none": None, 7: "int key", "big": 2**70},
+    {"session.id": "s", "session": True, "retries": 3, "secret.count": 4},
+]
+
+
+def _reference(span: dict[str, Any], scrubber: Scrubber) -> tuple[dict[str, Any], str]:
+    span = copy.deepcopy(span)
+    scrubber.span(span)
+    return span, wire.dumps_scrubbed(span)
+
+
+@pytest.mark.parametrize("attributes", ATTRIBUTES)
+def test_span_text_is_the_cleaned_span_encoded_whole_cold_and_cached(attributes: dict[str, Any]) -> None:
+    # GIVEN a span with attributes of every kind a handler can set (secrets, escapes, surrogates, non-scalars)
+    span = {**BASE, "attributes": attributes,
+            "events": [{"name": "e", "time": 3, "attributes": {"password": "p"}}]}
+    expected_span, expected = _reference(span, Scrubber(100))
+    for _ in range(3):  # the first pass fills the fragment cache, the next ones read it
+        # WHEN the layer makes its text
+        fresh = copy.deepcopy(span)
+        text = Scrubber(100).span_text(fresh)
+        # THEN it is byte for byte the whole encoding of the cleaned span, which is cleaned in place as before
+        assert json.loads(text) == json.loads(expected)
+        if not any(type(k) is not str or not k.isascii() for k in attributes):
+            assert text == expected
+        assert fresh == expected_span
+    assert "hunter2" not in text and "s3cret" not in text and "eyJhbGciOi" not in text
+
+
+def test_a_cached_fragment_is_never_reused_under_other_rules() -> None:
+    # GIVEN a value cached as harmless under the default rules
+    plain = Scrubber(100)
+    span = {**BASE, "attributes": {"app.flavour": "vanilla"}}
+    assert "vanilla" in plain.span_text(copy.deepcopy(span))
+    # WHEN rules that name "flavour" as sensitive clean the same pair
+    strict = Scrubber(100, rules(frozenset({"flavour"})))
+    text = strict.span_text(copy.deepcopy(span))
+    # THEN the value is masked: the cache is keyed by the rules (and the limit), not shared
+    assert "vanilla" not in text and REDACTED in text
+    assert "x" * 11 not in Scrubber(10).span_text({**BASE, "attributes": {"k": "x" * 50}})
+
+
+def test_scrub_texts_counts_what_it_fixed() -> None:
+    spans = [{**BASE, "attributes": {"k": "a\ud800", "n": float("nan")}}]
+    texts, counts = scrub_texts(spans, 100)
+    assert counts["scrub.unencodable_text"] == 1 and counts["scrub.non_finite"] == 1
+    assert json.loads(texts[0])["attributes"] == {"k": "a\ufffd", "n": "NaN"} == spans[0]["attributes"]
