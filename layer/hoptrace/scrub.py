@@ -119,7 +119,7 @@ class Scrubber:
                 found = get(item)
             except TypeError:  # an unhashable value (a list): never cached
                 found = None
-            if type(found) is str:  # the common case: cached, and cleaning changed nothing
+            if isinstance(found, str):  # the common case: cached, and cleaning changed nothing
                 parts.append(found)
                 continue
             key, value = item

@@ -72,7 +72,7 @@ def span_text(span: dict[str, Any], attributes_text: str) -> str:
         trace_id, span_id, parent, name, kind, start, end, status = (
             span["trace_id"], span["span_id"], span["parent_id"], span["name"], span["kind"], span["start"],
             span["end"], span["status"])
-        status_text = _STATUSES.get(status.get("code")) if type(status) is dict and len(status) == 1 else None
+        status_text = _STATUSES.get(status.get("code", "")) if type(status) is dict and len(status) == 1 else None
         if (type(trace_id) is str and type(span_id) is str and type(kind) is str and type(start) is int
                 and type(end) is int and status_text is not None and (parent is None or type(parent) is str)
                 and (trace_id + span_id + kind + (parent or "")).isalnum() and trace_id.isascii()
