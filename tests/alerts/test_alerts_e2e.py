@@ -121,8 +121,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 _LAG = pytest.mark.xfail(strict=False, reason=(
-    "known (issue 16, open): the burst's failures can reach the store too late for the error spike to stand out "
-    "on a loaded two-core machine. Several SQS pollers per mapping (sqspolling.py) halved payments' queue wait "
+    "known, load-bound (docs/development.md): the burst's failures can reach the store too late for the error "
+    "spike to stand out on a loaded two-core machine (failed again at load 4-14 on 2026-12-02 01:33, beside a "
+    "running demo and the suite). Several SQS pollers per mapping (sqspolling.py) halved payments' queue wait "
     "in this run (median 40.2 s -> 21.5 s, first burst failure 24.4 s -> 9.9 s after the burst, at load 12-16, "
     "docs/localcloud.md), but the moto server answering every AWS call of twelve functions stays the bottleneck"))
 
