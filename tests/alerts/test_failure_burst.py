@@ -48,11 +48,14 @@ def test_the_burst_sends_its_poison_orders_at_the_chosen_time(orders_api: tuple[
     profile = TrafficProfile(rate=4, burst_every=0, poison_rate=0, bad_request_rate=0, read_rate=0,
                              failure_burst_at=0.5, failure_burst_size=12)
     generator = TrafficGenerator(url, profile, tmp_path / "traffic.jsonl")
-    generator.run(1.5, threading.Event())
+    # The run lasts well past the burst: sends not yet started when it ends are dropped, and on a loaded
+    # machine a send thread may wait a second or more for a CPU (1.5 s failed beside the suite at load 18).
+    generator.run(4, threading.Event())
     sent = read_log(tmp_path / "traffic.jsonl")
     assert sum(s.kind == "poison" for s in sent) == 1 + 12  # the opening tour's one, then the burst
     burst = sorted(poison_at)[1:]
-    assert burst[-1] - burst[0] < 0.6  # 12 in steps of 5, 0.1 s apart
+    # 12 in steps of 5, 0.1 s apart: together, not spread over the run (half of it at most, for a busy CPU)
+    assert burst[-1] - burst[0] < 2.0
     assert all(s.status == 201 for s in sent if s.kind == "poison")
 
 
