@@ -42,6 +42,9 @@ def number(cell: str) -> float:
     return float(found.group().replace(",", ""))
 
 
+# pytest's own 300 s limit (pyproject) is shorter than the run's 480 s budget: at load 13-18 beside a running
+# demo the quick bench passed 300 s (2026-12-02, pass 2), so this test takes the budget its subprocess has.
+@pytest.mark.timeout(540)
 def test_quick_bench_writes_every_section(tmp_path: Path) -> None:
     # GIVEN a source checkout WHEN the quick benchmark runs
     out = tmp_path / "results.md"
