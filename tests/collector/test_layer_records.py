@@ -12,9 +12,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hoptrace import wire
 from hoptrace_collector.ingest.problems import Problems
-from hoptrace_collector.ingest.records import DEFAULT_LIMITS, Limits, layer_records, out_of_range, to_record
+from hoptrace_collector.ingest.records import DEFAULT_LIMITS, Limits, checked_record, layer_records
 
 RESOURCE = {"service.name": "orders", "faas.name": "orders-api"}
 
@@ -31,18 +30,9 @@ def _span(**changes: Any) -> dict[str, Any]:
 
 
 def _long_way(spans: list[Any], limits: Limits, problems: Problems) -> list[Any]:
-    records = []
-    for index, span in enumerate(spans):
-        problem = wire.validate_span(span)
-        if problem:
-            problems.add("invalid_span", f"span {index}: {problem}")
-            continue
-        problem = out_of_range(span)
-        if problem:
-            problems.add("invalid_span", problem)
-            continue
-        records.append(to_record(span, RESOURCE, "orders", "orders-api", "layer", limits, problems))
-    return records
+    records = [checked_record(span, index, RESOURCE, "orders", "orders-api", limits, problems)
+               for index, span in enumerate(spans)]
+    return [record for record in records if record is not None]
 
 
 def _same(spans: list[Any], limits: Limits = DEFAULT_LIMITS, short: bool = False) -> list[Any]:

@@ -190,16 +190,24 @@ def layer_records(spans: list[Any], resource: dict[str, Any], service: str, func
                                   trigger if type(trigger) is str else None, attributes, [], [], resource, "layer",
                                   attribute(_PENDING) is True))
                 continue
-        problem = validate_span(span)
-        if problem:
-            problems.add("invalid_span", f"span {index}: {problem}")
-            continue
-        problem = out_of_range(span)
-        if problem:
-            problems.add("invalid_span", problem)
-            continue
-        append(to_record(span, resource, service, function, "layer", limits, problems))
+        record = checked_record(span, index, resource, service, function, limits, problems)
+        if record is not None:
+            append(record)
     return records
+
+
+def checked_record(span: Any, index: int, resource: dict[str, Any], service: str, function: str, limits: Limits,
+                   problems: Problems) -> SpanRecord | None:
+    """The long way for one span of a line: checked, bounded and built, or None with its problem counted."""
+    problem = validate_span(span)
+    if problem:
+        problems.add("invalid_span", f"span {index}: {problem}")
+        return None
+    problem = out_of_range(span)
+    if problem:
+        problems.add("invalid_span", problem)
+        return None
+    return to_record(span, resource, service, function, "layer", limits, problems)
 
 
 def _strings_within(attributes: dict[str, Any], limit: int) -> bool:
