@@ -148,19 +148,19 @@ class QueuePoller:
             return
         deleted = {m["ReceiptHandle"] for m in done}
         kept = [m for m in messages if m["ReceiptHandle"] not in deleted]
-        for start in range(0, len(kept), 10):
-            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": self._retry_visibility}
-                       for i, m in enumerate(kept[start:start + 10])]
-            try:
-                self._sqs.change_message_visibility_batch(QueueUrl=self._url, Entries=entries)
-            except Exception as exc:
-                logger.warning("making failed messages of %s visible again failed: %s", self._url, exc)
+        self._in_batches(self._sqs.change_message_visibility_batch, kept, "making failed messages visible again",
+                         VisibilityTimeout=self._retry_visibility)
 
     def _delete(self, done: list[dict[str, Any]]) -> None:
-        for start in range(0, len(done), 10):
-            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                       for i, m in enumerate(done[start:start + 10])]
+        self._in_batches(self._sqs.delete_message_batch, done, "deleting")
+
+    def _in_batches(self, call: Callable[..., Any], messages: list[dict[str, Any]], what: str,
+                    **entry: Any) -> None:
+        """One SQS batch call per ten messages (the API's limit), each entry naming its receipt handle."""
+        for start in range(0, len(messages), 10):
+            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], **entry}
+                       for i, m in enumerate(messages[start:start + 10])]
             try:
-                self._sqs.delete_message_batch(QueueUrl=self._url, Entries=entries)
+                call(QueueUrl=self._url, Entries=entries)
             except Exception as exc:
-                logger.warning("deleting from %s failed: %s", self._url, exc)
+                logger.warning("%s in %s failed: %s", what, self._url, exc)
