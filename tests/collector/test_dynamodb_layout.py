@@ -8,13 +8,14 @@ import random
 import threading
 import time
 import uuid
+import zlib
 from collections import Counter
 from typing import Any
 
 import pytest
 
 from hoptrace_collector.ingest.batch import Ingestor
-from hoptrace_collector.store import SpanRecord, StoreError, TraceFilter, open_store
+from hoptrace_collector.store import SpanRecord, StoreError, TraceFilter, dynamodb_zdict, open_store
 from hoptrace_collector.store.dynamodb import DynamoStore
 from hoptrace_collector.store.dynamodb_groups import MAX_ITEM_BYTES
 from tests.collector.payloads import (
@@ -140,6 +141,36 @@ def test_an_oversized_invocation_is_split_into_items_under_the_limit(dynamo_url:
     assert store.write(list(reversed(spans))).spans_written == 0
     [summary] = store.list_traces(TraceFilter(trace_id=trace))
     assert summary.span_count == 1200 and summary.root_name == "op 0"
+
+
+def test_groups_the_previous_version_wrote_still_read_and_merge(dynamo_url: str) -> None:
+    # GIVEN a trace whose group item was compressed as the previous version did (plain zlib, no dictionary)
+    store = open_store(dynamo_url)
+    assert isinstance(store, DynamoStore)
+    start = time.time_ns() - 60 * 10**9
+    trace = "f" * 32
+    root = SpanRecord(trace, "1" * 16, None, "old invocation", "server", start, start + 50, "ok", function="old",
+                      service="old", request_id="r-old")
+    child = SpanRecord(trace, "2" * 16, root.span_id, "child", "client", start + 1, start + 9, "ok",
+                       function="old", service="old")
+    assert store.write([root, child]).spans_written == 2
+    [item] = [i for i in store.io.scan() if i["pk"]["S"] == "T#" + trace]
+    assert item["z"]["B"][1] & 0x20  # this version's: started from the dictionary
+    item["z"] = {"B": zlib.compress(dynamodb_zdict.inflate(item["z"]["B"]), 9)}
+    store.io.call("put_item", TableName=store.table, Item=item)
+    # THEN every reader reads it
+    reader = open_store(dynamo_url)
+    assert reader.get_trace(trace) == [root, child]
+    assert sorted(reader.spans(function="old"), key=lambda s: s.start_ns) == [root, child]
+    assert reader.list_traces(TraceFilter(request_id="r-old"))[0].span_count == 2
+    # AND a redelivery changes nothing, and a new span of the same group merges into it
+    assert store.write([root, child]).spans_written == 0
+    late = SpanRecord(trace, "3" * 16, root.span_id, "late", "client", start + 10, start + 20, "ok", function="old",
+                      service="old")
+    assert store.write([root, child, late]).spans_written == 1
+    assert open_store(dynamo_url).get_trace(trace) == [root, child, late]
+    [item] = [i for i in store.io.scan() if i["pk"]["S"] == "T#" + trace]
+    assert item["z"]["B"][1] & 0x20  # rewritten in this version's form
 
 
 def test_two_writers_of_the_same_batch_store_it_once(dynamo_url: str) -> None:
