@@ -7,7 +7,7 @@ listings the dashboard reads are a few items per subscription batch instead of i
 
 | item | pk | sk | holds |
 |---|---|---|---|
-| span group | `T#<trace id>` | `G#<group id>` | the spans of one trace one write brought (zlib JSON, `z`) |
+| span group | `T#<trace id>` | `G#<group id>` | the spans of one trace a write brought (`z`: zlib JSON, preset dict) |
 | request | `R#<request id>` | `F#<function>` | the invocation's platform record, trace ids, log lines |
 | log overflow | `R#<request id>` | `L#<function>#<first event id>` | log lines past what the request item holds |
 | listing page | `P#<key>#<day>#<shard>` | `<newest time, 19 digits>#<digest>` | a write's entries under `key` |
