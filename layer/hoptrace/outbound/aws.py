@@ -57,7 +57,10 @@ XRAY_INJECTED = frozenset({("events", "PutEvents"), ("stepfunctions", "StartExec
 PRODUCERS = frozenset({("sqs", "SendMessage"), ("sqs", "SendMessageBatch"), ("sns", "Publish"),
                        ("sns", "PublishBatch"), ("events", "PutEvents"), ("kinesis", "PutRecord"),
                        ("kinesis", "PutRecords")})
-Facts = tuple[str, str, str, "ModuleType | None", "Injector | None", bool]
+# (span name, kind, the span's first attributes (never changed: copied per call), service module, injector,
+# X-Ray too)
+Facts = tuple[str, str, dict[str, Any], "ModuleType | None", "Injector | None", bool]
+_REGION = semconv.CLOUD_REGION
 
 _original: Any = None
 _engine: Any = None
@@ -65,7 +68,7 @@ _calls: dict[tuple[Any, str], Facts] = {}
 
 
 def _call_facts(meta: Any, operation: str) -> Facts:
-    """(span name, kind, rpc.service, service module, injector, X-Ray too) for one client's operation, once."""
+    """(span name, kind, fixed attributes, service module, injector, X-Ray too) for one client's operation, once."""
     key = (meta.service_model, operation)
     facts = _calls.get(key)
     if facts is None:
@@ -76,8 +79,8 @@ def _call_facts(meta: Any, operation: str) -> Facts:
         module = importlib.import_module(f"hoptrace.outbound.{name}") if name else None
         injector_name = INJECTORS.get((service, operation))
         injector = getattr(module, injector_name) if module is not None and injector_name else None
-        facts = (f"{service_id}.{operation}", kind, service_id, module, injector,
-                 (service, operation) in XRAY_INJECTED)
+        fixed = {semconv.RPC_SYSTEM: "aws-api", semconv.RPC_SERVICE: service_id, semconv.RPC_METHOD: operation}
+        facts = (f"{service_id}.{operation}", kind, fixed, module, injector, (service, operation) in XRAY_INJECTED)
         if len(_calls) < 4096:
             _calls[key] = facts
     return facts
@@ -89,10 +92,10 @@ def _start(client: Any, operation: str, params: Any) -> Any:
     if parent is None:
         return None  # at init, outside any invocation: nothing to join
     meta = client.meta
-    name, kind, service_id, module, injector, xray = _call_facts(meta, operation)
-    attributes: dict[str, Any] = {semconv.RPC_SYSTEM: "aws-api", semconv.RPC_SERVICE: service_id,
-                                  semconv.RPC_METHOD: operation, semconv.CLOUD_REGION: meta.region_name}
-    if module is not None and isinstance(params, Mapping):
+    name, kind, fixed, module, injector, xray = _call_facts(meta, operation)
+    attributes = fixed.copy()
+    attributes[_REGION] = meta.region_name
+    if module is not None and (type(params) is dict or isinstance(params, Mapping)):
         try:
             attributes.update(module.request_attributes(operation, params))
         except Exception as error:
@@ -110,9 +113,9 @@ def _start(client: Any, operation: str, params: Any) -> Any:
 
 def _finish(span: Any, module: ModuleType | None, operation: str, params: Any, response: Any,
             error: BaseException | None) -> None:
-    if isinstance(response, Mapping):
+    if type(response) is dict or isinstance(response, Mapping):  # botocore's is a dict: no ABC check
         metadata = response.get("ResponseMetadata")
-        if isinstance(metadata, Mapping):
+        if type(metadata) is dict or isinstance(metadata, Mapping):
             _metadata(span, metadata)
         if module is not None and error is None:
             for key, value in module.response_attributes(operation, params, response).items():

@@ -18,9 +18,10 @@ def inject(entry: dict[str, Any], traceparent: str, where: str) -> None:
     `entry` is botocore's fresh kwargs or our copy of a batch entry; the attributes dict is the caller's
     own, so the traceparent goes into a copy of it."""
     attributes = entry.get("MessageAttributes")
-    if attributes is None:
-        attributes = {}
-    elif not isinstance(attributes, dict):
+    if attributes is None:  # the common case: nothing to copy, check or count
+        entry["MessageAttributes"] = {TRACEPARENT: {"DataType": "String", "StringValue": traceparent}}
+        return
+    if not isinstance(attributes, dict):
         return
     if any(str(name).lower() == TRACEPARENT for name in attributes):
         return

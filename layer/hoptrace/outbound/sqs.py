@@ -13,7 +13,27 @@ _OPERATION_TYPES = {"SendMessage": "send", "SendMessageBatch": "send", "ReceiveM
                     "DeleteMessage": "settle", "DeleteMessageBatch": "settle"}
 
 
+# (operation, queue URL) -> the request's attributes: a function sends to few queues, and these are all
+# the attributes of a call without `Entries`. Read only (the caller copies them into the span's).
+_BY_QUEUE: dict[tuple[str, str], dict[str, Any]] = {}
+_MAX_QUEUES = 256
+
+
 def request_attributes(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The queue, the operation's kind and a batch's size; the caller must not change the dict returned."""
+    url = params.get("QueueUrl")
+    if type(url) is str and operation != "SendMessageBatch":
+        key = (operation, url)
+        found = _BY_QUEUE.get(key)
+        if found is None:
+            found = _request_attributes(operation, params)
+            if len(_BY_QUEUE) < _MAX_QUEUES:
+                _BY_QUEUE[key] = found
+        return found
+    return _request_attributes(operation, params)
+
+
+def _request_attributes(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
     attributes: dict[str, Any] = {semconv.MESSAGING_SYSTEM: "aws_sqs"}
     url = params.get("QueueUrl")
     if isinstance(url, str):
