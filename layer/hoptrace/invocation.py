@@ -76,18 +76,34 @@ def _lambda_attributes(attributes: dict[str, Any], lambda_context: Any) -> None:
         attributes[semconv.FAAS_INVOCATION_ID] = request_id
     arn = getattr(lambda_context, "invoked_function_arn", None)
     if isinstance(arn, str):
-        parts = arn.split(":")
-        # OpenTelemetry's cloud.resource_id is the unqualified function ARN; the version is faas.version
-        # (a resource attribute), an alias goes in its own attribute.
-        if len(parts) > 7 and parts[5] == "function":
-            qualifier = parts[7]
-            attributes[semconv.CLOUD_RESOURCE_ID] = ":".join(parts[:7])
-            if qualifier and not qualifier.isdigit() and qualifier != "$LATEST":
-                attributes[semconv.FAAS_ALIAS] = qualifier
-        else:
-            attributes[semconv.CLOUD_RESOURCE_ID] = arn
-        if len(parts) > 4:
-            attributes[semconv.CLOUD_ACCOUNT_ID] = parts[4]
+        found = _ARNS.get(arn)
+        if found is None:
+            found = _arn_attributes(arn)
+            if len(_ARNS) < 64:
+                _ARNS[arn] = found
+        attributes.update(found)
+
+
+# invoked ARN -> its attributes: a function is invoked through one ARN or a few (its aliases), so this is
+# worked out once per ARN, not per invocation. Read only.
+_ARNS: dict[str, dict[str, str]] = {}
+
+
+def _arn_attributes(arn: str) -> dict[str, str]:
+    attributes: dict[str, str] = {}
+    parts = arn.split(":")
+    # OpenTelemetry's cloud.resource_id is the unqualified function ARN; the version is faas.version
+    # (a resource attribute), an alias goes in its own attribute.
+    if len(parts) > 7 and parts[5] == "function":
+        qualifier = parts[7]
+        attributes[semconv.CLOUD_RESOURCE_ID] = ":".join(parts[:7])
+        if qualifier and not qualifier.isdigit() and qualifier != "$LATEST":
+            attributes[semconv.FAAS_ALIAS] = qualifier
+    else:
+        attributes[semconv.CLOUD_RESOURCE_ID] = arn
+    if len(parts) > 4:
+        attributes[semconv.CLOUD_ACCOUNT_ID] = parts[4]
+    return attributes
 
 
 def _init_span(engine: Engine, span: SpanRef) -> None:
