@@ -35,7 +35,7 @@ def start(engine: Engine, config: Config, event: Any, lambda_context: Any) -> Ac
     parent, source = invocation.parent, None
     if parent is not None:
         source = parent.source
-    elif not any(r.parent for r in invocation.records):
+    elif not invocation.records or not any(r.parent for r in invocation.records):  # most have no records
         parent, problem = from_lambda_environment()
         if problem:
             invocation.problems.append(problem)
