@@ -21,6 +21,8 @@ from typing import Any
 
 from hoptrace import health, record_scope, semconv
 from hoptrace.engine import Engine
+from hoptrace.outbound import late_body
+from hoptrace.outbound.late_body import PENDING
 from hoptrace.outbound.suppression import IN_AWS_CALL
 from hoptrace.propagation import format_traceparent, format_xray
 
@@ -50,6 +52,9 @@ INJECTORS: dict[tuple[str, str], str] = {
     ("stepfunctions", "StartExecution"): "start_execution",
     ("stepfunctions", "StartSyncExecution"): "start_sync_execution",
 }
+# (service, operation) -> the injector that returns its carrier as a member of the JSON body instead
+# (`late_body`), used when the client speaks the JSON protocol; else the one in INJECTORS.
+LATE_INJECTORS: dict[tuple[str, str], str] = {("sqs", "SendMessage"): "send_message_member"}
 # The injectors that write the X-Ray form too (the others are handed ""; formatting it costs per call).
 XRAY_INJECTED = frozenset({("events", "PutEvents"), ("stepfunctions", "StartExecution"),
                            ("stepfunctions", "StartSyncExecution")})
@@ -78,6 +83,8 @@ def _call_facts(meta: Any, operation: str) -> Facts:
         name = SERVICES.get(service)
         module = importlib.import_module(f"hoptrace.outbound.{name}") if name else None
         injector_name = INJECTORS.get((service, operation))
+        if model.protocol == "json" and (service, operation) in LATE_INJECTORS:
+            injector_name = LATE_INJECTORS[(service, operation)]
         injector = getattr(module, injector_name) if module is not None and injector_name else None
         fixed = {semconv.RPC_SYSTEM: "aws-api", semconv.RPC_SERVICE: service_id, semconv.RPC_METHOD: operation}
         facts = (f"{service_id}.{operation}", kind, fixed, module, injector, (service, operation) in XRAY_INJECTED)
@@ -101,14 +108,17 @@ def _start(client: Any, operation: str, params: Any) -> Any:
         except Exception as error:
             health.swallow(f"aws.attributes.{operation}", error)
     span = engine.start_span(name, kind, parent=parent, attributes=attributes)
+    member = None
     if injector is not None and isinstance(params, dict):
         try:
             trace_id, span_id, sampled = span.trace_id, span.span_id, span.sampled
-            injector(params, format_traceparent(trace_id, span_id, sampled),
-                     format_xray(trace_id, span_id, sampled) if xray else "")
+            member = injector(params, format_traceparent(trace_id, span_id, sampled),
+                              format_xray(trace_id, span_id, sampled) if xray else "")
+            if member is not None:
+                PENDING.set(member)  # taken by this call's serialised body (`late_body`)
         except Exception as error:
             health.swallow(f"inject.{operation}", error)
-    return span, module
+    return span, module, member
 
 
 def _finish(span: Any, module: ModuleType | None, operation: str, params: Any, response: Any,
@@ -173,6 +183,8 @@ def install(engine: Engine) -> None:
             result = original(self, operation_name, api_params)
         except BaseException as error:
             IN_AWS_CALL.reset(token)
+            if started[2] is not None:
+                PENDING.set(None)  # the call failed before its body was made: no later call may take it
             _safe_finish(started, operation_name, api_params, getattr(error, "response", None), error)
             raise
         IN_AWS_CALL.reset(token)
@@ -181,10 +193,11 @@ def install(engine: Engine) -> None:
 
     _make_api_call.__hoptrace_original__ = original  # type: ignore[attr-defined]  # a marker on our function
     BaseClient._make_api_call = _make_api_call
+    late_body.install()
 
 
 def _safe_finish(started: Any, operation: str, params: Any, response: Any, error: BaseException | None) -> None:
-    span, module = started
+    span, module, _ = started
     try:
         _finish(span, module, operation, params, response, error)
     except Exception as failure:
@@ -201,4 +214,5 @@ def uninstall() -> None:
 
     BaseClient._make_api_call = _original
     _original = None
+    late_body.uninstall()
     _calls.clear()

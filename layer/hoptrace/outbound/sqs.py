@@ -1,4 +1,4 @@
-"""SQS: queue and message ids on the client span; `traceparent` in each message's attributes."""
+"""SQS: queue and message ids on the client span; `traceparent` in each message's attributes (or its body's member)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ _OPERATION_TYPES = {"SendMessage": "send", "SendMessageBatch": "send", "ReceiveM
 # the attributes of a call without `Entries`. Read only (the caller copies them into the span's).
 _BY_QUEUE: dict[tuple[str, str], dict[str, Any]] = {}
 _MAX_QUEUES = 256
+# What botocore's JSON serialiser writes for MessageAttributes={"traceparent": {"DataType": "String", ...}}.
+_MEMBER = b'"MessageAttributes": {"traceparent": {"DataType": "String", "StringValue": "%s"}}'
 
 
 def request_attributes(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -59,6 +61,15 @@ def response_attributes(operation: str, params: Mapping[str, Any], response: Map
 
 def send_message(params: dict[str, Any], traceparent: str, xray: str) -> None:
     inject(params, traceparent, "sqs")
+
+
+def send_message_member(params: dict[str, Any], traceparent: str, xray: str) -> bytes | None:
+    """`send_message` for a JSON-protocol client: a message without attributes of its own gets its
+    `traceparent` as the body's `MessageAttributes` member (`late_body`), the rest as parameters."""
+    if "MessageAttributes" in params:
+        inject(params, traceparent, "sqs")
+        return None
+    return _MEMBER % traceparent.encode("ascii")
 
 
 def send_message_batch(params: dict[str, Any], traceparent: str, xray: str) -> None:

@@ -1,0 +1,67 @@
+"""Context written into a request's serialised JSON body, after botocore has validated and serialised it.
+
+Handing botocore one more nested parameter (an SQS message's `traceparent` attribute) costs more than
+the client span itself: its validator and serialiser walk the new structure on every call, about a
+third of three SendMessage calls' overhead. For a JSON-protocol operation whose carrier is a new
+top-level member, the injector returns that member's JSON text instead, and the one wrap of
+`BaseClient._convert_to_request_dict` here splices it into the body botocore produced. The request
+on the wire is the one the parameter would have made; what the caller passed, and what botocore's
+parameter hooks (a Stubber's expected params) see, is exactly what the caller wrote.
+
+The member travels in a context variable set by the SDK hook around the one call it belongs to and
+taken (cleared) by the first body it is written into, so a nested call (credentials fetched while
+signing) never receives it.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any
+
+from hoptrace import health
+
+PENDING: ContextVar[bytes | None] = ContextVar("hoptrace_late_body", default=None)
+_original: Any = None
+
+
+def splice(body: bytes, member: bytes) -> bytes:
+    """`body` (a JSON object's bytes) with `member` (`"name": value`) added as its last member."""
+    if body == b"{}":
+        return b"{" + member + b"}"
+    return body[:-1] + b", " + member + b"}"
+
+
+def install() -> None:
+    """Wrap `_convert_to_request_dict` once; a call without a pending member pays one variable read."""
+    global _original
+    if _original is not None:
+        return
+    from botocore.client import BaseClient
+
+    original = _original = BaseClient._convert_to_request_dict
+    get, put = PENDING.get, PENDING.set
+
+    def _convert_to_request_dict(self: Any, *args: Any, **kwargs: Any) -> Any:
+        request = original(self, *args, **kwargs)
+        member = get()
+        if member is not None:
+            put(None)
+            body = request.get("body")
+            if type(body) is bytes and body[:1] == b"{" and body[-1:] == b"}":
+                request["body"] = splice(body, member)
+            else:
+                health.skipped("aws.body_not_json", "a JSON-protocol request's body was not a JSON object")
+        return request
+
+    _convert_to_request_dict.__hoptrace_original__ = original  # type: ignore[attr-defined]
+    BaseClient._convert_to_request_dict = _convert_to_request_dict
+
+
+def uninstall() -> None:
+    global _original
+    if _original is None:
+        return
+    from botocore.client import BaseClient
+
+    BaseClient._convert_to_request_dict = _original
+    _original = None
