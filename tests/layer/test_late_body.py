@@ -126,3 +126,43 @@ def test_a_real_queue_hands_the_consumer_the_send_span_as_its_parent() -> None:
                    for m in received["Messages"]}
         assert sorted(carried.values()) == sorted(_producer_ids(spans))
         assert len(set(carried.values())) == 2
+
+
+def test_an_sns_publish_gets_the_form_fields_the_parameter_would_have_made() -> None:
+    client = boto3.client("sns", **CREDENTIALS)
+    bodies = _bodies(client)
+    kwargs = {"TopicArn": "arn:aws:sns:eu-west-1:123456789012:order-events", "Message": "paid & shipped"}
+
+    def handler(event: Any, context: Any) -> Any:
+        with Stubber(client) as stub:
+            stub.add_response("publish", {"MessageId": "n-1"}, expected_params=kwargs)
+            client.publish(**kwargs)
+
+    _, raised, spans, _ = run(wrap(handler), load_event("sns"), LambdaContext())
+    assert raised is None
+    [body] = bodies
+    traceparent = body["MessageAttributes.entry.1.Value.StringValue"]
+    assert traceparent.split("-")[2] == _producer_ids(spans)[0]
+    operation = client.meta.service_model.operation_model("Publish")
+    attribute = {"traceparent": {"DataType": "String", "StringValue": traceparent}}
+    serialised = client._serializer.serialize_to_request({**kwargs, "MessageAttributes": attribute}, operation)
+    assert body == serialised["body"]
+
+
+def test_a_real_topic_hands_its_queue_the_publish_span() -> None:
+    """SNS → SQS through moto (in process): the enveloped message carries the publish span's traceparent."""
+    with mock_aws():
+        sns, sqs = boto3.client("sns", **CREDENTIALS), boto3.client("sqs", **CREDENTIALS)
+        topic = sns.create_topic(Name="order-events")["TopicArn"]
+        url = sqs.create_queue(QueueName="orders")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+
+        def handler(event: Any, context: Any) -> Any:
+            sns.publish(TopicArn=topic, Message="order 1")
+
+        _, raised, spans, _ = run(wrap(handler), load_event("sns"), LambdaContext())
+        assert raised is None
+        [message] = sqs.receive_message(QueueUrl=url)["Messages"]
+        envelope = json.loads(message["Body"])
+        assert envelope["MessageAttributes"]["traceparent"]["Value"].split("-")[2] == _producer_ids(spans)[0]

@@ -52,9 +52,10 @@ INJECTORS: dict[tuple[str, str], str] = {
     ("stepfunctions", "StartExecution"): "start_execution",
     ("stepfunctions", "StartSyncExecution"): "start_sync_execution",
 }
-# (service, operation) -> the injector that returns its carrier as a member of the JSON body instead
-# (`late_body`), used when the client speaks the JSON protocol; else the one in INJECTORS.
-LATE_INJECTORS: dict[tuple[str, str], str] = {("sqs", "SendMessage"): "send_message_member"}
+# (service, operation) -> (protocol, the injector that returns its carrier as members of the serialised
+# body instead: `late_body`), used when the client speaks that protocol; else the one in INJECTORS.
+LATE_INJECTORS: dict[tuple[str, str], tuple[str, str]] = {("sqs", "SendMessage"): ("json", "send_message_member"),
+                                                          ("sns", "Publish"): ("query", "publish_members")}
 # The injectors that write the X-Ray form too (the others are handed ""; formatting it costs per call).
 XRAY_INJECTED = frozenset({("events", "PutEvents"), ("stepfunctions", "StartExecution"),
                            ("stepfunctions", "StartSyncExecution")})
@@ -83,8 +84,9 @@ def _call_facts(meta: Any, operation: str) -> Facts:
         name = SERVICES.get(service)
         module = importlib.import_module(f"hoptrace.outbound.{name}") if name else None
         injector_name = INJECTORS.get((service, operation))
-        if model.protocol == "json" and (service, operation) in LATE_INJECTORS:
-            injector_name = LATE_INJECTORS[(service, operation)]
+        protocol, late_name = LATE_INJECTORS.get((service, operation), ("", ""))
+        if model.protocol == protocol:
+            injector_name = late_name
         injector = getattr(module, injector_name) if module is not None and injector_name else None
         fixed = {semconv.RPC_SYSTEM: "aws-api", semconv.RPC_SERVICE: service_id, semconv.RPC_METHOD: operation}
         facts = (f"{service_id}.{operation}", kind, fixed, module, injector, (service, operation) in XRAY_INJECTED)

@@ -1,10 +1,11 @@
-"""Context written into a request's serialised JSON body, after botocore has validated and serialised it.
+"""Context written into a request's serialised body, after botocore has validated and serialised it.
 
 Handing botocore one more nested parameter (an SQS message's `traceparent` attribute) costs more than
 the client span itself: its validator and serialiser walk the new structure on every call, about a
-third of three SendMessage calls' overhead. For a JSON-protocol operation whose carrier is a new
-top-level member, the injector returns that member's JSON text instead, and the one wrap of
-`BaseClient._convert_to_request_dict` here splices it into the body botocore produced. The request
+third of three SendMessage calls' overhead. For an operation whose carrier is a new top-level member,
+the injector returns that member as its protocol serialises it instead (JSON text for SQS, the form
+fields of the query protocol for SNS), and the one wrap of `BaseClient._convert_to_request_dict`
+here adds it to the body botocore produced. The request
 on the wire is the one the parameter would have made; what the caller passed, and what botocore's
 parameter hooks (a Stubber's expected params) see, is exactly what the caller wrote.
 
@@ -20,7 +21,8 @@ from typing import Any
 
 from hoptrace import health
 
-PENDING: ContextVar[bytes | None] = ContextVar("hoptrace_late_body", default=None)
+# A JSON member's bytes (`"name": value`), or a query-protocol request's form fields (a dict).
+PENDING: ContextVar[bytes | dict[str, str] | None] = ContextVar("hoptrace_late_body", default=None)
 _original: Any = None
 
 
@@ -47,7 +49,12 @@ def install() -> None:
         if member is not None:
             put(None)
             body = request.get("body")
-            if type(body) is bytes and body[:1] == b"{" and body[-1:] == b"}":
+            if isinstance(member, dict):
+                if type(body) is dict:
+                    body.update(member)
+                else:
+                    health.skipped("aws.body_not_form", "a query-protocol request's body was not its form fields")
+            elif type(body) is bytes and body[:1] == b"{" and body[-1:] == b"}":
                 request["body"] = splice(body, member)
             else:
                 health.skipped("aws.body_not_json", "a JSON-protocol request's body was not a JSON object")

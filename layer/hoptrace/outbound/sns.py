@@ -9,6 +9,9 @@ from hoptrace import semconv
 from hoptrace.outbound.message_attributes import inject, inject_entries, sent_ids
 from hoptrace.outbound.names import last_part
 
+# What botocore's query serialiser writes for MessageAttributes={"traceparent": {"DataType": "String", ...}}.
+_FIELDS = {"MessageAttributes.entry.1.Name": "traceparent", "MessageAttributes.entry.1.Value.DataType": "String"}
+
 
 def request_attributes(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
     attributes: dict[str, Any] = {semconv.MESSAGING_SYSTEM: "aws_sns"}
@@ -32,6 +35,15 @@ def response_attributes(operation: str, params: Mapping[str, Any], response: Map
 
 def publish(params: dict[str, Any], traceparent: str, xray: str) -> None:
     inject(params, traceparent, "sns")
+
+
+def publish_members(params: dict[str, Any], traceparent: str, xray: str) -> dict[str, str] | None:
+    """`publish` for a query-protocol client: a message without attributes of its own gets its
+    `traceparent` as the form fields botocore would have written (`late_body`), the rest as parameters."""
+    if "MessageAttributes" in params:
+        inject(params, traceparent, "sns")
+        return None
+    return {**_FIELDS, "MessageAttributes.entry.1.Value.StringValue": traceparent}
 
 
 def publish_batch(params: dict[str, Any], traceparent: str, xray: str) -> None:
