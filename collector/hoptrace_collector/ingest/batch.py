@@ -230,6 +230,9 @@ class Ingestor:
         function = function_of(batch.log_group)
         platform_lines: list[platform.PlatformLine] = []
         stream: list[applog.AppLine | applog.Mark] = []  # application lines and platform marks, in order
+        # once per log line: the names it uses, bound once per batch
+        parse, mark, mark_of, to_stream, to_platform = (platform.parse, applog.Mark, _MARKS.get, stream.append,
+                                                        platform_lines.append)
         for event in batch.events:
             message = event.message
             # most lines are platform or application output: `span_text` only where one may be
@@ -245,19 +248,19 @@ class Ingestor:
                 self._span_line(text, batch, function, decoded, problems)
             elif not message.startswith(LOG_PREFIX):
                 time_ns = event.timestamp_ms * 1_000_000
-                line = platform.parse(message, time_ns)
+                line = parse(message, time_ns)
                 if line is None and message.startswith("{"):
                     parsed = jsonlog.parse(message, time_ns)
                     if isinstance(parsed, jsonlog.AppRecord):
-                        stream.append(applog.AppLine(time_ns, event.id, parsed.message, parsed.level,
+                        to_stream(applog.AppLine(time_ns, event.id, parsed.message, parsed.level,
                                                      parsed.request_id, parsed.trace_id, parsed.span_id))
                         continue
                     if parsed is jsonlog.IGNORED:
                         continue
                     line = parsed if isinstance(parsed, platform.PlatformLine) else None
                 if line is not None:
-                    platform_lines.append(line)
-                    stream.append(applog.Mark(_MARKS.get(line.kind, "other"), line.request_id, time_ns, event.id))
+                    to_platform(line)
+                    to_stream(mark(mark_of(line.kind, "other"), line.request_id, time_ns, event.id))
                 else:
                     app_line = applog.parse_text(message, time_ns, event.id)
                     if app_line is not None:

@@ -115,6 +115,7 @@ class _Where(TypedDict):
 
 
 _SAYING = frozenset({"timeout", "crash"})  # with "report": the lines that say something about an invocation
+_TELLING = _SAYING | {"report"}
 
 
 def to_invocation(line: PlatformLine, function: str, log_group: str, log_stream: str,
@@ -165,6 +166,8 @@ def invocations(lines: Iterable[PlatformLine], function: str, log_group: str, lo
     merged: dict[str, InvocationRecord] = {}
     traces = traces or {}
     for line in lines:
+        if line.kind not in _TELLING:  # START and END (two of every three lines) say nothing stored
+            continue
         record = to_invocation(line, function, log_group, log_stream, traces.get(line.request_id))
         if record is not None:
             previous = merged.get(line.request_id)

@@ -35,6 +35,7 @@ from hoptrace_collector.store.model import MAX_INT64, SpanRecord, SpanSource
 
 _SCALARS = frozenset({str, int, float, bool})
 TOO_DEEP = "[too deeply nested to store]"
+_UNSEEN = object()
 _INVOCATION_ID, _TRIGGER, _FAAS_TRIGGER = semconv.FAAS_INVOCATION_ID, semconv.TRIGGER, semconv.FAAS_TRIGGER
 _COLDSTART, _PENDING = semconv.FAAS_COLDSTART, semconv.PENDING
 
@@ -165,16 +166,21 @@ def layer_records(spans: list[Any], resource: dict[str, Any], service: str, func
     append = records.append
     max_chars, max_attributes, max_name = limits.max_attribute_chars, limits.max_attributes, limits.max_name_chars
     scalar_types = _SCALARS.issuperset
+    # the spans of a line share their trace and mostly one parent: an id equal to one already found valid
+    # is valid without its regex (`_UNSEEN` equals no string)
+    known_trace: object = _UNSEEN
+    known_parent: object = _UNSEEN
     for index, span in enumerate(spans):
         if type(span) is dict and "events" not in span and "links" not in span:
             get = span.get
             trace_id, span_id, parent, start, end, name, kind, status, attributes = (
                 get("trace_id"), get("span_id"), get("parent_id"), get("start"), get("end"), get("name"),
                 get("kind"), get("status"), get("attributes"))
-            if (type(trace_id) is str and TRACE_ID_MATCH(trace_id) is not None and trace_id != ZERO_TRACE_ID
+            if (type(trace_id) is str and (trace_id == known_trace or (TRACE_ID_MATCH(trace_id) is not None
+                                                                        and trace_id != ZERO_TRACE_ID))
                     and type(span_id) is str and SPAN_ID_MATCH(span_id) is not None and span_id != ZERO_SPAN_ID
-                    and (parent is None or (type(parent) is str and SPAN_ID_MATCH(parent) is not None
-                                            and parent != ZERO_SPAN_ID))
+                    and (parent is None or (type(parent) is str and (parent == known_parent or (
+                        SPAN_ID_MATCH(parent) is not None and parent != ZERO_SPAN_ID))))
                     and type(start) is int and type(end) is int and 0 < start <= end <= MAX_INT64
                     and type(name) is str and len(name) <= max_name and kind in KINDS
                     and type(status) is dict and (code := status.get("code")) in STATUS_CODES
@@ -189,6 +195,7 @@ def layer_records(spans: list[Any], resource: dict[str, Any], service: str, func
                                   request_id if type(request_id) is str else None, attribute(_COLDSTART) is True,
                                   trigger if type(trigger) is str else None, attributes, [], [], resource, "layer",
                                   attribute(_PENDING) is True))
+                known_trace, known_parent = trace_id, span_id if parent is None else parent
                 continue
         record = checked_record(span, index, resource, service, function, limits, problems)
         if record is not None:
