@@ -25,9 +25,12 @@ REPLACEMENT = "\ufffd"
 def may_hold_surrogates(raw: bytes) -> bool:
     """False when no string decoded from `raw` (JSON) can hold a surrogate: the fast, common answer.
 
-    `bytes.find` (memchr-fast) rules most batches out before the regex, which scans far slower.
+    `bytes.find` rules most batches out before the regex, which scans far slower. A payload's span
+    lines are JSON inside JSON, so backslashes are everywhere and each search for one is slow: one
+    search for `\\u` (no escape at all, the common case) replaces the two for `\\ud` and `\\uD`;
+    the byte 0xED (a raw surrogate's first) is memchr-fast.
     """
-    if raw.find(b"\\ud") < 0 and raw.find(b"\\uD") < 0 and raw.find(b"\xed") < 0:
+    if raw.find(b"\xed") < 0 and (raw.find(b"\\u") < 0 or (raw.find(b"\\ud") < 0 and raw.find(b"\\uD") < 0)):
         return False
     return _MAY_HOLD.search(raw) is not None
 
