@@ -60,7 +60,7 @@ def install() -> None:
                 health.skipped("aws.body_not_json", "a JSON-protocol request's body was not a JSON object")
         return request
 
-    _convert_to_request_dict.__hoptrace_original__ = original  # type: ignore[attr-defined]
+    _convert_to_request_dict.__hoptrace_original__ = original  # type: ignore[attr-defined]  # a marker on our function
     BaseClient._convert_to_request_dict = _convert_to_request_dict
 
 
