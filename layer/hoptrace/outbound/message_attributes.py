@@ -2,14 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from hoptrace import health, semconv
 from hoptrace.outbound.entries import inject_each
 from hoptrace.propagation import TRACEPARENT
 
 MAX_ATTRIBUTES = 10
+Member = TypeVar("Member")
+
+
+def carrier(traceparent: str) -> dict[str, str]:
+    """The `traceparent` message attribute's value, as SQS and SNS take it."""
+    return {"DataType": "String", "StringValue": traceparent}
+
+
+# `MessageAttributes={TRACEPARENT: carrier(…)}` as botocore's serialisers write it (`late_body`): the JSON
+# protocol's member (SQS; `%s` where the value goes) and the query protocol's form fields (SNS).
+_JSON_MEMBER = json.dumps({"MessageAttributes": {TRACEPARENT: carrier("%s")}})[1:-1].encode()
+_QUERY_FIELDS = {"MessageAttributes.entry.1.Name": TRACEPARENT, "MessageAttributes.entry.1.Value.DataType": "String"}
+
+
+def json_member(traceparent: str) -> bytes:
+    return _JSON_MEMBER % traceparent.encode("ascii")
+
+
+def query_fields(traceparent: str) -> dict[str, str]:
+    return {**_QUERY_FIELDS, "MessageAttributes.entry.1.Value.StringValue": traceparent}
+
+
+def inject_or_member(params: dict[str, Any], traceparent: str, where: str,
+                     member: Callable[[str], Member]) -> Member | None:
+    """For a message without attributes of its own, its `traceparent` as the protocol serialises it
+    (`member`, which `late_body` adds to the serialised body); else `inject` into its parameters."""
+    if "MessageAttributes" in params:
+        inject(params, traceparent, where)
+        return None
+    return member(traceparent)
 
 
 def inject(entry: dict[str, Any], traceparent: str, where: str) -> None:
@@ -19,7 +50,7 @@ def inject(entry: dict[str, Any], traceparent: str, where: str) -> None:
     own, so the traceparent goes into a copy of it."""
     attributes = entry.get("MessageAttributes")
     if attributes is None:  # the common case: nothing to copy, check or count
-        entry["MessageAttributes"] = {TRACEPARENT: {"DataType": "String", "StringValue": traceparent}}
+        entry["MessageAttributes"] = {TRACEPARENT: carrier(traceparent)}
         return
     if not isinstance(attributes, dict):
         return
@@ -29,7 +60,7 @@ def inject(entry: dict[str, Any], traceparent: str, where: str) -> None:
         health.skipped(f"{where}.attribute_limit",
                        f"a {where} message already has {len(attributes)} message attributes (AWS allows 10)")
         return
-    entry["MessageAttributes"] = {**attributes, TRACEPARENT: {"DataType": "String", "StringValue": traceparent}}
+    entry["MessageAttributes"] = {**attributes, TRACEPARENT: carrier(traceparent)}
 
 
 def inject_entries(params: dict[str, Any], key: str, traceparent: str, where: str) -> None:

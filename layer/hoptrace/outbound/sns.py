@@ -6,11 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from hoptrace import semconv
-from hoptrace.outbound.message_attributes import inject, inject_entries, sent_ids
+from hoptrace.outbound.message_attributes import inject, inject_entries, inject_or_member, query_fields, sent_ids
 from hoptrace.outbound.names import last_part
-
-# What botocore's query serialiser writes for MessageAttributes={"traceparent": {"DataType": "String", ...}}.
-_FIELDS = {"MessageAttributes.entry.1.Name": "traceparent", "MessageAttributes.entry.1.Value.DataType": "String"}
 
 
 def request_attributes(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -40,10 +37,7 @@ def publish(params: dict[str, Any], traceparent: str, xray: str) -> None:
 def publish_members(params: dict[str, Any], traceparent: str, xray: str) -> dict[str, str] | None:
     """`publish` for a query-protocol client: a message without attributes of its own gets its
     `traceparent` as the form fields botocore would have written (`late_body`), the rest as parameters."""
-    if "MessageAttributes" in params:
-        inject(params, traceparent, "sns")
-        return None
-    return {**_FIELDS, "MessageAttributes.entry.1.Value.StringValue": traceparent}
+    return inject_or_member(params, traceparent, "sns", query_fields)
 
 
 def publish_batch(params: dict[str, Any], traceparent: str, xray: str) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hoptrace import semconv
-from hoptrace.outbound.message_attributes import inject, inject_entries, sent_ids
+from hoptrace.outbound.message_attributes import inject, inject_entries, inject_or_member, json_member, sent_ids
 from hoptrace.outbound.names import last_part
 
 _OPERATION_TYPES = {"SendMessage": "send", "SendMessageBatch": "send", "ReceiveMessage": "receive",
@@ -17,8 +17,6 @@ _OPERATION_TYPES = {"SendMessage": "send", "SendMessageBatch": "send", "ReceiveM
 # the attributes of a call without `Entries`. Read only (the caller copies them into the span's).
 _BY_QUEUE: dict[tuple[str, str], dict[str, Any]] = {}
 _MAX_QUEUES = 256
-# What botocore's JSON serialiser writes for MessageAttributes={"traceparent": {"DataType": "String", ...}}.
-_MEMBER = b'"MessageAttributes": {"traceparent": {"DataType": "String", "StringValue": "%s"}}'
 
 
 def request_attributes(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -66,10 +64,7 @@ def send_message(params: dict[str, Any], traceparent: str, xray: str) -> None:
 def send_message_member(params: dict[str, Any], traceparent: str, xray: str) -> bytes | None:
     """`send_message` for a JSON-protocol client: a message without attributes of its own gets its
     `traceparent` as the body's `MessageAttributes` member (`late_body`), the rest as parameters."""
-    if "MessageAttributes" in params:
-        inject(params, traceparent, "sqs")
-        return None
-    return _MEMBER % traceparent.encode("ascii")
+    return inject_or_member(params, traceparent, "sqs", json_member)
 
 
 def send_message_batch(params: dict[str, Any], traceparent: str, xray: str) -> None:
