@@ -45,11 +45,12 @@ FUNCTIONS = 20
 QUERIES_PER_FUNCTION_DAY = 2 * 4  # f: and b: pages, 4 shards: each Query costs at least half a unit
 
 
-def workload_bytes(spans: int = 20_000) -> dict[str, float]:
-    """Mean bytes CloudWatch Logs ingests per invocation for the span line(s) and the REPORT line."""
+def workload_bytes(spans: int = 20_000, compress: bool = False) -> dict[str, float]:
+    """Mean bytes CloudWatch Logs ingests per invocation for the span line(s) and the REPORT line
+    (`compress`: span lines as HOPTRACE_COMPRESS_LINES writes them)."""
     span_bytes, report_bytes, span_counts = [], [], []
     for invocation in collector_data.invocations(spans, 7, 1_795_593_398_000_000_000, 600 * 10**9):
-        lines = [message for _, message in collector_data.log_lines(invocation)]
+        lines = [message for _, message in collector_data.log_lines(invocation, compress=compress)]
         span_bytes.append(sum(len(m.encode()) + LOG_EVENT_OVERHEAD for m in lines if m.startswith("HOPTRACE")))
         report_bytes.append(sum(len(m.encode()) + LOG_EVENT_OVERHEAD for m in lines if m.startswith("REPORT")))
         span_counts.append(len(invocation.spans))
@@ -57,10 +58,11 @@ def workload_bytes(spans: int = 20_000) -> dict[str, float]:
             "spans_per_invocation": statistics.mean(span_counts)}
 
 
-def measure(endpoint: str, invocations_per_batch: int, spans: int) -> dict[str, Any]:
+def measure(endpoint: str, invocations_per_batch: int, spans: int, compress: bool = False) -> dict[str, Any]:
     """The handler's CPU, round trips and DynamoDB units at this many invocations per batch."""
     events_per_batch = (4 + APP_LINES) * invocations_per_batch
-    measured = collector_dynamo.ingest(endpoint, spans, events_per_batch, APP_LINES, seed=3, handler=True)
+    measured = collector_dynamo.ingest(endpoint, spans, events_per_batch, APP_LINES, seed=3, handler=True,
+                                       compress=compress)
     reads = collector_dynamo.dashboard_reads(measured["store"], measured["meter"], measured["invocations"])
     measured["store"].close()
     result = collector_dynamo.summarise(measured, reads)
@@ -99,24 +101,34 @@ def per_million(m: dict[str, Any], volume: dict[str, float], arch: str = "arm64"
     return cost
 
 
+#: The cases measured: (invocations per batch, span lines compressed), in the table's column order.
+CASES = ((1, False), (17, False), (1, True), (17, True))
+COLUMNS = {(1, False): "quiet (1 per batch)", (17, False): "busy (~17 per batch)",
+           (1, True): "quiet, compressed lines", (17, True): "busy, compressed lines"}
+
+
 def run(rounds: int = 1, warm: int = 0, log: Any = print, quick: bool = False) -> dict[str, Any]:
-    """`hoptrace bench aws`: the per-million cost at 1 (a quiet function) and ~17 (busy) invocations per batch."""
+    """`hoptrace bench aws`: the per-million cost at 1 (a quiet function) and ~17 (busy) invocations per batch,
+    with the span lines as the layer writes them by default and compressed (HOPTRACE_COMPRESS_LINES)."""
     from hoptrace_localcloud.motoserver import DUMMY_CREDENTIALS, MotoServer
 
     os.environ.update({k: os.environ.get(k, v) for k, v in DUMMY_CREDENTIALS.items()})
-    volume = workload_bytes(2_000 if quick else 20_000)
+    volumes = {compress: workload_bytes(2_000 if quick else 20_000, compress) for compress in (False, True)}
     spans = {1: 60, 17: 300} if quick else {1: 250, 17: 3_000}
     server = MotoServer()
     endpoint = server.start()
-    out: dict[str, Any] = {"volume": volume, "sizes": {}}
+    out: dict[str, Any] = {"volume": volumes[False], "volumes": volumes, "cases": {}, "load_start": os.getloadavg()[0]}
     try:
-        for size in (1, 17):
-            log(f"  collector handler into DynamoDB on moto, {size} invocation(s) per batch ...")
-            m = measure(endpoint, size, spans[size])
-            out["sizes"][size] = {"measured": m, "arm64": per_million(m, volume),
-                                  "x86_64": per_million(m, volume, "x86_64")}
+        for size, compress in CASES:
+            log(f"  collector handler into DynamoDB on moto, {size} invocation(s) per batch"
+                f"{', compressed span lines' if compress else ''} ...")
+            m = measure(endpoint, size, spans[size], compress)
+            volume = volumes[compress]
+            out["cases"][size, compress] = {"measured": m, "arm64": per_million(m, volume),
+                                            "x86_64": per_million(m, volume, "x86_64")}
     finally:
         server.stop()
+    out["sizes"] = {size: out["cases"][size, False] for size in (1, 17)}  # the default lines, as before
     out["load"] = os.getloadavg()[0]
     return out
 
@@ -135,29 +147,32 @@ _ROWS = [
 
 
 def markdown(result: dict[str, Any]) -> str:
-    volume, sizes = result["volume"], result["sizes"]
-    quiet, busy = sizes[1], sizes[17]
-    lines = [f"Per invocation: {volume['spans_per_invocation']:.2f} spans, span line "
-             f"{volume['span_line_bytes']:,.0f} B (with CloudWatch's 26 B per event), {APP_LINES} application lines. "
-             f"1-minute load average {result['load']:.1f}.", "",
+    volumes, cases = result["volumes"], result["cases"]
+    lines = [f"Per invocation: {volumes[False]['spans_per_invocation']:.2f} spans, span line "
+             f"{volumes[False]['span_line_bytes']:,.0f} B ({volumes[True]['span_line_bytes']:,.0f} B compressed; "
+             f"with CloudWatch's 26 B per event), {APP_LINES} application lines. "
+             f"1-minute load average {result['load_start']:.1f} at the start, {result['load']:.1f} at the end.", "",
              "| batch | CPU per batch | round trips | write units / invocation (by kind) | mean item bytes |",
              "|---|---|---|---|---|"]
-    for entry in sizes.values():
+    for (_, compress), entry in cases.items():
         m = entry["measured"]
         kinds = ", ".join(f"{k} {v:.2f}" for k, v in m["write_units_per_invocation_by_kind"].items())
         items = ", ".join(f"{k} {v}" for k, v in m["item_bytes"].items())
-        lines.append(f"| {m['invocations_per_batch']:.1f} invocations | {m['cpu_s_per_batch'] * 1e3:.1f} ms | "
-                     f"{m['waits_per_batch']:.1f} | {m['steady_write_units_per_invocation']:.2f} steady ({kinds}) | "
-                     f"{items} |")
-    lines += ["", "| per million invocations | quiet (1 per batch) | busy (~17 per batch) |", "|---|---|---|"]
+        lines.append(f"| {m['invocations_per_batch']:.1f} invocations{', compressed' if compress else ''} | "
+                     f"{m['cpu_s_per_batch'] * 1e3:.1f} ms | {m['waits_per_batch']:.1f} | "
+                     f"{m['steady_write_units_per_invocation']:.2f} steady ({kinds}) | {items} |")
+    keys = list(cases)
+    lines += ["", "| per million invocations | " + " | ".join(COLUMNS[k] for k in keys) + " |",
+              "|---|" + "---|" * len(keys)]
     for label, key in _ROWS:
-        lines.append(f"| {label} | ${quiet['arm64'][key]:.3f} | ${busy['arm64'][key]:.3f} |")
-    lines.append(f"| **total** | **${quiet['arm64']['total']:.2f}** | **${busy['arm64']['total']:.2f}** |")
-    lines.append(f"| storage while kept (per month) | ${quiet['arm64']['storage_per_month']:.2f} | "
-                 f"${busy['arm64']['storage_per_month']:.2f} |")
-    verdict = "met" if busy["arm64"]["total"] <= 2.0 else "NOT met"
-    lines += ["", f"Aim ≤ $2.00 per million invocations all in (busy): {verdict}; AWS X-Ray: $5.00 per million "
-              f"traces recorded."]
+        lines.append(f"| {label} | " + " | ".join(f"${cases[k]['arm64'][key]:.3f}" for k in keys) + " |")
+    lines.append("| **total** | " + " | ".join(f"**${cases[k]['arm64']['total']:.2f}**" for k in keys) + " |")
+    lines.append("| storage while kept (per month) | "
+                 + " | ".join(f"${cases[k]['arm64']['storage_per_month']:.2f}" for k in keys) + " |")
+    default, compressed = cases[17, False]["arm64"]["total"], cases[17, True]["arm64"]["total"]
+    lines += ["", f"Aim ≤ $2.00 per million invocations all in (busy): {'met' if default <= 2.0 else 'NOT met'} "
+              f"with the default lines (${default:.2f}), {'met' if compressed <= 2.0 else 'NOT met'} with "
+              f"HOPTRACE_COMPRESS_LINES (${compressed:.2f}); AWS X-Ray: $5.00 per million traces recorded."]
     return "\n".join(lines)
 
 

@@ -184,8 +184,9 @@ def app_lines(request_id: str, count: int) -> list[str]:
     return [samples[n % len(samples)] + "\n" for n in range(count)]
 
 
-def log_lines(invocation: Invocation, app: int = 0) -> list[tuple[int, str]]:
-    """(timestamp ms, message) of what the function's log holds for the invocation (`app` application lines)."""
+def log_lines(invocation: Invocation, app: int = 0, compress: bool = False) -> list[tuple[int, str]]:
+    """(timestamp ms, message) of what the function's log holds for the invocation (`app` application lines;
+    `compress`: span lines as HOPTRACE_COMPRESS_LINES writes them)."""
     start_ms, end_ms = invocation.start_ns // 1_000_000, invocation.end_ns // 1_000_000
     rid = invocation.request_id
     report = (f"REPORT RequestId: {rid}\tDuration: {(invocation.end_ns - invocation.start_ns) / 1e6:.2f} ms\t"
@@ -195,14 +196,14 @@ def log_lines(invocation: Invocation, app: int = 0) -> list[tuple[int, str]]:
         report += "Init Duration: 412.50 ms\t"
     lines = [(start_ms, f"START RequestId: {rid} Version: $LATEST\n")]
     lines += [(start_ms, line) for line in app_lines(rid, app)]
-    lines += [(end_ms, line + "\n") for line in wire.encode(invocation.spans, invocation.resource)]
+    lines += [(end_ms, line + "\n") for line in wire.encode(invocation.spans, invocation.resource, compress=compress)]
     lines += [(end_ms, f"END RequestId: {rid}\n"), (end_ms, report + "\n")]
     return lines
 
 
 def subscription_batches(spans: int, seed: int = 1, start_ns: int = 1_795_593_398_000_000_000,
-                         events_per_batch: int = 400, trace_spans: int | None = None, app: int = 0
-                         ) -> tuple[list[dict[str, Any]], int]:
+                         events_per_batch: int = 400, trace_spans: int | None = None, app: int = 0,
+                         compress: bool = False) -> tuple[list[dict[str, Any]], int]:
     """Subscription events carrying about `spans` spans, and the exact span count.
 
     Traces are the realistic mix (5-15 spans), or all of exactly `trace_spans` spans when given;
@@ -213,7 +214,7 @@ def subscription_batches(spans: int, seed: int = 1, start_ns: int = 1_795_593_39
     source = (invocations(spans, seed, start_ns, 600 * 1_000_000_000) if trace_spans is None
               else sized_invocations(spans, trace_spans, seed, start_ns))
     for invocation in source:
-        by_group.setdefault(f"/aws/lambda/{invocation.function}", []).extend(log_lines(invocation, app))
+        by_group.setdefault(f"/aws/lambda/{invocation.function}", []).extend(log_lines(invocation, app, compress))
         total += len(invocation.spans)
     batches = []
     counter = 0

@@ -146,11 +146,11 @@ class Meter:
 
 
 def ingest(endpoint: str, spans: int, events_per_batch: int, app: int, seed: int = 7,
-           handler: bool = False) -> dict[str, Any]:
+           handler: bool = False, compress: bool = False) -> dict[str, Any]:
     """Ingest about `spans` spans into a fresh table; metered writes, reads, CPU and round trips per batch.
 
     `handler`: through the real Lambda handler (configured only by HOPTRACE_STORE, as the stack runs it)
-    rather than an Ingestor on the store.
+    rather than an Ingestor on the store. `compress`: the functions write compressed span lines.
     """
     from benchmarks.collector_data import subscription_batches
     from hoptrace_collector.ingest.batch import Ingestor
@@ -158,7 +158,7 @@ def ingest(endpoint: str, spans: int, events_per_batch: int, app: int, seed: int
 
     start_ns = time.time_ns() - 600 * 10**9
     events, _ = subscription_batches(spans, seed=seed, start_ns=start_ns, events_per_batch=events_per_batch,
-                                         app=app)
+                                     app=app, compress=compress)
     url = f"dynamodb://bench-{uuid.uuid4().hex[:8]}?region=us-east-1&endpoint_url={endpoint}&create=1"
     if handler:
         import hoptrace_collector.handler as collector

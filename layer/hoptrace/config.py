@@ -43,6 +43,7 @@ class Config:
     log_correlation: bool = True
     engine: str = "light"  # "light" (default, stdlib only) or "otel" (the OpenTelemetry SDK)
     coldstart_imports: bool = False
+    compress_lines: bool = False  # span lines deflated (hoptrace.wire_deflate): a third of the log bytes
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **explicit: Any) -> Config:
@@ -71,6 +72,7 @@ class Config:
             log_correlation=env_bool(env, "HOPTRACE_LOG_CORRELATION", True),
             engine=env_choice(env, "HOPTRACE_ENGINE", "light", ("light", "otel")),
             coldstart_imports=env_bool(env, "HOPTRACE_COLDSTART_IMPORTS", False),
+            compress_lines=env_bool(env, "HOPTRACE_COMPRESS_LINES", False),
         )
 
 

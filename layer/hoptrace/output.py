@@ -39,10 +39,11 @@ class OutputLimits:
     max_bytes: int = DEFAULT_MAX_OUTPUT_BYTES  # all lines of one invocation
     max_attribute_chars: int = 4096  # one string value
     line_bytes: int = wire.MAX_LINE_BYTES  # one line (CloudWatch Logs caps an event at 256 KiB)
+    compress: bool = False  # each line's body deflated (hoptrace.wire_deflate)
 
 
 def limits(config: Config) -> OutputLimits:
-    return OutputLimits(config.max_output_bytes, config.max_attribute_length)
+    return OutputLimits(config.max_output_bytes, config.max_attribute_length, compress=config.compress_lines)
 
 
 DEFAULT_LIMITS = limits(Config())  # the defaults; a wrapped handler passes its own config's
@@ -58,7 +59,7 @@ def lines(spans: list[dict[str, Any]], resource: dict[str, Any], health: dict[st
         spans[:], texts = cap(spans, texts, limits.max_bytes, counts)
     if health:
         counts.update(health)
-    return wire.encode_texts(texts, resource, dict(counts) or None, limits.line_bytes, resource_json)
+    return wire.encode_texts(texts, resource, dict(counts) or None, limits.line_bytes, resource_json, limits.compress)
 
 
 _RESOURCE: list[tuple[dict[str, Any], dict[str, Any], int, str]] = []  # the last resource, its copy, its JSON

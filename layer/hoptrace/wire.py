@@ -42,6 +42,7 @@ VERSION = 1
 PREFIX = "HOPTRACE "
 PART_PREFIX = "HOPTRACE-PART "
 MAX_LINE_BYTES = 200 * 1024
+COMPRESSED_MARK = "z"  # a compressed line's body starts `z<dictionary>:` (hoptrace.wire_deflate), a JSON one `{`
 KINDS = ("internal", "server", "client", "producer", "consumer")
 STATUS_CODES = ("unset", "ok", "error")
 
@@ -155,13 +156,16 @@ def resource_text(resource: dict[str, Any]) -> str:
 
 
 def encode(spans: list[dict[str, Any]], resource: dict[str, Any], health: dict[str, int] | None = None,
-           max_bytes: int = MAX_LINE_BYTES) -> list[str]:
-    """Lines to print for one invocation; each line is complete on its own (given its log context)."""
-    return encode_texts([dumps(span) for span in spans], resource, health, max_bytes, resource_text(resource))
+           max_bytes: int = MAX_LINE_BYTES, compress: bool = False) -> list[str]:
+    """Lines to print for one invocation; each line is complete on its own (given its log context).
+    `compress`: each line's body deflated (`hoptrace.wire_deflate`), for a third of the bytes."""
+    return encode_texts([dumps(span) for span in spans], resource, health, max_bytes, resource_text(resource),
+                        compress)
 
 
 def encode_texts(texts: list[str], resource: dict[str, Any], health: dict[str, int] | None = None,
-                 max_bytes: int = MAX_LINE_BYTES, resource_json: str | None = None) -> list[str]:
+                 max_bytes: int = MAX_LINE_BYTES, resource_json: str | None = None,
+                 compress: bool = False) -> list[str]:
     """`encode` for spans already rendered as JSON text (so a caller that measured them renders once);
     `resource_json`: the resource already rendered (the layer renders it once per process, compacted)."""
     if resource_json is None:
@@ -169,6 +173,8 @@ def encode_texts(texts: list[str], resource: dict[str, Any], health: dict[str, i
     if not health:  # the common case: one line holds them all (ASCII text, so characters are bytes)
         line = f'{PREFIX}{{"v":{VERSION},"resource":{resource_json},"spans":[{",".join(texts)}]}}'
         if len(line) <= max_bytes and line.isascii():
+            if compress:
+                return _split_oversized(_compressed(line), max_bytes)
             return [line]
     head = f'{{"v":{VERSION},"resource":{resource_json}'
     if health:
@@ -187,7 +193,15 @@ def encode_texts(texts: list[str], resource: dict[str, Any], health: dict[str, i
         size += len(text) + 1
     if chunk or not lines:
         lines.append(PREFIX + head + ",".join(chunk) + "]}")
+    if compress:
+        lines = [_compressed(line) for line in lines]
     return [piece for line in lines for piece in _split_oversized(line, max_bytes)]
+
+
+def _compressed(line: str) -> str:
+    from hoptrace import wire_deflate  # loaded by those who turn compression on (and by the collector)
+
+    return PREFIX + wire_deflate.compress(line[len(PREFIX):])
 
 
 def _split_oversized(line: str, max_bytes: int) -> list[str]:
@@ -258,9 +272,25 @@ def decode(line: str, loads: Callable[[str], Any] = json.loads
     return resource, valid, problems
 
 
+def plain(line: str) -> str:
+    """A span line with its JSON body: a compressed line (`wire_deflate`) inflated, any other as it is.
+    Raises WireError (its message starts "compressed span line") when a compressed body is unreadable."""
+    body = line[len(PREFIX):] if line.startswith(PREFIX) else line
+    if not body.startswith(COMPRESSED_MARK):
+        return line
+    from hoptrace import wire_deflate
+
+    try:
+        return PREFIX + wire_deflate.inflate(body)
+    except wire_deflate.InflateError as exc:
+        raise WireError(str(exc)) from exc
+
+
 def decode_envelope(line: str, loads: Callable[[str], Any] = json.loads) -> tuple[dict[str, Any], list[Any]]:
     """`decode` without checking the spans: (resource, spans as parsed), for a reader that validates each
-    span as it builds from it (the collector's hot path); raises WireError as `decode` does."""
+    span as it builds from it (the collector's hot path); raises WireError as `decode` does. A compressed
+    line is inflated first (`plain`)."""
+    line = plain(line)
     text = line[len(PREFIX):] if line.startswith(PREFIX) else line
     try:
         payload = loads(text)

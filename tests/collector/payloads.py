@@ -78,21 +78,22 @@ handler(json.loads(sys.argv[1]), LambdaContext())
 
 
 @functools.lru_cache(maxsize=16)
-def _traced(handler_source: str, event_json: str) -> tuple[str, ...]:
+def _traced(handler_source: str, event_json: str, settings: tuple[tuple[str, str], ...] = ()) -> tuple[str, ...]:
     with tempfile.TemporaryDirectory() as folder:
         Path(folder, "app.py").write_text(handler_source)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("HOPTRACE_", "OTEL_", "AWS_"))}
         env.update(function_env(LambdaContext()), HOPTRACE_HANDLER="app.handler",
-                   PYTHONPATH=os.pathsep.join([folder, str(ROOT)]))
+                   PYTHONPATH=os.pathsep.join([folder, str(ROOT)]), **dict(settings))
         done = subprocess.run([sys.executable, "-c", RUNTIME, event_json], env=env, capture_output=True, text=True,
                               timeout=60, check=True)
     return tuple(line + "\n" for line in done.stdout.splitlines() if wire.is_span_line(line))
 
 
-def traced_lines(handler_source: str, event: Any) -> list[str]:
+def traced_lines(handler_source: str, event: Any, **settings: str) -> list[str]:
     """What the real layer prints when `handler_source`'s `handler` runs on `event` as a cold Lambda process
-    (the `orders` function of tests.conftest.LambdaContext, attached by handler redirect)."""
-    return list(_traced(textwrap.dedent(handler_source), json.dumps(event)))
+    (the `orders` function of tests.conftest.LambdaContext, attached by handler redirect); `settings`: more
+    variables of the function's environment (`HOPTRACE_COMPRESS_LINES="true"`)."""
+    return list(_traced(textwrap.dedent(handler_source), json.dumps(event), tuple(sorted(settings.items()))))
 
 
 OK_HANDLER = """

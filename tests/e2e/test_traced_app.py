@@ -116,8 +116,13 @@ def spans_of(cloud: LocalCloud, function: str) -> list[dict]:
     return decode_output("\n".join(cloud.log_lines(function)))[0]
 
 
-def test_request_keeps_one_trace_across_api_sns_sqs_eventbridge(tmp_path: Path) -> None:
-    template = build_app(tmp_path)
+COMPRESSED = TEMPLATE.replace("    Layers: [!Ref HoptraceLayer]\n", "    Layers: [!Ref HoptraceLayer]\n"
+                              "    Environment:\n      Variables: {HOPTRACE_COMPRESS_LINES: 'true'}\n")
+
+
+@pytest.mark.parametrize("template_text", [TEMPLATE, COMPRESSED], ids=["plain lines", "compressed lines"])
+def test_request_keeps_one_trace_across_api_sns_sqs_eventbridge(tmp_path: Path, template_text: str) -> None:
+    template = build_app(tmp_path, template_text)
     with LocalCloud(template, sqs_visibility_timeout=2) as cloud:
         # GIVEN a client that sends a traceparent / WHEN it creates an order over HTTP
         request = urllib.request.Request(
@@ -129,6 +134,10 @@ def test_request_keeps_one_trace_across_api_sns_sqs_eventbridge(tmp_path: Path) 
         time.sleep(0.2)
         orders, payments, invoices = (spans_of(cloud, f) for f in
                                       ("OrdersFunction", "PaymentsFunction", "InvoicesFunction"))
+        span_lines = [line for line in cloud.log_lines("OrdersFunction") if line.startswith("HOPTRACE ")]
+    # (the Globals setting reaches every function: its lines are deflated, and read back the same)
+    assert span_lines and all(line.startswith("HOPTRACE z1:") == (template_text is COMPRESSED)
+                              for line in span_lines)
 
     def invocation(spans: list[dict]) -> dict:
         return next(s for s in spans if "faas.coldstart" in s["attributes"])

@@ -26,7 +26,7 @@ def decode_output(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]
             continue
         _resource, valid, problems = wire.decode(line)
         assert not problems, problems
-        payloads.append(json.loads(line[len(wire.PREFIX):]))
+        payloads.append(json.loads(wire.plain(line)[len(wire.PREFIX):]))
         spans.extend(valid)
     assert not assembler.incomplete()
     return spans, payloads

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from hoptrace.triggers import TRIGGERS
 
-FORBIDDEN = ("opentelemetry", "wrapt", "packaging", "importlib.metadata", "botocore", "urllib3", "urllib.request")
+FORBIDDEN = ("opentelemetry", "wrapt", "packaging", "importlib.metadata", "botocore", "urllib3", "urllib.request",
+             "hoptrace.wire_deflate")  # line compression is loaded only by those who turn it on
 RUNTIME = r"""
 import json, sys, types
 before = set(sys.modules)

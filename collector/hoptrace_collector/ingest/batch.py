@@ -303,6 +303,7 @@ class Ingestor:
 
     def _span_line(self, text: str, batch: LogBatch, function: str, decoded: Decoded, problems: Problems) -> None:
         try:
+            text = wire.plain(text)  # a compressed line inflated: its JSON's length bounds its strings below
             resource, spans = wire.decode_envelope(text, loads)
         except wire.WireError as exc:
             problems.add(_wire_kind(str(exc)), str(exc))
@@ -369,6 +370,8 @@ def _wire_kind(message: str) -> str:
         return "unknown_version"
     if "not valid JSON" in message:
         return "bad_span_json"
+    if message.startswith("compressed span line"):
+        return "bad_compressed_line"
     return "bad_span_line"
 
 
