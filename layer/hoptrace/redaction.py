@@ -71,6 +71,10 @@ _USERINFO = re.compile(r"(?P<user>[^/\s:@?#\"'<>]*)(?::(?P<password>[^/\s@?#\"'<
 _BEARER_VALUE = re.compile(r"\s+(?P<v>[A-Za-z0-9._~+/=-]{8,})")
 _PEM_END = re.compile(r"-----END[A-Z ]*PRIVATE KEY-----", re.I)
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{12,}={0,2}")
+# Text that `Rules.text` provably leaves as it is, whatever the families: every secret it finds follows `=` or `:`
+# (pairs, quoted pairs, URLs), "bearer" and whitespace, or a PEM header (whose "private key" holds a space).
+# Ids, names and versions (request and message ids, regions, operations) are such text, and need no JSON escaping.
+PLAIN_TEXT = re.compile(r"[0-9A-Za-z._-]*").fullmatch
 
 
 def normalise(name: str) -> str:
@@ -130,6 +134,8 @@ class Rules:
             done = self._texts.get(text)
             if done is not None:
                 return done
+            if PLAIN_TEXT(text) is not None:  # not cached: ids, unique per call, would only churn the cache
+                return text
         # Every secret the rules find sits after `=` or `:` (pairs, URLs), after "bearer" or in a PEM block.
         if "=" not in text and ":" not in text and "earer" not in text and "EARER" not in text and "-----" not in text:
             result = text

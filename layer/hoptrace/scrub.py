@@ -24,7 +24,7 @@ from collections import Counter
 from typing import Any
 
 from hoptrace import wire
-from hoptrace.redaction import RULES, Rules, capture
+from hoptrace.redaction import PLAIN_TEXT, RULES, Rules, capture
 
 MAX_LIST_ITEMS = 128
 _CACHED_CHARS = 200
@@ -153,8 +153,14 @@ class Scrubber:
         if not (type(value) is str and type(key) is str and len(value) <= _CACHED_CHARS and value.isascii()
                 and key.isascii()):
             return None
-        clean = self.value(key, value)
-        fragment = _name_text(key) + wire.dumps_scrubbed(clean)
+        if len(value) <= self.max_chars and PLAIN_TEXT(value) is not None and not self.rules.attribute_sensitive(key):
+            # What `value` would make of it, the short way: a value unique per invocation (a request id) is
+            # never in the cache, and is nearly always such text.
+            clean: Any = value
+            fragment = _name_text(key) + '"' + value + '"'
+        else:
+            clean = self.value(key, value)
+            fragment = _name_text(key) + wire.dumps_scrubbed(clean)
         fragments = self._fragments
         if len(fragments) >= _CACHE_SIZE:
             fragments.clear()

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hoptrace.redaction import REDACTED, Rules, redact, redact_query_string, redact_text, rules_from_env
+from hoptrace.redaction import PLAIN_TEXT, REDACTED, Rules, redact, redact_query_string, redact_text, rules_from_env
 
 SECRET = "Zq7Hx9Wv2Lp4"
 # One spelling per family as people write them, with the prefixes and suffixes they add.
@@ -124,3 +124,26 @@ def test_property_no_family_member_leaks_its_value_in_any_form(name: str, secret
     assert secret not in redact_text(form.format(n=name, v=secret))
     if " " not in name:
         assert secret not in json.dumps(redact({"outer": {name: secret}}))
+
+
+_PLAIN_WORDS = st.sampled_from(["token", "Bearer", "BEARER", "-----BEGIN", "PRIVATE", "KEY-----", "password", "pwd",
+                                "api-key", "secret", "key", "pw", "sig", "otp", "https", "c6af9ac6-7b61", "x", "."])
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=st.lists(_PLAIN_WORDS, max_size=8), joiner=st.sampled_from(["", "-", "_", "."]))
+def test_property_text_taken_as_plain_holds_nothing_the_rules_would_mask(words: list[str], joiner: str) -> None:
+    # GIVEN id-like text full of family words and secret markers, but without whitespace, `=` or `:`
+    text = joiner.join(words)
+    assert PLAIN_TEXT(text) is not None
+    # WHEN the full search runs over it (what `Rules.text` skips for such text), with extra families too
+    # THEN nothing in it is masked
+    for rules in (Rules(), Rules(frozenset({"bench", "x"}))):
+        assert rules._search(text) == text
+
+
+@pytest.mark.parametrize("text", ["Bearer abcdefgh12345678", "password=hunter22", "https://user:pa55w0rd@host/x",
+                                  "token: abcdef", "-----BEGIN RSA PRIVATE KEY-----abc"])
+def test_text_with_a_secret_is_never_taken_as_plain(text: str) -> None:
+    assert PLAIN_TEXT(text) is None
+    assert REDACTED in Rules().text(text)

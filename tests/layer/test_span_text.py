@@ -25,6 +25,7 @@ ATTRIBUTES: list[dict[str, Any]] = [
     {"long": "x" * 5000, "list": ["a", 1, True], "tuple": ("b", 2.5), "nested": {"a": {"b": [1, 2]}}},
     {"nan": float("nan"), "inf": float("-inf"), "none": None, 7: "int key", "big": 2**70},
     {"session.id": "s", "session": True, "retries": 3, "secret.count": 4},
+    {"aws.request_id": "c6af9ac6-7b61", "app.api_key": "hunter2-ab.c_d", "token": "hunter2", "x": "Bearer.abc-d"},
 ]
 
 
