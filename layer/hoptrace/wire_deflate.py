@@ -5,7 +5,7 @@ most of what hoptrace costs on AWS: about 1.8 KB per invocation of JSON whose ke
 and ids repeat from span to span. Deflate started from a preset dictionary of the layer's own
 vocabulary (the envelope, the span layout, the semantic-convention names it writes) and then base64
 (CloudWatch events are text) makes a line about a third as long. The function pays for it in CPU:
-a few microseconds per line (measured in docs/cost.md), which on Lambda's per-millisecond billing is
+a few microseconds per line (docs/cost.md, "Compressed span lines"), which on Lambda's per-millisecond billing is
 far below a cent per million invocations, but is latency the default path does not add. Hence opt-in:
 the plain JSON line stays the default, readable in the CloudWatch console and by older collectors.
 
@@ -25,7 +25,7 @@ import zlib
 from hoptrace.wire import COMPRESSED_MARK
 
 WBITS = -12  # raw deflate (no header or checksum: the line carries the dictionary's id), a 4 KiB window
-LEVEL, MEM_LEVEL = 3, 5  # measured (docs/cost.md): level 3 is as cheap in CPU as 1 here, 8 % fewer bytes; 6 costs 1.5x
+LEVEL, MEM_LEVEL = 3, 5  # callgrind: level 3 is as cheap in CPU as 1 here, 8 % fewer bytes; 6 costs 1.5x
 #: The most a compressed body may inflate to: a line's JSON is at most MAX_LINE_BYTES (200 KiB) as the
 #: layer writes it, so anything far larger is not a span line but a decompression bomb.
 MAX_INFLATED = 1024 * 1024
@@ -82,8 +82,9 @@ DICTIONARY_1 = (
 DICTIONARIES = {1: DICTIONARY_1}
 CURRENT = 1
 _HEAD = f"{COMPRESSED_MARK}{CURRENT}:"
-_BY_HEAD = {f"{COMPRESSED_MARK}{number}:": dictionary for number, dictionary in DICTIONARIES.items()}
-_compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, WBITS, MEM_LEVEL, zlib.Z_DEFAULT_STRATEGY, DICTIONARY_1)
+_BY_HEAD = {f"{COMPRESSED_MARK}{number}": dictionary for number, dictionary in DICTIONARIES.items()}
+_compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, WBITS, MEM_LEVEL, zlib.Z_DEFAULT_STRATEGY,
+                               DICTIONARIES[CURRENT])
 
 
 class InflateError(ValueError):
@@ -102,7 +103,7 @@ def compress(body: str) -> str:
 def inflate(body: str) -> str:
     """The JSON body a compressed body was made from; raises InflateError, never anything else."""
     head, _, text = body.partition(":")
-    dictionary = _BY_HEAD.get(head + ":")
+    dictionary = _BY_HEAD.get(head)
     if dictionary is None:
         raise InflateError(f"compressed span line with an unknown dictionary {head[:12]!r} "
                            f"(written by a newer hoptrace?)")
