@@ -58,9 +58,15 @@ class SpanRecord:
         return self.end_ns - self.start_ns
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class InvocationRecord:
-    """One invocation as the Lambda platform reported it (REPORT / timeout / crash lines)."""
+    """One invocation as the Lambda platform reported it (REPORT / timeout / crash lines).
+
+    Treat it as immutable (build changed copies with `dataclasses.replace`), as `SpanRecord`: not
+    declared frozen because a frozen dataclass's `__init__` sets each of its 13 fields through
+    `object.__setattr__`, which made building one about 4x slower (9 µs against 2 µs here), and
+    ingest builds one per invocation (and again per merge).
+    """
 
     request_id: str
     function: str
