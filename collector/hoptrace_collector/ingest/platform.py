@@ -35,6 +35,13 @@ _REPORT = re.compile(r"REPORT RequestId: (\S+)\s*(.*)", re.DOTALL)
 _TIMEOUT = re.compile(r"(?:\S+\s+)?(\S+)\s+Task timed out after ([\d.]+) seconds")
 _CRASH = re.compile(r"RequestId: (\S+) (?:Error: (.+)|(Process exited before completing request))")
 _FIELD_SPLIT = re.compile(r"\t+| {2,}")
+# A REPORT exactly as Lambda writes it for an invocation that ended well, without active tracing: what
+# `_report_fields` and `_report` read from it, taken in one match (every figure at most 15 digits, so
+# each float and int below is the one `_number` and `_whole` give). Any other REPORT takes the long way.
+_PLAIN_REPORT = re.compile(r"REPORT RequestId: (\S+)\tDuration: ([0-9]{1,15}(?:\.[0-9]{1,9})?) ms\t"
+                           r"Billed Duration: ([0-9]{1,15}) ms\tMemory Size: ([0-9]{1,15}) MB\t"
+                           r"Max Memory Used: ([0-9]{1,15}) MB\t(?:Init Duration: ([0-9]{1,15}(?:\.[0-9]{1,9})?) ms\t)?"
+                           r"[\t ]*[\r\n]*")
 
 
 @dataclass(slots=True)
@@ -47,6 +54,8 @@ class PlatformLine:
     time_ns: int
     fields: dict[str, str] | None = None  # REPORT fields by name
     message: str = ""
+    #: A plain REPORT's figures, already read (`_PLAIN_REPORT`): duration, billed, memory, max memory, init.
+    figures: tuple[float, float, int, int, float | None] | None = None
 
 
 def parse(message: str, time_ns: int) -> PlatformLine | None:
@@ -59,6 +68,11 @@ def parse(message: str, time_ns: int) -> PlatformLine | None:
         match = _END.match(message)
         return PlatformLine("end", match.group(1), time_ns) if match else None
     if head == "REPORT":
+        plain = _PLAIN_REPORT.fullmatch(message)
+        if plain is not None:
+            rid, duration, billed, memory, used, init = plain.groups()
+            return PlatformLine("report", rid, time_ns, None, "", (
+                float(duration), float(billed), int(memory), int(used), None if init is None else float(init)))
         match = _REPORT.match(message)
         if match is None:
             return None
@@ -138,6 +152,10 @@ def to_invocation(line: PlatformLine, function: str, log_group: str, log_stream:
 
 def _report(line: PlatformLine, function: str, log_group: str, log_stream: str,
             trace_id: str | None) -> InvocationRecord:
+    figures = line.figures
+    if figures is not None:  # a plain REPORT: ok, and no XRAY TraceId (`_PLAIN_REPORT`)
+        return InvocationRecord(line.request_id, function, line.time_ns, "ok", *figures, "", log_group, log_stream,
+                                trace_id or None)
     fields = line.fields or {}
     outcome: Outcome = "ok"
     message = ""
