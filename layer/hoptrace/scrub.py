@@ -78,11 +78,13 @@ class Scrubber:
     def _rest(self, span: dict[str, Any]) -> None:
         """Everything of `span` but its own attributes: name, status message, events and links."""
         name = span.get("name")
-        if isinstance(name, str):
+        if isinstance(name, str) and not (name.isascii() and len(name) <= 1024):  # ASCII needs no fixing
             span["name"] = self.text(name)[:1024]
         status = span.get("status")
         if isinstance(status, dict) and isinstance(status.get("message"), str):
             status["message"] = self.rules.text(self.text(status["message"]))
+        if "events" not in span and "links" not in span:  # most spans: the engines leave out empty ones
+            return
         for key in ("events", "links"):
             for item in span.get(key) or ():
                 if isinstance(item, dict):

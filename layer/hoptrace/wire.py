@@ -57,6 +57,7 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)  # built once: j
 # For spans `hoptrace.scrub` has cleaned (scalars and lists of scalars only, so no cycle is possible).
 _SCRUBBED_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str, check_circular=False)
 dumps_scrubbed = _SCRUBBED_ENCODER.encode
+_quote: Callable[[str], str] = json.encoder.encode_basestring_ascii  # `dumps_scrubbed` of a str, one C call
 
 
 _HEADS: dict[str, str] = {}  # a span field's name -> its JSON text and ":"
@@ -75,13 +76,20 @@ def span_text(span: dict[str, Any], attributes_text: str) -> str:
             span["end"], span["status"])
         status_text = _STATUSES.get(status.get("code", "")) if type(status) is dict and len(status) == 1 else None
         if (type(trace_id) is str and type(span_id) is str and type(kind) is str and type(start) is int
-                and type(end) is int and status_text is not None and (parent is None or type(parent) is str)
-                and (trace_id + span_id + kind + (parent or "")).isalnum() and trace_id.isascii()
-                and (parent or "").isascii() and (span_id + kind).isascii()):
+                and type(end) is int and status_text is not None and (parent is None or type(parent) is str)):
+            plain = trace_id + span_id + kind + (parent or "")  # ids and kind: nothing to escape
+            if not (plain.isalnum() and plain.isascii()):
+                return _span_text_slow(span, attributes_text)
             parent_text = "null" if parent is None else f'"{parent}"'
             return (f'{{"trace_id":"{trace_id}","span_id":"{span_id}","parent_id":{parent_text},'
-                    f'"name":{dumps_scrubbed(name)},"kind":"{kind}","start":{int.__repr__(start)},'
+                    f'"name":{_quote(name) if type(name) is str else dumps_scrubbed(name)},"kind":"{kind}",'
+                    f'"start":{int.__repr__(start)},'
                     f'"end":{int.__repr__(end)},"status":{status_text},"attributes":{attributes_text}}}')
+    return _span_text_slow(span, attributes_text)
+
+
+def _span_text_slow(span: dict[str, Any], attributes_text: str) -> str:
+    """`span_text` of a span laid out otherwise (a watchdog's partial span, a test's), field by field."""
     parts = []
     for key, value in span.items():
         head = _HEADS.get(key)
