@@ -228,11 +228,13 @@ class Ingestor:
         """The batch's records; pure apart from the part buffer and the failure-join lookup."""
         decoded = Decoded()
         function = function_of(batch.log_group)
-        platform_lines: list[platform.PlatformLine] = []
+        platform_lines: list[platform.PlatformLine] = []  # all but START/END (`platform.bound`)
+        started: dict[str, int] = {}  # request id -> when its START was logged
         stream: list[applog.AppLine | applog.Mark] = []  # application lines and platform marks, in order
+        app_lines = 0  # of the stream
         # once per log line: the names it uses, bound once per batch
-        parse, mark, mark_of, to_stream, to_platform = (platform.parse, applog.Mark, _MARKS.get, stream.append,
-                                                        platform_lines.append)
+        parse, bound, mark, mark_of, to_stream, to_platform = (platform.parse, platform.bound, applog.Mark,
+                                                               _MARKS.get, stream.append, platform_lines.append)
         for event in batch.events:
             message = event.message
             # most lines are platform or application output: `span_text` only where one may be
@@ -248,12 +250,19 @@ class Ingestor:
                 self._span_line(text, batch, function, decoded, problems)
             elif not message.startswith(LOG_PREFIX):
                 time_ns = event.timestamp_ms * 1_000_000
+                kind, request_id = bound(message) or _NO_BOUND
+                if request_id is not None:  # START / END: a mark, nothing more
+                    to_stream(mark(kind, request_id, time_ns, event.id))
+                    if kind == "start":
+                        started[request_id] = time_ns
+                    continue
                 line = parse(message, time_ns)
                 if line is None and message.startswith("{"):
                     parsed = jsonlog.parse(message, time_ns)
                     if isinstance(parsed, jsonlog.AppRecord):
                         to_stream(applog.AppLine(time_ns, event.id, parsed.message, parsed.level,
                                                      parsed.request_id, parsed.trace_id, parsed.span_id))
+                        app_lines += 1
                         continue
                     if parsed is jsonlog.IGNORED:
                         continue
@@ -261,25 +270,30 @@ class Ingestor:
                 if line is not None:
                     to_platform(line)
                     to_stream(mark(mark_of(line.kind, "other"), line.request_id, time_ns, event.id))
+                    if line.kind == "start":
+                        started[line.request_id] = time_ns
                 else:
                     app_line = applog.parse_text(message, time_ns, event.id)
                     if app_line is not None:
                         stream.append(app_line)
+                        app_lines += 1
         if stream:
-            self._logs(stream, function, batch, decoded)
+            self._logs(stream, function, batch, decoded, app_lines > 0)
         for part_id, origin, seen, total in self.parts.expire():
             problems.add("incomplete_part", f"span line {part_id} from {origin.log_group} {origin.log_stream}: "
                          f"{seen} of {total} pieces arrived")
         if platform_lines:
-            self._platform(platform_lines, function, batch, decoded, lookup or self.lookup)
+            self._platform(platform_lines, started, function, batch, decoded, lookup or self.lookup)
         return decoded
 
     def _logs(self, stream: list[applog.AppLine | applog.Mark], function: str, batch: LogBatch,
-              decoded: Decoded) -> None:
+              decoded: Decoded, any_app_lines: bool = True) -> None:
+        decoded.stream_state = applog.state_after(stream, batch.log_group, batch.log_stream)
+        if not any_app_lines:  # marks only: no line to attribute, redact or store
+            return
         # lines alone: their invocation opened in an earlier batch, maybe in another sandbox (ingest/openstream.py)
         alone = applog.needs_open_request(stream)
         pairs, _, unattributed = applog.attribute(stream, PENDING if alone else None)
-        decoded.stream_state = applog.state_after(stream, batch.log_group, batch.log_stream)
         lines, decoded.logs_dropped = applog.to_log_lines(pairs, function, batch.log_stream, self.log_limits,
                                                           self.redacted_keys)
         decoded.logs = [line for line in lines if line.request_id != PENDING]
@@ -334,13 +348,12 @@ class Ingestor:
                 self._resources[key] = resource
         return shared
 
-    def _platform(self, lines: list[platform.PlatformLine], function: str, batch: LogBatch,
-                  decoded: Decoded, lookup: Lookup) -> None:
+    def _platform(self, lines: list[platform.PlatformLine], started: dict[str, int], function: str,
+                  batch: LogBatch, decoded: Decoded, lookup: Lookup) -> None:
         invocation_spans = {s.request_id: s for s in decoded.spans
                             if s.function == function and s.request_id and is_invocation_span(s) and not s.pending}
         pending = {s.request_id: s for s in decoded.spans if s.function == function and s.request_id and s.pending}
         traces = {rid: s.trace_id for spans in (pending, invocation_spans) for rid, s in spans.items()}
-        started = {line.request_id: line.time_ns for line in lines if line.kind == "start"}
         for request_id, record in platform.invocations(lines, function, batch.log_group, batch.log_stream,
                                                        traces).items():
             if record.outcome in PLATFORM_FAILURES:
@@ -362,6 +375,7 @@ class Ingestor:
 
 
 _MARKS = {"start": "start", "end": "end", "report": "end"}
+_NO_BOUND: tuple[str, str | None] = ("", None)  # `platform.bound` of a line that is neither START nor END
 
 
 def _wire_kind(message: str) -> str:

@@ -58,15 +58,27 @@ class PlatformLine:
     figures: tuple[float, float, int, int, float | None] | None = None
 
 
+_BOUNDS = {"START ": ("start", _START.match), "END Re": ("end", _END.match)}
+
+
+def bound(message: str) -> tuple[str, str | None] | None:
+    """("start" | "end", request id) for a START or END line, with None for the id when the line only
+    begins like one (it is then no platform line at all); None for any other line. Two of every three
+    platform lines are these, and they say nothing stored but where an invocation begins and ends, so
+    ingest takes them this way, without a `PlatformLine`."""
+    found = _BOUNDS.get(message[:6])
+    if found is None:
+        return None
+    match = found[1](message)
+    return found[0], match.group(1) if match else None
+
+
 def parse(message: str, time_ns: int) -> PlatformLine | None:
     """The platform line `message` is, or None for anything else (user output, span lines)."""
+    bounds = bound(message)
+    if bounds is not None:
+        return None if bounds[1] is None else PlatformLine(bounds[0], bounds[1], time_ns)
     head = message[:6]
-    if head == "START ":
-        match = _START.match(message)
-        return PlatformLine("start", match.group(1), time_ns) if match else None
-    if head == "END Re":
-        match = _END.match(message)
-        return PlatformLine("end", match.group(1), time_ns) if match else None
     if head == "REPORT":
         plain = _PLAIN_REPORT.fullmatch(message)
         if plain is not None:
