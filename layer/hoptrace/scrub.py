@@ -111,8 +111,9 @@ class Scrubber:
         """`attributes(attributes)` and the cleaned attributes' JSON object text.
 
         A (name, short ASCII string) pair's fragment is cached beside its cleaned value, keyed as that
-        is (the same rules and limit), so a cached fragment is always the cleaned value's text. Any
-        other pair is cleaned by `attributes` on its own and encoded afresh."""
+        is (the same rules and limit), so a cached fragment is always the cleaned value's text. Flags, and
+        integers of names outside the sensitive families, are written as they are (what `attributes` would
+        keep); any other pair is cleaned by `attributes` on its own and encoded afresh."""
         get = self._fragments.get
         parts: list[str] = []
         out: dict[str, Any] | None = None
@@ -125,19 +126,25 @@ class Scrubber:
                 parts.append(found)
                 continue
             key, value = item
-            if found is None:
-                found = self._fragment(key, value)
-            if found is not None:
-                fragment, clean = found
-                parts.append(fragment)
-                if clean is not value:
-                    if out is None:
-                        out = dict(attributes)
-                    out[key] = clean
-                continue
-            if type(value) is bool and type(key) is str and key.isascii():  # flags are never secret
-                parts.append(_name_text(key) + ("true" if value else "false"))
-                continue
+            kind = type(value)
+            if kind is str:
+                if found is None:
+                    found = self._fragment(key, value)
+                if found is not None:
+                    fragment, clean = found
+                    parts.append(fragment)
+                    if clean is not value:
+                        if out is None:
+                            out = dict(attributes)
+                        out[key] = clean
+                    continue
+            elif type(key) is str and key.isascii():  # numbers and flags: never cached (True == 1), written here
+                if kind is bool:  # flags are never secret
+                    parts.append(_name_text(key) + ("true" if value else "false"))
+                    continue
+                if kind is int and not self.rules.attribute_sensitive(key):  # what `attributes` keeps as it is
+                    parts.append(_name_text(key) + int.__repr__(value))
+                    continue
             single = {key: value}
             cleaned = self.attributes(single)
             if cleaned is not single:
