@@ -153,7 +153,8 @@ class TraceDelta:
     span_count: int = 0
     error_count: int = 0
     cold_starts: int = 0
-    keys: set[str] = field(default_factory=set)
+    services: set[str] = field(default_factory=set)
+    functions: set[str] = field(default_factory=set)
 
     @classmethod
     def of(cls, span: SpanRecord) -> TraceDelta:
@@ -179,9 +180,12 @@ class TraceDelta:
         else:
             self.error_count += error - bool(old_error)
             self.cold_starts += cold - bool(old_cold)
-        keys = self.keys
-        keys.add("s:" + span.service)
-        keys.add("f:" + span.function)
+        self.services.add(span.service)
+        self.functions.add(span.function)
+
+    def listing_keys(self) -> list[str]:
+        """The trace's listing keys (`trace_keys`): built once per trace, not once per span."""
+        return [*("s:" + service for service in self.services), *("f:" + function for function in self.functions)]
 
 
 _RECEIVING = ("server", "consumer")

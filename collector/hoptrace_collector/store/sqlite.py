@@ -214,10 +214,12 @@ class SqliteStore:
         with `ON CONFLICT DO NOTHING` inside a savepoint, and when every row went in, all were new. Only
         when some already existed (redelivery, a pending span finished, a platform failure) is the
         savepoint undone and the batch merged against exactly the stored rows of its keys."""
-        chosen = rules.winners(spans)
-        if not chosen:
-            return 0, len(spans)
-        rows = self._span_rows(chosen)
+        if not spans:
+            return 0, 0
+        # First as if each span were new and named once in the batch (the common case), so no winner is
+        # chosen (`rules.winners`): a span named twice leaves a row out just as a stored one does, and the
+        # batch is then merged, winners first.
+        rows = self._span_rows(spans, map(rules.span_rank, spans))
         conn = self._conn
         conn.execute("SAVEPOINT new_spans")
         before = conn.total_changes
@@ -225,7 +227,7 @@ class SqliteStore:
         if conn.total_changes - before == len(rows):
             conn.execute("RELEASE new_spans")
             deltas: dict[str, rules.TraceDelta] = {}
-            for _rank, span in chosen.values():
+            for span in spans:
                 delta = deltas.get(span.trace_id)
                 if delta is None:
                     delta = deltas[span.trace_id] = rules.TraceDelta.of(span)
@@ -236,21 +238,25 @@ class SqliteStore:
                 if row[21]:  # an invocation span (rules.is_invocation_span)
                     minutes.add(row[5], row[6], row[10], row[7] == "error", row[12])
             minutes.write(conn)
-            return len(rows), len(spans) - len(rows)
+            return len(rows), 0
         conn.execute("ROLLBACK TO new_spans")
         conn.execute("RELEASE new_spans")
+        chosen = rules.winners(spans)
+        rows = self._span_rows([span for _rank, span in chosen.values()], [rank for rank, _span in chosen.values()])
         return self._merge_spans(chosen, rows, len(spans))
 
-    def _span_rows(self, chosen: dict[tuple[str, str], tuple[int, SpanRecord]]) -> list[tuple[Any, ...]]:
-        """The `spans` rows (`SPAN_COLUMNS`) of the chosen spans; each distinct resource is looked up once."""
-        resources = {id(span.resource): span.resource for _rank, span in chosen.values()}
+    def _span_rows(self, spans: Sequence[SpanRecord], ranks: Iterable[int]) -> list[tuple[Any, ...]]:
+        """The `spans` rows (`SPAN_COLUMNS`) of the spans, each of its rank; each distinct resource is looked up
+        once."""
+        resources = {id(span.resource): span.resource for span in spans}
         ids = {key: self._resource_id(resource) for key, resource in resources.items()}
         receiving = rules.INVOCATION_KINDS  # the last column is rules.is_invocation_span, spelled out
         return [(s.trace_id, s.span_id, s.parent_id, s.name, s.kind, s.start_ns, s.end_ns, s.status,
                  s.status_message, s.service, s.function, s.request_id, int(s.cold_start), s.trigger,
                  _dumps(s.attributes) if s.attributes else "{}", _dumps(s.events) if s.events else "[]",
                  _dumps(s.links) if s.links else "[]", ids[id(s.resource)], s.source, int(s.pending), rank,
-                 int(s.request_id is not None and s.kind in receiving)) for rank, s in chosen.values()]
+                 int(s.request_id is not None and s.kind in receiving))
+                for s, rank in zip(spans, ranks, strict=True)]
 
     def _merge_spans(self, chosen: dict[tuple[str, str], tuple[int, SpanRecord]], rows: list[tuple[Any, ...]],
                      total: int) -> tuple[int, int]:
@@ -285,8 +291,9 @@ class SqliteStore:
         conn.executemany(UPSERT_TRACE, [
             (trace_id, d.start_ns, d.end_ns, d.root_rank, d.root_start, d.root_service, d.root_name,
              d.span_count, d.error_count, d.cold_starts) for trace_id, d in deltas.items()])
-        conn.executemany(INSERT_TRACE_KEY, [(key, trace_id) for trace_id, d in deltas.items() for key in d.keys])
-        functions = {key[2:] for d in deltas.values() for key in d.keys if key.startswith("f:")}
+        conn.executemany(INSERT_TRACE_KEY, [(key, trace_id) for trace_id, d in deltas.items()
+                                            for key in d.listing_keys()])
+        functions = {function for d in deltas.values() for function in d.functions}
         conn.executemany("INSERT OR IGNORE INTO functions (name) VALUES (?)", [(f,) for f in functions])
 
     def _existing_spans(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[Any, ...]]:
