@@ -92,7 +92,7 @@ class Ingestor:
         self.own_log_group = own_log_group
         self.forward = forward
         self.lookup = lookup or stored_invocation_span(store)
-        self._resources: dict[str, dict[str, Any]] = {}
+        self._resources: dict[tuple[str, str, str], tuple[dict[str, Any], str, str]] = {}  # see `_shared`
 
     def ingest(self, event: Any) -> dict[str, Any]:
         """Store one subscription event; returns counts. Raises only when the store write fails."""
@@ -327,26 +327,30 @@ class Ingestor:
             return
         decoded.span_lines += 1
         limits = self.limits
-        # the layer leaves out of the resource what the log group and stream say (hoptrace.wire)
-        resource = self._shared(wire.full_resource(resource, batch.log_group, batch.log_stream), problems)
-        service, span_function = names(resource, function)
+        resource, service, span_function = self._shared(resource, batch, function, problems)
         decoded.spans += layer_records(spans, resource, service, span_function, limits, problems,
                                        len(text) <= limits.max_attribute_chars)
 
-    def _shared(self, resource: dict[str, Any], problems: Problems) -> dict[str, Any]:
-        """The resource as stored. Every line of a function instance carries the same one, so a resource
-        found clean is remembered (bounded, keyed by its exact JSON) and later lines share its dict: it is
-        neither cleaned again nor rendered by the store more than once per write. One that needed cleaning
-        is cleaned, and its problems counted, on every line that carries it."""
-        key = dumps(resource)
-        shared = self._resources.get(key)
-        if shared is None:
-            shared = clean_attributes(resource, self.limits, problems)
-            if shared is resource:
-                if len(self._resources) >= _SHARED_RESOURCES:
-                    self._resources.clear()
-                self._resources[key] = resource
-        return shared
+    def _shared(self, resource: dict[str, Any], batch: LogBatch, function: str,
+                problems: Problems) -> tuple[dict[str, Any], str, str]:
+        """The line's resource as stored, with what the log group and stream say filled in (the layer leaves
+        that out, hoptrace.wire), and its (service, function). Every line of a function instance carries the
+        same one, so a resource found clean is remembered (bounded, keyed by its log group, stream and exact
+        JSON as the line carries it) and later lines share its dict: it is neither completed nor cleaned
+        again, nor rendered by the store more than once per write. One that needed cleaning is cleaned,
+        and its problems counted, on every line that carries it."""
+        key = (batch.log_group, batch.log_stream, dumps(resource))
+        known = self._resources.get(key)
+        if known is not None:
+            return known
+        full = wire.full_resource(resource, batch.log_group, batch.log_stream)
+        shared = clean_attributes(full, self.limits, problems)
+        found = (shared, *names(shared, function))
+        if shared is full:
+            if len(self._resources) >= _SHARED_RESOURCES:
+                self._resources.clear()
+            self._resources[key] = found
+        return found
 
     def _platform(self, lines: list[platform.PlatformLine], started: dict[str, int], function: str,
                   batch: LogBatch, decoded: Decoded, lookup: Lookup) -> None:
