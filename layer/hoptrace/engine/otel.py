@@ -140,6 +140,9 @@ class OtelSpan:
     def set_attribute(self, key: str, value: Any) -> None:
         self.span.set_attribute(key, value)
 
+    def set_attributes(self, attributes: Mapping[str, Any]) -> None:
+        self.span.set_attributes(attributes)
+
     def set_status(self, code: str, message: str = "") -> None:
         self.span.set_status(Status(StatusCode.ERROR if code == "error" else StatusCode.OK,
                                     message if code == "error" else None))
@@ -236,6 +239,9 @@ class OtelEngine:
         span = self.tracer.start_span(name, context=context, kind=_KINDS[kind], attributes=attributes,
                                       links=otel_links, start_time=start_ns if start_ns is not None else self.clock())
         return OtelSpan(span, self.clock)
+
+    def prepared_attributes(self, attributes: Mapping[str, Any]) -> Mapping[str, Any]:
+        return dict(attributes)  # the SDK checks and copies them per span whatever we do
 
     def current(self) -> OtelSpan | None:
         span = trace.get_current_span()

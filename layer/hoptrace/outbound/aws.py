@@ -14,9 +14,9 @@ guarded: botocore's result or exception passes through untouched.
 
 from __future__ import annotations
 
+import _thread
 import importlib
 from collections.abc import Callable, Mapping
-from types import ModuleType
 from typing import Any
 
 from hoptrace import health, record_scope, semconv
@@ -63,35 +63,39 @@ XRAY_INJECTED = frozenset({("events", "PutEvents"), ("stepfunctions", "StartExec
 PRODUCERS = frozenset({("sqs", "SendMessage"), ("sqs", "SendMessageBatch"), ("sns", "Publish"),
                        ("sns", "PublishBatch"), ("events", "PutEvents"), ("kinesis", "PutRecord"),
                        ("kinesis", "PutRecords")})
-# (span name, kind, the span's first attributes (never changed: copied per call), service module, injector,
-# X-Ray too)
-Facts = tuple[str, str, dict[str, Any], "ModuleType | None", "Injector | None", bool]
-_REGION = semconv.CLOUD_REGION
+# [span name, kind, the span's first attributes (the fixed `rpc.*` ones and the client's region; never changed),
+# service module, injector, X-Ray too, the prepared attributes: id(the service module's request attributes) ->
+# (them, the engine, its `prepared_attributes` of the first and them)]. A service module that returns the same
+# (cached, never changed) dict for the same request, as SQS does per queue, gets a span whose attributes the
+# engine neither merges nor checks again.
+Facts = list[Any]
+_FACTS = "_hoptrace_calls"  # on each client's `meta`: operation -> its Facts (they die with the client)
+_MAX_OPERATIONS = 512
+_MAX_PREPARED = 16  # per client and operation: the queues (topics, ...) one function sends to
 
 _original: Any = None
 _engine: Any = None
-_calls: dict[tuple[Any, str], Facts] = {}
 
 
-def _call_facts(meta: Any, operation: str) -> Facts:
-    """(span name, kind, fixed attributes, service module, injector, X-Ray too) for one client's operation, once."""
-    key = (meta.service_model, operation)
-    facts = _calls.get(key)
-    if facts is None:
-        model = meta.service_model
-        service, service_id = model.service_name, str(model.service_id)
-        kind = "producer" if (service, operation) in PRODUCERS else "client"
-        name = SERVICES.get(service)
-        module = importlib.import_module(f"hoptrace.outbound.{name}") if name else None
-        injector_name = INJECTORS.get((service, operation))
-        protocol, late_name = LATE_INJECTORS.get((service, operation), ("", ""))
-        if model.protocol == protocol:
-            injector_name = late_name
-        injector = getattr(module, injector_name) if module is not None and injector_name else None
-        fixed = {semconv.RPC_SYSTEM: "aws-api", semconv.RPC_SERVICE: service_id, semconv.RPC_METHOD: operation}
-        facts = (f"{service_id}.{operation}", kind, fixed, module, injector, (service, operation) in XRAY_INJECTED)
-        if len(_calls) < 4096:
-            _calls[key] = facts
+def _call_facts(client: Any, operation: str) -> Facts:
+    """(span name, kind, first attributes, service module, injector, X-Ray too) for one client's operation, once."""
+    meta = client.meta
+    model = meta.service_model
+    service, service_id = model.service_name, str(model.service_id)
+    kind = "producer" if (service, operation) in PRODUCERS else "client"
+    name = SERVICES.get(service)
+    module = importlib.import_module(f"hoptrace.outbound.{name}") if name else None
+    injector_name = INJECTORS.get((service, operation))
+    protocol, late_name = LATE_INJECTORS.get((service, operation), ("", ""))
+    if model.protocol == protocol:
+        injector_name = late_name
+    injector = getattr(module, injector_name) if module is not None and injector_name else None
+    first = {semconv.RPC_SYSTEM: "aws-api", semconv.RPC_SERVICE: service_id, semconv.RPC_METHOD: operation,
+             semconv.CLOUD_REGION: meta.region_name}
+    facts = [f"{service_id}.{operation}", kind, first, module, injector, (service, operation) in XRAY_INJECTED, {}]
+    calls = meta.__dict__.setdefault(_FACTS, {})
+    if len(calls) < _MAX_OPERATIONS:
+        calls[operation] = facts
     return facts
 
 
@@ -100,60 +104,74 @@ def _start(client: Any, operation: str, params: Any) -> Any:
     parent = record_scope.parent(engine.current(), 3)
     if parent is None:
         return None  # at init, outside any invocation: nothing to join
-    meta = client.meta
-    name, kind, fixed, module, injector, xray = _call_facts(meta, operation)
-    attributes = fixed.copy()
-    attributes[_REGION] = meta.region_name
+    calls = client.meta.__dict__.get(_FACTS)
+    facts = calls.get(operation) if calls is not None else None
+    if facts is None:
+        facts = _call_facts(client, operation)
+    name, kind, first, module, injector, xray, prepared = facts
+    request = None
     if module is not None and (type(params) is dict or isinstance(params, Mapping)):
         try:
-            attributes.update(module.request_attributes(operation, params))
+            request = module.request_attributes(operation, params)
         except Exception as error:
             health.swallow(f"aws.attributes.{operation}", error)
+    found = prepared.get(id(request))
+    if found is not None and found[0] is request and found[1] is engine:
+        attributes = found[2]
+    else:
+        attributes = {**first, **request} if request else first
+        if len(prepared) < _MAX_PREPARED or found is not None:
+            attributes = engine.prepared_attributes(attributes)
+            prepared[id(request)] = (request, engine, attributes)
     span = engine.start_span(name, kind, parent=parent, attributes=attributes)
     member = None
-    if injector is not None and isinstance(params, dict):
+    if injector is not None and (type(params) is dict or isinstance(params, dict)):
         try:
             trace_id, span_id, sampled = span.trace_id, span.span_id, span.sampled
             member = injector(params, format_traceparent(trace_id, span_id, sampled),
                               format_xray(trace_id, span_id, sampled) if xray else "")
             if member is not None:
-                PENDING.set(member)  # taken by this call's serialised body (`late_body`)
+                PENDING[_thread.get_ident()] = member  # taken by this call's serialised body (`late_body`)
         except Exception as error:
             health.swallow(f"inject.{operation}", error)
     return span, module, member
 
 
-def _finish(span: Any, module: ModuleType | None, operation: str, params: Any, response: Any,
-            error: BaseException | None) -> None:
-    if type(response) is dict or isinstance(response, Mapping):  # botocore's is a dict: no ABC check
-        metadata = response.get("ResponseMetadata")
-        if type(metadata) is dict or isinstance(metadata, Mapping):
-            _metadata(span, metadata)
-        if module is not None and error is None:
-            for key, value in module.response_attributes(operation, params, response).items():
-                span.set_attribute(key, value)
-    if error is not None:
-        code = _error_code(response)
-        if code:
-            span.set_attribute(semconv.ERROR_TYPE, code)
-        span.record_exception(error, escaped=True)
-        span.set_status("error", f"{type(error).__name__}: {error}"[:1024])
-    span.end()
-
-
-def _metadata(span: Any, metadata: Mapping[str, Any]) -> None:
-    request_id = metadata.get("RequestId")
-    if not request_id:
-        headers = metadata.get("HTTPHeaders") or {}
-        request_id = headers.get("x-amzn-requestid") or headers.get("x-amz-request-id")
-    if request_id:
-        span.set_attribute(semconv.AWS_REQUEST_ID, request_id)
-    retries = metadata.get("RetryAttempts")
-    if retries:
-        span.set_attribute(semconv.AWS_RETRY_ATTEMPTS, retries)
-    status = metadata.get("HTTPStatusCode")
-    if status is not None:
-        span.set_attribute(semconv.HTTP_STATUS, status)
+def _finish(started: Any, operation: str, params: Any, response: Any, error: BaseException | None) -> None:
+    """The response's attributes (in one `set_attributes`), the error if any, and the span's end; never raises."""
+    span, module, _ = started
+    try:
+        attributes: dict[str, Any] = {}
+        if type(response) is dict or isinstance(response, Mapping):  # botocore's is a dict: no ABC check
+            metadata = response.get("ResponseMetadata")
+            if type(metadata) is dict or isinstance(metadata, Mapping):
+                request_id = metadata.get("RequestId")
+                if not request_id:
+                    headers = metadata.get("HTTPHeaders") or {}
+                    request_id = headers.get("x-amzn-requestid") or headers.get("x-amz-request-id")
+                if request_id:
+                    attributes[semconv.AWS_REQUEST_ID] = request_id
+                retries = metadata.get("RetryAttempts")
+                if retries:
+                    attributes[semconv.AWS_RETRY_ATTEMPTS] = retries
+                status = metadata.get("HTTPStatusCode")
+                if status is not None:
+                    attributes[semconv.HTTP_STATUS] = status
+            if module is not None and error is None:
+                attributes.update(module.response_attributes(operation, params, response))
+        if error is not None:
+            code = _error_code(response)
+            if code:
+                attributes[semconv.ERROR_TYPE] = code
+        if attributes:
+            span.set_attributes(attributes)
+        if error is not None:
+            span.record_exception(error, escaped=True)
+            span.set_status("error", f"{type(error).__name__}: {error}"[:1024])
+        span.end()
+    except Exception as failure:
+        health.swallow(f"aws.finish.{operation}", failure)
+        span.end()
 
 
 def _error_code(response: Any) -> str | None:
@@ -180,31 +198,27 @@ def install(engine: Engine) -> None:
             started = None
         if started is None:
             return original(self, operation_name, api_params)
-        token = IN_AWS_CALL.set(True)
+        ident = _thread.get_ident()  # looked up per call: gevent's patch makes it the greenlet's
+        nested = ident in IN_AWS_CALL
+        if not nested:
+            IN_AWS_CALL.add(ident)
         try:
             result = original(self, operation_name, api_params)
         except BaseException as error:
-            IN_AWS_CALL.reset(token)
+            if not nested:
+                IN_AWS_CALL.discard(ident)
             if started[2] is not None:
-                PENDING.set(None)  # the call failed before its body was made: no later call may take it
-            _safe_finish(started, operation_name, api_params, getattr(error, "response", None), error)
+                PENDING.pop(ident, None)  # the call failed before its body was made: no later call may take it
+            _finish(started, operation_name, api_params, getattr(error, "response", None), error)
             raise
-        IN_AWS_CALL.reset(token)
-        _safe_finish(started, operation_name, api_params, result, None)
+        if not nested:
+            IN_AWS_CALL.discard(ident)
+        _finish(started, operation_name, api_params, result, None)  # a pending member was taken by the body
         return result
 
     _make_api_call.__hoptrace_original__ = original  # type: ignore[attr-defined]  # a marker on our function
     BaseClient._make_api_call = _make_api_call
     late_body.install()
-
-
-def _safe_finish(started: Any, operation: str, params: Any, response: Any, error: BaseException | None) -> None:
-    span, module, _ = started
-    try:
-        _finish(span, module, operation, params, response, error)
-    except Exception as failure:
-        health.swallow(f"aws.finish.{operation}", failure)
-        span.end()
 
 
 def uninstall() -> None:
@@ -217,4 +231,3 @@ def uninstall() -> None:
     BaseClient._make_api_call = _original
     _original = None
     late_body.uninstall()
-    _calls.clear()

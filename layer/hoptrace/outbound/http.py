@@ -6,6 +6,7 @@ skipped: our AWS SDK hook marks it (`suppression.IN_AWS_CALL`) and already made 
 
 from __future__ import annotations
 
+import _thread
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -21,7 +22,7 @@ _engine: Any = None
 
 
 def _start(method: str, url: str) -> Any:
-    if IN_AWS_CALL.get():
+    if IN_AWS_CALL and _thread.get_ident() in IN_AWS_CALL:
         return None
     engine = _engine
     if engine is None:  # the active tracing's config says trace_http=False
@@ -87,7 +88,7 @@ def install_urllib3(engine: Engine | None) -> None:
 
     def urlopen(self: Any, method: str, url: str, body: Any = None, headers: Any = None, *args: Any,
                 **kwargs: Any) -> Any:
-        if _engine is None or IN_AWS_CALL.get():
+        if _engine is None or (IN_AWS_CALL and _thread.get_ident() in IN_AWS_CALL):
             return original_urlopen(self, method, url, body, headers, *args, **kwargs)
         headers = dict(headers) if headers is not None else dict(self.headers or {})
         full = url if "://" in url else f"{self.scheme}://{self.host}:{self.port}{url}"

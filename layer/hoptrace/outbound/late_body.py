@@ -9,20 +9,21 @@ here adds it to the body botocore produced. The request
 on the wire is the one the parameter would have made; what the caller passed, and what botocore's
 parameter hooks (a Stubber's expected params) see, is exactly what the caller wrote.
 
-The member travels in a context variable set by the SDK hook around the one call it belongs to and
-taken (cleared) by the first body it is written into, so a nested call (credentials fetched while
-signing) never receives it.
+The member travels in `PENDING`, under the ident of the thread making the call (botocore's calls are
+synchronous: a thread makes one at a time), set by the SDK hook around the one call it belongs to and
+taken by the first body it is written into, so a nested call (credentials fetched while signing) never
+receives it.
 """
 
 from __future__ import annotations
 
-from contextvars import ContextVar
+import _thread
 from typing import Any
 
 from hoptrace import health
 
-# A JSON member's bytes (`"name": value`), or a query-protocol request's form fields (a dict).
-PENDING: ContextVar[bytes | dict[str, str] | None] = ContextVar("hoptrace_late_body", default=None)
+# thread ident -> a JSON member's bytes (`"name": value`), or a query-protocol request's form fields (a dict).
+PENDING: dict[int, bytes | dict[str, str]] = {}
 _original: Any = None
 
 
@@ -34,30 +35,34 @@ def splice(body: bytes, member: bytes) -> bytes:
 
 
 def install() -> None:
-    """Wrap `_convert_to_request_dict` once; a call without a pending member pays one variable read."""
+    """Wrap `_convert_to_request_dict` once; while no member is pending anywhere a call pays one truth test."""
     global _original
     if _original is not None:
         return
     from botocore.client import BaseClient
 
     original = _original = BaseClient._convert_to_request_dict
-    get, put = PENDING.get, PENDING.set
+    pending = PENDING
 
     def _convert_to_request_dict(self: Any, *args: Any, **kwargs: Any) -> Any:
         request = original(self, *args, **kwargs)
-        member = get()
-        if member is not None:
-            put(None)
-            body = request.get("body")
-            if isinstance(member, dict):
-                if type(body) is dict:
-                    body.update(member)
-                else:
-                    health.skipped("aws.body_not_form", "a query-protocol request's body was not its form fields")
-            elif type(body) is bytes and body[:1] == b"{" and body[-1:] == b"}":
-                request["body"] = splice(body, member)
-            else:
-                health.skipped("aws.body_not_json", "a JSON-protocol request's body was not a JSON object")
+        if pending:
+            member = pending.pop(_thread.get_ident(), None)
+            if member is not None:
+                try:
+                    body = request.get("body")
+                    if isinstance(member, dict):
+                        if type(body) is dict:
+                            body.update(member)
+                        else:
+                            health.skipped("aws.body_not_form",
+                                           "a query-protocol request's body was not its form fields")
+                    elif type(body) is bytes and body[:1] == b"{" and body[-1:] == b"}":
+                        request["body"] = splice(body, member)
+                    else:
+                        health.skipped("aws.body_not_json", "a JSON-protocol request's body was not a JSON object")
+                except Exception as error:
+                    health.swallow("aws.late_body", error)
         return request
 
     _convert_to_request_dict.__hoptrace_original__ = original  # type: ignore[attr-defined]  # a marker on our function
