@@ -56,7 +56,8 @@ def parse_traceparent(value: object, source: str = "traceparent") -> tuple[Carri
 
 
 def format_traceparent(trace_id: int, span_id: int, sampled: bool) -> str:
-    return f"00-{trace_id:032x}-{span_id:016x}-{'01' if sampled else '00'}"
+    # `to_bytes(...).hex()` is the `:032x` / `:016x` text at half the cost of the format mini-language
+    return f"00-{trace_id.to_bytes(16, 'big').hex()}-{span_id.to_bytes(8, 'big').hex()}-{'01' if sampled else '00'}"
 
 
 _XRAY_CANONICAL = re.compile(
@@ -104,8 +105,8 @@ def parse_xray(value: object, source: str = "xray") -> tuple[Carried | None, str
 
 
 def format_xray(trace_id: int, span_id: int, sampled: bool) -> str:
-    hex_id = f"{trace_id:032x}"
-    return f"Root=1-{hex_id[:8]}-{hex_id[8:]};Parent={span_id:016x};Sampled={'1' if sampled else '0'}"
+    hex_id, parent = trace_id.to_bytes(16, "big").hex(), span_id.to_bytes(8, "big").hex()
+    return f"Root=1-{hex_id[:8]}-{hex_id[8:]};Parent={parent};Sampled={'1' if sampled else '0'}"
 
 
 def new_trace_id() -> int:

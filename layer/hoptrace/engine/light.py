@@ -31,17 +31,20 @@ _PRIMITIVES = (str, bool, int, float)
 class Span:
     """One span, recorded as the plain data its wire dict is made of."""
 
-    __slots__ = ("_engine", "attributes", "end_ns", "events", "kind", "links", "name", "parent_id", "sampled",
-                 "span_id", "start_ns", "status_code", "status_message", "trace_id")
+    __slots__ = ("_engine", "attributes", "end_ns", "events", "kind", "links", "name", "parent_hex", "parent_id",
+                 "sampled", "span_hex", "span_id", "start_ns", "status_code", "status_message", "trace_hex", "trace_id")
 
-    def __init__(self, engine: LightEngine, name: str, kind: str, trace_id: int, span_id: int,
-                 parent_id: int | None, sampled: bool, start_ns: int) -> None:
+    def __init__(self, engine: LightEngine, name: str, kind: str, trace_id: int, trace_hex: str, span_id: int,
+                 parent_id: int | None, parent_hex: str | None, sampled: bool, start_ns: int) -> None:
         self._engine = engine
         self.name = name
         self.kind = kind
         self.trace_id = trace_id
-        self.span_id = span_id
+        self.trace_hex = trace_hex  # the ids as the wire and `traceparent` write them: made once, a child
+        self.span_id = span_id      # takes its trace's and its parent's from the parent
+        self.span_hex = span_id.to_bytes(8, "big").hex()
         self.parent_id = parent_id
+        self.parent_hex = parent_hex
         self.sampled = sampled
         self.start_ns = start_ns
         self.end_ns: int | None = None
@@ -50,6 +53,9 @@ class Span:
         self.links: list[dict[str, Any]] | None = None
         self.status_code = "unset"
         self.status_message = ""
+
+    def traceparent(self) -> str:
+        return f"00-{self.trace_hex}-{self.span_hex}-{'01' if self.sampled else '00'}"
 
     def set_attribute(self, key: str, value: Any) -> None:
         if self.end_ns is not None or not self.sampled:
@@ -112,9 +118,9 @@ class Span:
         if self.status_message:
             status["message"] = self.status_message
         out: dict[str, Any] = {
-            "trace_id": f"{self.trace_id:032x}",
-            "span_id": f"{self.span_id:016x}",
-            "parent_id": f"{self.parent_id:016x}" if self.parent_id is not None else None,
+            "trace_id": self.trace_hex,
+            "span_id": self.span_hex,
+            "parent_id": self.parent_hex,
             "name": self.name,
             "kind": self.kind,
             "start": self.start_ns,
@@ -160,11 +166,11 @@ class LightEngine:
         if parent is CURRENT:
             parent = self.current()
         if type(parent) is Span:  # the common case first: a child of one of ours
-            span = Span(self, name, kind, parent.trace_id, self._span_id(), parent.span_id, parent.sampled,
-                        start_ns or self.clock())
+            span = Span(self, name, kind, parent.trace_id, parent.trace_hex, self._span_id(), parent.span_id,
+                        parent.span_hex, parent.sampled, start_ns or self.clock())
         elif parent is None:
             trace_id = self.ids.trace_id()
-            span = Span(self, name, kind, trace_id, self._span_id(), None,
+            span = Span(self, name, kind, trace_id, trace_id.to_bytes(16, "big").hex(), self._span_id(), None, None,
                         (trace_id & 0xFFFFFFFFFFFFFFFF) < self._bound, start_ns or self.clock())
         else:
             span = self._remote_child(name, kind, parent, start_ns)
@@ -192,8 +198,9 @@ class LightEngine:
             sampled = (carried.trace_id & 0xFFFFFFFFFFFFFFFF) < self._bound
         else:
             sampled = carried_sampled(carried, self._bound)
-        return Span(self, name, kind, carried.trace_id, self._span_id(), carried.span_id, sampled,
-                    start_ns or self.clock())
+        parent_hex = carried.span_id.to_bytes(8, "big").hex() if carried.span_id is not None else None
+        return Span(self, name, kind, carried.trace_id, carried.trace_id.to_bytes(16, "big").hex(), self._span_id(),
+                    carried.span_id, parent_hex, sampled, start_ns or self.clock())
 
     def activate(self, span: Any) -> object:
         token = self._current.set(span)

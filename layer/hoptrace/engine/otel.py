@@ -36,7 +36,7 @@ from hoptrace.config import Config
 from hoptrace.engine import CURRENT, LinkTo, carried_sampled, exception_attributes, sample_bound
 from hoptrace.engine.ids import Ids
 from hoptrace.engine.resource import resource_attributes
-from hoptrace.propagation import Carried
+from hoptrace.propagation import Carried, format_traceparent
 
 VERSION = "0.1.0"
 _KINDS = {"internal": SpanKind.INTERNAL, "server": SpanKind.SERVER, "client": SpanKind.CLIENT,
@@ -142,6 +142,9 @@ class OtelSpan:
 
     def set_attributes(self, attributes: Mapping[str, Any]) -> None:
         self.span.set_attributes(attributes)
+
+    def traceparent(self) -> str:
+        return format_traceparent(self.trace_id, self.span_id, self.sampled)
 
     def set_status(self, code: str, message: str = "") -> None:
         self.span.set_status(Status(StatusCode.ERROR if code == "error" else StatusCode.OK,

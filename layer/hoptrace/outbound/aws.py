@@ -24,7 +24,7 @@ from hoptrace.engine import Engine
 from hoptrace.outbound import late_body
 from hoptrace.outbound.late_body import PENDING
 from hoptrace.outbound.suppression import IN_AWS_CALL
-from hoptrace.propagation import format_traceparent, format_xray
+from hoptrace.propagation import format_xray
 
 Injector = Callable[[dict[str, Any], str, str], None]
 
@@ -127,9 +127,8 @@ def _start(client: Any, operation: str, params: Any) -> Any:
     member = None
     if injector is not None and (type(params) is dict or isinstance(params, dict)):
         try:
-            trace_id, span_id, sampled = span.trace_id, span.span_id, span.sampled
-            member = injector(params, format_traceparent(trace_id, span_id, sampled),
-                              format_xray(trace_id, span_id, sampled) if xray else "")
+            member = injector(params, span.traceparent(),
+                              format_xray(span.trace_id, span.span_id, span.sampled) if xray else "")
             if member is not None:
                 PENDING[_thread.get_ident()] = member  # taken by this call's serialised body (`late_body`)
         except Exception as error:

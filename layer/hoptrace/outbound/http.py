@@ -13,9 +13,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from hoptrace import health, record_scope, semconv
-from hoptrace.engine import Engine
+from hoptrace.engine import Engine, SpanRef
 from hoptrace.outbound.suppression import IN_AWS_CALL
-from hoptrace.propagation import TRACEPARENT, format_traceparent
+from hoptrace.propagation import TRACEPARENT
 
 _installed: set[str] = set()
 _engine: Any = None
@@ -36,8 +36,8 @@ def _start(method: str, url: str) -> Any:
     return engine.start_span(f"{method.upper()} {parts.hostname}", "client", parent=parent, attributes=attributes)
 
 
-def _traceparent(span: Any) -> str:
-    return format_traceparent(span.trace_id, span.span_id, span.sampled)
+def _traceparent(span: SpanRef) -> str:
+    return span.traceparent()
 
 
 def _end(span: Any, status: Any, error: BaseException | None) -> None:
