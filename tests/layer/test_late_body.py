@@ -166,3 +166,21 @@ def test_a_real_topic_hands_its_queue_the_publish_span() -> None:
         [message] = sqs.receive_message(QueueUrl=url)["Messages"]
         envelope = json.loads(message["Body"])
         assert envelope["MessageAttributes"]["traceparent"]["Value"].split("-")[2] == _producer_ids(spans)[0]
+
+
+def test_a_botocore_with_other_parameters_gets_the_generic_wrapper_and_the_same_body(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from hoptrace.outbound import late_body
+
+    late_body.uninstall()
+    monkeypatch.setattr(late_body, "_SIGNATURE", "(self, *args)")  # not the botocore installed here
+    late_body.install()
+    try:
+        from botocore.client import BaseClient
+
+        assert BaseClient._convert_to_request_dict.__name__ == "generic"
+        test_the_body_carries_the_send_span_and_is_what_the_parameter_would_have_made()
+    finally:
+        late_body.uninstall()
+        monkeypatch.undo()
+        late_body.install()

@@ -13,13 +13,14 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
+from random import getrandbits
 from typing import Any
 
 from hoptrace.config import Config
 from hoptrace.engine import CURRENT, LinkTo, carried_sampled, exception_attributes, sample_bound
 from hoptrace.engine.ids import Ids
 from hoptrace.engine.resource import resource_attributes
-from hoptrace.propagation import Carried, new_span_id
+from hoptrace.propagation import Carried
 
 MAX_ATTRIBUTES = 128
 MAX_EVENTS = 64
@@ -76,11 +77,21 @@ class Span:
         """`set_attribute` for each; in one step (`clean_mapping`'s) when no attribute has to make room."""
         if self.end_ns is not None or not self.sampled:
             return
-        if len(self.attributes) + len(attributes) <= MAX_ATTRIBUTES:
-            self._engine.clean_mapping(attributes, MAX_ATTRIBUTES, self.attributes)
+        own = self.attributes
+        if len(own) + len(attributes) > MAX_ATTRIBUTES:  # the oldest make room, one by one
+            for key, value in attributes.items():
+                self.set_attribute(key, value)
             return
-        for key, value in attributes.items():
-            self.set_attribute(key, value)
+        max_length = self._engine.max_length
+        for key, value in attributes.items():  # `set_attribute`'s checks, without a call per attribute
+            if type(value) is str:
+                if len(value) > max_length:
+                    value = value[:max_length]
+            elif type(value) not in _PRIMITIVES:
+                value = self._engine.clean(value)
+                if value is None:
+                    continue
+            own[key] = value
 
     def set_status(self, code: str, message: str = "") -> None:
         if self.end_ns is not None or self.status_code == "ok":
@@ -147,8 +158,9 @@ class LightEngine:
 
     def __init__(self, config: Config, *, ids: Ids | None = None, clock: Callable[[], int] | None = None) -> None:
         self.ids = ids or Ids()
-        # The default source's span id straight from `new_span_id`, one call fewer per span.
-        self._span_id: Callable[[], int] = new_span_id if type(self.ids) is Ids else self.ids.span_id
+        # The default source's span ids made in `start_span` itself (as `propagation.new_span_id` makes them):
+        # no call per span; another source (tests' fixed ids) is asked.
+        self._bits: Callable[[int], int] | None = getrandbits if type(self.ids) is Ids else None
         self.clock = clock or time.time_ns
         self.max_length = config.max_attribute_length
         self.resource = resource_attributes(config)
@@ -165,15 +177,17 @@ class LightEngine:
                    links: Sequence[LinkTo] = (), start_ns: int | None = None) -> Span:
         if parent is CURRENT:
             parent = self.current()
+        bits = self._bits
+        span_id = (bits(64) or 1) if bits is not None else self.ids.span_id()
         if type(parent) is Span:  # the common case first: a child of one of ours
-            span = Span(self, name, kind, parent.trace_id, parent.trace_hex, self._span_id(), parent.span_id,
+            span = Span(self, name, kind, parent.trace_id, parent.trace_hex, span_id, parent.span_id,
                         parent.span_hex, parent.sampled, start_ns or self.clock())
         elif parent is None:
             trace_id = self.ids.trace_id()
-            span = Span(self, name, kind, trace_id, trace_id.to_bytes(16, "big").hex(), self._span_id(), None, None,
+            span = Span(self, name, kind, trace_id, trace_id.to_bytes(16, "big").hex(), span_id, None, None,
                         (trace_id & 0xFFFFFFFFFFFFFFFF) < self._bound, start_ns or self.clock())
         else:
-            span = self._remote_child(name, kind, parent, start_ns)
+            span = self._remote_child(name, kind, parent, span_id, start_ns)
         if span.sampled:
             self.open[span.span_id] = span
         if attributes and span.sampled:
@@ -192,14 +206,14 @@ class LightEngine:
         prepared.engine = self
         return prepared
 
-    def _remote_child(self, name: str, kind: str, carried: Carried, start_ns: int | None) -> Span:
+    def _remote_child(self, name: str, kind: str, carried: Carried, span_id: int, start_ns: int | None) -> Span:
         """A carried context as parent; an X-Ray Root without Parent gives a root span of that trace."""
         if carried.span_id is None:
             sampled = (carried.trace_id & 0xFFFFFFFFFFFFFFFF) < self._bound
         else:
             sampled = carried_sampled(carried, self._bound)
         parent_hex = carried.span_id.to_bytes(8, "big").hex() if carried.span_id is not None else None
-        return Span(self, name, kind, carried.trace_id, carried.trace_id.to_bytes(16, "big").hex(), self._span_id(),
+        return Span(self, name, kind, carried.trace_id, carried.trace_id.to_bytes(16, "big").hex(), span_id,
                     carried.span_id, parent_hex, sampled, start_ns or self.clock())
 
     def activate(self, span: Any) -> object:
@@ -267,11 +281,9 @@ class LightEngine:
                     return base(value)
         return None
 
-    def clean_mapping(self, attributes: Mapping[str, Any], limit: int,
-                      into: dict[str, Any] | None = None) -> dict[str, Any]:
-        """`attributes` as `set_attribute` would keep them, at most `limit` (the newest); added to `into`
-        (which must have room for them all) when given."""
-        out: dict[str, Any] = {} if into is None else into
+    def clean_mapping(self, attributes: Mapping[str, Any], limit: int) -> dict[str, Any]:
+        """`attributes` as `set_attribute` would keep them, at most `limit` (the newest)."""
+        out: dict[str, Any] = {}
         max_length = self.max_length
         for key, value in attributes.items():
             if type(value) is str:

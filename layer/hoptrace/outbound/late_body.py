@@ -18,6 +18,7 @@ receives it.
 from __future__ import annotations
 
 import _thread
+import inspect
 from typing import Any
 
 from hoptrace import health
@@ -25,6 +26,7 @@ from hoptrace import health
 # thread ident -> a JSON member's bytes (`"name": value`), or a query-protocol request's form fields (a dict).
 PENDING: dict[int, bytes | dict[str, str]] = {}
 _original: Any = None
+_SIGNATURE = "(self, api_params, operation_model, endpoint_url, context=None, headers=None, set_user_agent_header=True)"
 
 
 def splice(body: bytes, member: bytes) -> bytes:
@@ -44,29 +46,44 @@ def install() -> None:
     original = _original = BaseClient._convert_to_request_dict
     pending = PENDING
 
-    def _convert_to_request_dict(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def generic(self: Any, *args: Any, **kwargs: Any) -> Any:
         request = original(self, *args, **kwargs)
         if pending:
             member = pending.pop(_thread.get_ident(), None)
             if member is not None:
-                try:
-                    body = request.get("body")
-                    if isinstance(member, dict):
-                        if type(body) is dict:
-                            body.update(member)
-                        else:
-                            health.skipped("aws.body_not_form",
-                                           "a query-protocol request's body was not its form fields")
-                    elif type(body) is bytes and body[:1] == b"{" and body[-1:] == b"}":
-                        request["body"] = splice(body, member)
-                    else:
-                        health.skipped("aws.body_not_json", "a JSON-protocol request's body was not a JSON object")
-                except Exception as error:
-                    health.swallow("aws.late_body", error)
+                _add(request, member)
         return request
 
+    def spelt_out(self: Any, api_params: Any, operation_model: Any, endpoint_url: Any, context: Any = None,
+                  headers: Any = None, set_user_agent_header: Any = True) -> Any:
+        """`generic` with botocore's own parameters: a call (made with keywords) packs no `*args`/`**kwargs`."""
+        request = original(self, api_params, operation_model, endpoint_url, context, headers, set_user_agent_header)
+        if pending:
+            member = pending.pop(_thread.get_ident(), None)
+            if member is not None:
+                _add(request, member)
+        return request
+
+    _convert_to_request_dict = spelt_out if str(inspect.signature(original)) == _SIGNATURE else generic
     _convert_to_request_dict.__hoptrace_original__ = original  # type: ignore[attr-defined]  # a marker on our function
     BaseClient._convert_to_request_dict = _convert_to_request_dict
+
+
+def _add(request: Any, member: bytes | dict[str, str]) -> None:
+    """`member` into the serialised `request`'s body (never raises: the call goes on without it)."""
+    try:
+        body = request.get("body")
+        if isinstance(member, dict):
+            if type(body) is dict:
+                body.update(member)
+            else:
+                health.skipped("aws.body_not_form", "a query-protocol request's body was not its form fields")
+        elif type(body) is bytes and body[:1] == b"{" and body[-1:] == b"}":
+            request["body"] = splice(body, member)
+        else:
+            health.skipped("aws.body_not_json", "a JSON-protocol request's body was not a JSON object")
+    except Exception as error:
+        health.swallow("aws.late_body", error)
 
 
 def uninstall() -> None:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 from hoptrace import health, semconv
 from hoptrace.outbound.entries import inject_each
 from hoptrace.propagation import TRACEPARENT
 
 MAX_ATTRIBUTES = 10
-Member = TypeVar("Member")
 
 
 def carrier(traceparent: str) -> dict[str, str]:
@@ -31,16 +30,6 @@ def json_member(traceparent: str) -> bytes:
 
 def query_fields(traceparent: str) -> dict[str, str]:
     return {**_QUERY_FIELDS, "MessageAttributes.entry.1.Value.StringValue": traceparent}
-
-
-def inject_or_member(params: dict[str, Any], traceparent: str, where: str,
-                     member: Callable[[str], Member]) -> Member | None:
-    """For a message without attributes of its own, its `traceparent` as the protocol serialises it
-    (`member`, which `late_body` adds to the serialised body); else `inject` into its parameters."""
-    if "MessageAttributes" in params:
-        inject(params, traceparent, where)
-        return None
-    return member(traceparent)
 
 
 def inject(entry: dict[str, Any], traceparent: str, where: str) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hoptrace import semconv
-from hoptrace.outbound.message_attributes import inject, inject_entries, inject_or_member, query_fields, sent_ids
+from hoptrace.outbound.message_attributes import inject, inject_entries, query_fields, sent_ids
 from hoptrace.outbound.names import last_part
 
 
@@ -37,7 +37,10 @@ def publish(params: dict[str, Any], traceparent: str, xray: str) -> None:
 def publish_members(params: dict[str, Any], traceparent: str, xray: str) -> dict[str, str] | None:
     """`publish` for a query-protocol client: a message without attributes of its own gets its
     `traceparent` as the form fields botocore would have written (`late_body`), the rest as parameters."""
-    return inject_or_member(params, traceparent, "sns", query_fields)
+    if "MessageAttributes" in params:
+        inject(params, traceparent, "sns")
+        return None
+    return query_fields(traceparent)
 
 
 def publish_batch(params: dict[str, Any], traceparent: str, xray: str) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hoptrace import semconv
-from hoptrace.outbound.message_attributes import inject, inject_entries, inject_or_member, json_member, sent_ids
+from hoptrace.outbound.message_attributes import inject, inject_entries, json_member, sent_ids
 from hoptrace.outbound.names import last_part
 
 _OPERATION_TYPES = {"SendMessage": "send", "SendMessageBatch": "send", "ReceiveMessage": "receive",
@@ -50,8 +50,11 @@ def _request_attributes(operation: str, params: Mapping[str, Any]) -> dict[str, 
 
 
 def response_attributes(operation: str, params: Mapping[str, Any], response: Mapping[str, Any]) -> dict[str, Any]:
-    if operation in ("SendMessage", "SendMessageBatch"):
-        return sent_ids(operation == "SendMessage", response)
+    if operation == "SendMessage":  # the common one first, without a call
+        message_id = response.get("MessageId")
+        return {semconv.MESSAGING_MESSAGE_ID: str(message_id)} if message_id else {}
+    if operation == "SendMessageBatch":
+        return sent_ids(False, response)
     if operation == "ReceiveMessage":
         return {semconv.MESSAGING_BATCH_COUNT: len(response.get("Messages") or ())}
     return {}
@@ -64,7 +67,10 @@ def send_message(params: dict[str, Any], traceparent: str, xray: str) -> None:
 def send_message_member(params: dict[str, Any], traceparent: str, xray: str) -> bytes | None:
     """`send_message` for a JSON-protocol client: a message without attributes of its own gets its
     `traceparent` as the body's `MessageAttributes` member (`late_body`), the rest as parameters."""
-    return inject_or_member(params, traceparent, "sqs", json_member)
+    if "MessageAttributes" in params:
+        inject(params, traceparent, "sqs")
+        return None
+    return json_member(traceparent)
 
 
 def send_message_batch(params: dict[str, Any], traceparent: str, xray: str) -> None:
