@@ -15,7 +15,7 @@ from botocore.exceptions import ParamValidationError
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from hoptrace.outbound.late_body import PENDING, splice
+from hoptrace.outbound.late_body import PENDING, _add
 from hoptrace.wrapper import wrap
 from tests.conftest import LambdaContext, load_event
 from tests.layer.spans import run
@@ -103,9 +103,15 @@ def test_a_send_that_fails_before_its_body_leaves_nothing_for_the_next_call() ->
     assert [json.loads(b) for b in bodies] == [{"QueueName": "orders"}]
 
 
-def test_splice_adds_the_member_last() -> None:
-    assert json.loads(splice(b'{"a": 1}', b'"b": {"c": "d"}')) == {"a": 1, "b": {"c": "d"}}
-    assert json.loads(splice(b"{}", b'"b": 2')) == {"b": 2}
+def _spliced(body: bytes, member: bytes) -> Any:
+    request = {"body": body}
+    _add(request, member)
+    return json.loads(request["body"])
+
+
+def test_a_json_member_is_added_last() -> None:
+    assert _spliced(b'{"a": 1}', b'"b": {"c": "d"}') == {"a": 1, "b": {"c": "d"}}
+    assert _spliced(b"{}", b'"b": 2') == {"b": 2}
 
 
 def test_a_real_queue_hands_the_consumer_the_send_span_as_its_parent() -> None:

@@ -99,46 +99,8 @@ def _call_facts(client: Any, operation: str) -> Facts:
     return facts
 
 
-def _start(client: Any, operation: str, params: Any) -> Any:
-    engine = _engine
-    parent = record_scope.parent(engine.current(), 3)
-    if parent is None:
-        return None  # at init, outside any invocation: nothing to join
-    calls = client.meta.__dict__.get(_FACTS)
-    facts = calls.get(operation) if calls is not None else None
-    if facts is None:
-        facts = _call_facts(client, operation)
-    name, kind, first, module, injector, xray, prepared = facts
-    request = None
-    if module is not None and (type(params) is dict or isinstance(params, Mapping)):
-        try:
-            request = module.request_attributes(operation, params)
-        except Exception as error:
-            health.swallow(f"aws.attributes.{operation}", error)
-    found = prepared.get(id(request))
-    if found is not None and found[0] is request and found[1] is engine:
-        attributes = found[2]
-    else:
-        attributes = {**first, **request} if request else first
-        if len(prepared) < _MAX_PREPARED or found is not None:
-            attributes = engine.prepared_attributes(attributes)
-            prepared[id(request)] = (request, engine, attributes)
-    span = engine.start_span(name, kind, parent=parent, attributes=attributes)
-    member = None
-    if injector is not None and (type(params) is dict or isinstance(params, dict)):
-        try:
-            member = injector(params, span.traceparent(),
-                              format_xray(span.trace_id, span.span_id, span.sampled) if xray else "")
-            if member is not None:
-                PENDING[_thread.get_ident()] = member  # taken by this call's serialised body (`late_body`)
-        except Exception as error:
-            health.swallow(f"inject.{operation}", error)
-    return span, module, member
-
-
-def _finish(started: Any, operation: str, params: Any, response: Any, error: BaseException | None) -> None:
+def _finish(span: Any, module: Any, operation: str, params: Any, response: Any, error: BaseException | None) -> None:
     """The response's attributes (in one `set_attributes`), the error if any, and the span's end; never raises."""
-    span, module, _ = started
     try:
         attributes: dict[str, Any] = {}
         if type(response) is dict or isinstance(response, Mapping):  # botocore's is a dict: no ABC check
@@ -190,12 +152,47 @@ def install(engine: Engine) -> None:
     original = _original = BaseClient._make_api_call
 
     def _make_api_call(self: Any, operation_name: str, api_params: Any) -> Any:
+        # One function for the span's start (a Python call costs about 1,000 instructions here); every step
+        # of ours is guarded, botocore's own call is made outside the guard.
+        span = member = module = None
         try:
-            started = _start(self, operation_name, api_params)
+            engine = _engine
+            parent = engine.current()
+            if record_scope._scope is not None:  # a batch mixing traces: the record the caller works on
+                parent = record_scope.parent(parent, 2)
+            if parent is not None:  # else at init, outside any invocation: nothing to join
+                calls = self.meta.__dict__.get(_FACTS)
+                facts = calls.get(operation_name) if calls is not None else None
+                if facts is None:
+                    facts = _call_facts(self, operation_name)
+                name, kind, first, module, injector, xray, prepared = facts
+                request = None
+                if module is not None and (type(api_params) is dict or isinstance(api_params, Mapping)):
+                    try:
+                        request = module.request_attributes(operation_name, api_params)
+                    except Exception as error:
+                        health.swallow(f"aws.attributes.{operation_name}", error)
+                found = prepared.get(id(request))
+                if found is not None and found[0] is request and found[1] is engine:
+                    attributes = found[2]
+                else:
+                    attributes = {**first, **request} if request else first
+                    if len(prepared) < _MAX_PREPARED or found is not None:
+                        attributes = engine.prepared_attributes(attributes)
+                        prepared[id(request)] = (request, engine, attributes)
+                span = engine.start_span(name, kind, parent=parent, attributes=attributes)
+                if injector is not None and (type(api_params) is dict or isinstance(api_params, dict)):
+                    try:
+                        member = injector(api_params, span.traceparent(),
+                                          format_xray(span.trace_id, span.span_id, span.sampled) if xray else "")
+                        if member is not None:
+                            PENDING[_thread.get_ident()] = member  # taken by this call's body (`late_body`)
+                    except Exception as error:
+                        health.swallow(f"inject.{operation_name}", error)
         except Exception as error:
             health.swallow("aws.start", error)
-            started = None
-        if started is None:
+            span = None
+        if span is None:
             return original(self, operation_name, api_params)
         ident = _thread.get_ident()  # looked up per call: gevent's patch makes it the greenlet's
         nested = ident in IN_AWS_CALL
@@ -206,13 +203,13 @@ def install(engine: Engine) -> None:
         except BaseException as error:
             if not nested:
                 IN_AWS_CALL.discard(ident)
-            if started[2] is not None:
+            if member is not None:
                 PENDING.pop(ident, None)  # the call failed before its body was made: no later call may take it
-            _finish(started, operation_name, api_params, getattr(error, "response", None), error)
+            _finish(span, module, operation_name, api_params, getattr(error, "response", None), error)
             raise
         if not nested:
             IN_AWS_CALL.discard(ident)
-        _finish(started, operation_name, api_params, result, None)  # a pending member was taken by the body
+        _finish(span, module, operation_name, api_params, result, None)  # a pending member was taken by the body
         return result
 
     _make_api_call.__hoptrace_original__ = original  # type: ignore[attr-defined]  # a marker on our function

@@ -29,13 +29,6 @@ _original: Any = None
 _SIGNATURE = "(self, api_params, operation_model, endpoint_url, context=None, headers=None, set_user_agent_header=True)"
 
 
-def splice(body: bytes, member: bytes) -> bytes:
-    """`body` (a JSON object's bytes) with `member` (`"name": value`) added as its last member."""
-    if body == b"{}":
-        return b"{" + member + b"}"
-    return body[:-1] + b", " + member + b"}"
-
-
 def install() -> None:
     """Wrap `_convert_to_request_dict` once; while no member is pending anywhere a call pays one truth test."""
     global _original
@@ -78,8 +71,8 @@ def _add(request: Any, member: bytes | dict[str, str]) -> None:
                 body.update(member)
             else:
                 health.skipped("aws.body_not_form", "a query-protocol request's body was not its form fields")
-        elif type(body) is bytes and body[:1] == b"{" and body[-1:] == b"}":
-            request["body"] = splice(body, member)
+        elif type(body) is bytes and body[:1] == b"{" and body[-1:] == b"}":  # `member` as the last member
+            request["body"] = b"{" + member + b"}" if body == b"{}" else body[:-1] + b", " + member + b"}"
         else:
             health.skipped("aws.body_not_json", "a JSON-protocol request's body was not a JSON object")
     except Exception as error:
