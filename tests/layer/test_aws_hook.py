@@ -198,3 +198,28 @@ def test_what_the_caller_passes_is_never_changed_and_each_send_carries_its_own_s
     sends = [s for s in spans if s["kind"] == "producer"]
     assert len(sends) == 2 and len(carried) == 2
     assert [value.split("-")[2] for value in carried] == [s["span_id"] for s in sends]
+
+
+def test_each_queue_keeps_its_own_attributes_across_calls_to_several_queues() -> None:
+    """The hook prepares an SQS span's attributes once per queue (`sqs.KEYED_BY`): sends that alternate
+    between queues, and a client in another region, still get each their own queue and region."""
+    client = boto3.client("sqs", **CREDENTIALS)
+    other_region = boto3.client("sqs", **{**CREDENTIALS, "region_name": "us-west-2"})
+    urls = [QUEUE_URL, QUEUE_URL.replace("orders", "refunds"), QUEUE_URL, QUEUE_URL.replace("orders", "refunds")]
+
+    def handler(event: Any, context: Any) -> Any:
+        with Stubber(client) as stub, Stubber(other_region) as other:
+            for url in urls:
+                stub.add_response("send_message", {"MessageId": f"m-{len(url)}"})
+                client.send_message(QueueUrl=url, MessageBody="x")
+            other.add_response("send_message", {"MessageId": "m-west"})
+            other_region.send_message(QueueUrl=QUEUE_URL, MessageBody="x")
+
+    _, raised, spans, _ = run(wrap(handler), load_event("sns"), LambdaContext())
+    assert raised is None
+    sent = sorted((s for s in spans if s["kind"] == "producer"), key=lambda s: s["start"])
+    assert [s["attributes"]["aws.sqs.queue.url"] for s in sent] == [*urls, QUEUE_URL]
+    assert [s["attributes"]["messaging.destination.name"] for s in sent] == [
+        "orders", "refunds", "orders", "refunds", "orders"]
+    assert [s["attributes"]["cloud.region"] for s in sent] == ["eu-west-1"] * 4 + ["us-west-2"]
+    assert all(s["attributes"]["rpc.method"] == "SendMessage" for s in sent)

@@ -65,9 +65,11 @@ PRODUCERS = frozenset({("sqs", "SendMessage"), ("sqs", "SendMessageBatch"), ("sn
                        ("kinesis", "PutRecords")})
 # [span name, kind, the span's first attributes (the fixed `rpc.*` ones and the client's region; never changed),
 # service module, injector, X-Ray too, the prepared attributes: id(the service module's request attributes) ->
-# (them, the engine, its `prepared_attributes` of the first and them)]. A service module that returns the same
-# (cached, never changed) dict for the same request, as SQS does per queue, gets a span whose attributes the
-# engine neither merges nor checks again.
+# (them, the engine, its `prepared_attributes` of the first and them), the parameter the module's request
+# attributes depend on alone for this operation (its `KEYED_BY`) or None]. A service module that returns the
+# same (cached, never changed) dict for the same request, as SQS does per queue, gets a span whose attributes
+# the engine neither merges nor checks again; one that names its key parameter is not even asked, once its
+# attributes for that value are prepared (they are kept under the value too).
 Facts = list[Any]
 _FACTS = "_hoptrace_calls"  # on each client's `meta`: operation -> its Facts (they die with the client)
 _MAX_OPERATIONS = 512
@@ -92,7 +94,9 @@ def _call_facts(client: Any, operation: str) -> Facts:
     injector = getattr(module, injector_name) if module is not None and injector_name else None
     first = {semconv.RPC_SYSTEM: "aws-api", semconv.RPC_SERVICE: service_id, semconv.RPC_METHOD: operation,
              semconv.CLOUD_REGION: meta.region_name}
-    facts = [f"{service_id}.{operation}", kind, first, module, injector, (service, operation) in XRAY_INJECTED, {}]
+    keyed = getattr(module, "KEYED_BY", {}).get(operation)
+    facts = [f"{service_id}.{operation}", kind, first, module, injector, (service, operation) in XRAY_INJECTED, {},
+             keyed]
     calls = meta.__dict__.setdefault(_FACTS, {})
     if len(calls) < _MAX_OPERATIONS:
         calls[operation] = facts
@@ -165,21 +169,28 @@ def install(engine: Engine) -> None:
                 facts = calls.get(operation_name) if calls is not None else None
                 if facts is None:
                     facts = _call_facts(self, operation_name)
-                name, kind, first, module, injector, xray, prepared = facts
-                request = None
-                if module is not None and (type(api_params) is dict or isinstance(api_params, Mapping)):
-                    try:
-                        request = module.request_attributes(operation_name, api_params)
-                    except Exception as error:
-                        health.swallow(f"aws.attributes.{operation_name}", error)
-                found = prepared.get(id(request))
-                if found is not None and found[0] is request and found[1] is engine:
+                name, kind, first, module, injector, xray, prepared, keyed = facts
+                key = api_params.get(keyed) if keyed is not None and type(api_params) is dict else None
+                found = prepared.get(key) if type(key) is str else None
+                if found is not None and found[1] is engine:  # prepared for this key's value already
                     attributes = found[2]
                 else:
-                    attributes = {**first, **request} if request else first
-                    if len(prepared) < _MAX_PREPARED or found is not None:
-                        attributes = engine.prepared_attributes(attributes)
-                        prepared[id(request)] = (request, engine, attributes)
+                    request = None
+                    if module is not None and (type(api_params) is dict or isinstance(api_params, Mapping)):
+                        try:
+                            request = module.request_attributes(operation_name, api_params)
+                        except Exception as error:
+                            health.swallow(f"aws.attributes.{operation_name}", error)
+                    found = prepared.get(id(request))
+                    if found is not None and found[0] is request and found[1] is engine:
+                        attributes = found[2]
+                    else:
+                        attributes = {**first, **request} if request else first
+                        if len(prepared) < _MAX_PREPARED or found is not None:
+                            attributes = engine.prepared_attributes(attributes)
+                            prepared[id(request)] = (request, engine, attributes)
+                            if type(key) is str:
+                                prepared[key] = (request, engine, attributes)
                 span = engine.start_span(name, kind, parent=parent, attributes=attributes)
                 if injector is not None and (type(api_params) is dict or isinstance(api_params, dict)):
                     try:

@@ -17,6 +17,9 @@ _OPERATION_TYPES = {"SendMessage": "send", "SendMessageBatch": "send", "ReceiveM
 # the attributes of a call without `Entries`. Read only (the caller copies them into the span's).
 _BY_QUEUE: dict[tuple[str, str], dict[str, Any]] = {}
 _MAX_QUEUES = 256
+# operation -> the one parameter its request attributes depend on (when it is a string): the SDK hook keeps
+# the span's prepared attributes under its value and does not ask `request_attributes` again.
+KEYED_BY = {operation: "QueueUrl" for operation in _OPERATION_TYPES if operation != "SendMessageBatch"}
 
 
 def request_attributes(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
