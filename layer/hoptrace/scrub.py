@@ -21,14 +21,18 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
+from itertools import islice
 from typing import Any
 
 from hoptrace import wire
 from hoptrace.redaction import PLAIN_TEXT, RULES, Rules, capture
+from hoptrace.wire import BasedAttributes
 
 MAX_LIST_ITEMS = 128
 _CACHED_CHARS = 200
 _CACHE_SIZE = 4096
+_BASES = 256  # attribute bases whose text a scrubber keeps (an SDK call's per queue, topic, ...)
 # Per (rules, max_chars), exactly what determines a value's cleaned form: (name, short value) -> cleaned value,
 # and -> (cleaned value, its `"name":value` JSON fragment). Keyed by the rules' value (a frozen dataclass of
 # its additions and exceptions), not their id: a freed rules object's id can come back for other rules.
@@ -68,6 +72,7 @@ class Scrubber:
         self.fixed: Counter[str] = Counter() if fixed is None else fixed
         self._cache = _CACHES.setdefault((rules, max_chars), {})
         self._fragments = _FRAGMENTS.setdefault((rules, max_chars), {})
+        self._based: dict[int, tuple[dict[str, Any], str | None]] = {}  # see `_base_text`
 
     def span(self, span: dict[str, Any]) -> None:
         attributes = span.get("attributes")
@@ -99,7 +104,7 @@ class Scrubber:
         The attributes' text is joined from `"name":value` fragments cached per (name, short value),
         so the values that repeat across invocations are neither cleaned nor escaped again."""
         attributes = span.get("attributes")
-        if type(attributes) is not dict or not attributes:
+        if not attributes or (type(attributes) is not dict and type(attributes) is not BasedAttributes):
             self.span(span)
             return wire.dumps_scrubbed(span)
         cleaned, text = self.attributes_text(attributes)
@@ -117,7 +122,17 @@ class Scrubber:
         get = self._fragments.get
         parts: list[str] = []
         out: dict[str, Any] | None = None
-        for item in attributes.items():  # the (name, value) tuple itself is the cache key
+        items: Iterable[tuple[Any, Any]] = attributes.items()
+        if type(attributes) is BasedAttributes and attributes.base is not None:
+            base = attributes.base
+            known = self._based.get(id(base))
+            if known is None or known[0] is not base:
+                known = self._base_text(base)
+            if known[1] is not None:  # its base's items, cleaned as they are: their text made once
+                if known[1]:
+                    parts.append(known[1])
+                items = islice(items, len(base), None)
+        for item in items:  # the (name, value) tuple itself is the cache key
             try:
                 found = get(item)
             except TypeError:  # an unhashable value (a list): never cached
@@ -155,6 +170,17 @@ class Scrubber:
             for clean_key, clean in cleaned.items():
                 parts.append(_name_text(clean_key) + wire.dumps_scrubbed(clean))
         return attributes if out is None else out, "{" + ",".join(parts) + "}"
+
+    def _base_text(self, base: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+        """(`base`, the text of its items joined) when cleaning leaves them as they are, else (`base`, None);
+        kept while `base` lives (it is held here, so its id cannot name another dict meanwhile)."""
+        plain = dict(base)
+        cleaned, text = self.attributes_text(plain)
+        known = (base, text[1:-1] if cleaned is plain else None)
+        if len(self._based) >= _BASES:
+            self._based.clear()
+        self._based[id(base)] = known
+        return known
 
     def _fragment(self, key: Any, value: Any) -> tuple[str, Any] | None:
         """A short ASCII string's fragment and cleaned value, cached (only those pairs are: a string never

@@ -60,6 +60,19 @@ dumps_scrubbed = _SCRUBBED_ENCODER.encode
 _quote: Callable[[str], str] = json.encoder.encode_basestring_ascii  # `dumps_scrubbed` of a str, one C call
 
 
+class BasedAttributes(dict[str, Any]):
+    """A span's attributes that begin with every item of `base`, unchanged and in its order (None: no longer).
+
+    An engine makes them from attributes it prepared once and hands to many spans (an SDK call's, per queue),
+    so the scrubber makes the text of those items once per `base` (`hoptrace.scrub`), not once per span."""
+
+    __slots__ = ("base",)
+    base: dict[str, Any] | None
+
+    def __reduce__(self) -> tuple[type[dict[str, Any]], tuple[dict[str, Any]]]:
+        return dict, (dict(self),)  # a copy or a pickle is plain attributes (the base is the engine's)
+
+
 _HEADS: dict[str, str] = {}  # a span field's name -> its JSON text and ":"
 _LAYOUT = ("trace_id", "span_id", "parent_id", "name", "kind", "start", "end", "status", "attributes")
 _STATUSES = {code: f'{{"code":"{code}"}}' for code in ("unset", "ok", "error")}  # a status without a message
@@ -78,7 +91,7 @@ def span_text(span: dict[str, Any], attributes_text: str) -> str:
         if (type(trace_id) is str and type(span_id) is str and type(kind) is str and type(start) is int
                 and type(end) is int and status_text is not None and (parent is None or type(parent) is str)):
             plain = trace_id + span_id + kind + (parent or "")  # ids and kind: nothing to escape
-            if not (plain.isalnum() and plain.isascii()):
+            if not (plain.isascii() and plain.encode().isalnum()):  # bytes.isalnum: 4x str's (no Unicode table)
                 return _span_text_slow(span, attributes_text)
             parent_text = "null" if parent is None else f'"{parent}"'
             return (f'{{"trace_id":"{trace_id}","span_id":"{span_id}","parent_id":{parent_text},'
@@ -102,7 +115,7 @@ def _span_text_slow(span: dict[str, Any], attributes_text: str) -> str:
             text = attributes_text
         elif kind is int:
             text = int.__repr__(value)
-        elif kind is str and value.isalnum() and value.isascii():  # ids, kinds: nothing to escape
+        elif kind is str and value.isascii() and value.encode().isalnum():  # ids, kinds: nothing to escape
             text = '"' + value + '"'
         elif value is None:
             text = "null"

@@ -21,6 +21,7 @@ from hoptrace.engine import CURRENT, LinkTo, carried_sampled, exception_attribut
 from hoptrace.engine.ids import Ids
 from hoptrace.engine.resource import resource_attributes
 from hoptrace.propagation import Carried
+from hoptrace.wire import BasedAttributes
 
 MAX_ATTRIBUTES = 128
 MAX_EVENTS = 64
@@ -69,8 +70,11 @@ class Span:
             if value is None:
                 return
         attributes = self.attributes
-        if len(attributes) >= MAX_ATTRIBUTES and key not in attributes:
-            del attributes[next(iter(attributes))]  # the SDK's rule: the oldest makes room
+        if key in attributes or len(attributes) >= MAX_ATTRIBUTES:
+            if type(attributes) is BasedAttributes:
+                attributes.base = None  # an item changes or goes: they no longer begin with their base's
+            if key not in attributes:
+                del attributes[next(iter(attributes))]  # the SDK's rule: the oldest makes room
         attributes[key] = value
 
     def set_attributes(self, attributes: Mapping[str, Any]) -> None:
@@ -82,6 +86,8 @@ class Span:
             for key, value in attributes.items():
                 self.set_attribute(key, value)
             return
+        if type(own) is BasedAttributes and not own.keys().isdisjoint(attributes):
+            own.base = None  # an item changes: they no longer begin with their base's
         max_length = self._engine.max_length
         for key, value in attributes.items():  # `set_attribute`'s checks, without a call per attribute
             if type(value) is str:
@@ -192,7 +198,8 @@ class LightEngine:
             self.open[span.span_id] = span
         if attributes and span.sampled:
             if type(attributes) is _Prepared and attributes.engine is self:
-                span.attributes = attributes.copy()
+                own = span.attributes = BasedAttributes(attributes)
+                own.base = attributes
             else:
                 span.attributes = self.clean_mapping(attributes, MAX_ATTRIBUTES)
         if links and span.sampled:
