@@ -44,6 +44,7 @@ class Config:
     engine: str = "light"  # "light" (default, stdlib only) or "otel" (the OpenTelemetry SDK)
     coldstart_imports: bool = False
     compress_lines: bool = False  # span lines deflated (hoptrace.wire_deflate): a third of the log bytes
+    gc_freeze: bool = True  # init's objects frozen out of the garbage collector's scans (hoptrace.coldstart)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **explicit: Any) -> Config:
@@ -73,6 +74,7 @@ class Config:
             engine=env_choice(env, "HOPTRACE_ENGINE", "light", ("light", "otel")),
             coldstart_imports=env_bool(env, "HOPTRACE_COLDSTART_IMPORTS", False),
             compress_lines=env_bool(env, "HOPTRACE_COMPRESS_LINES", False),
+            gc_freeze=env_bool(env, "HOPTRACE_GC_FREEZE", True),
         )
 
 

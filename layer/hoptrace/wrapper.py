@@ -123,7 +123,7 @@ def wrap(handler: Handler, config: Config | None = None, **explicit: Any) -> Han
     tracing = tracing_for(config)
     if tracing is None:
         return handler
-    coldstart.init_done()
+    coldstart.init_done(config.gc_freeze)
     engine, resource, limits = tracing.engine, tracing.resource, tracing.limits
     margin_ms = config.timeout_margin_ms
 
