@@ -18,9 +18,10 @@ def write(wire_spans: list[dict[str, Any]], resource: dict[str, Any], otlp_endpo
     """Print the invocation's lines (wire dicts from the engine, scrubbed and capped by `hoptrace.output`);
     returns the bytes written. Never raises.
     """
+    counted = health.COUNTS
+    drained = dict(counted) if counted else None
     try:
-        counts = health.drain()
-        lines = output.lines(wire_spans, resource, counts or None, limits)
+        lines = output.lines(wire_spans, resource, drained, limits)
     except Exception as error:
         health.swallow("export.encode", error)
         return 0
@@ -28,7 +29,8 @@ def write(wire_spans: list[dict[str, Any]], resource: dict[str, Any], otlp_endpo
         text = "\n".join(lines) + "\n"
         sys.stdout.write(text)
         sys.stdout.flush()
-        health.clear()
+        if drained:  # they rode on this line
+            counted.clear()
     except Exception as error:
         health.swallow("export.stdout", error)
         return 0

@@ -12,12 +12,14 @@ from collections import Counter
 
 from hoptrace.redaction import redact_text
 
-_COUNTS: Counter[str] = Counter()
+# What went wrong since the last line carried it: read directly by the line writer (`export.write`), which
+# pays one truth test per invocation while nothing did (`drain`/`clear` for everyone else).
+COUNTS: Counter[str] = Counter()
 _REPORTED: set[str] = set()
 
 
 def swallow(where: str, error: BaseException | None = None) -> None:
-    _COUNTS[where] += 1
+    COUNTS[where] += 1
     if where not in _REPORTED:
         _REPORTED.add(where)
         detail = f" ({type(error).__name__}: {redact_text(str(error))})" if error is not None else ""
@@ -29,7 +31,7 @@ def swallow(where: str, error: BaseException | None = None) -> None:
 
 def skipped(where: str, reason: str) -> None:
     """Context deliberately not injected (a limit would be broken): counted, explained once."""
-    _COUNTS[where] += 1
+    COUNTS[where] += 1
     if where not in _REPORTED:
         _REPORTED.add(where)
         try:
@@ -40,8 +42,8 @@ def skipped(where: str, reason: str) -> None:
 
 def drain() -> dict[str, int]:
     """Counts since the last drain; cleared only when a line carrying them was written."""
-    return dict(_COUNTS)
+    return dict(COUNTS)
 
 
 def clear() -> None:
-    _COUNTS.clear()
+    COUNTS.clear()

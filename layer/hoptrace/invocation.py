@@ -43,7 +43,12 @@ def start(engine: Engine, config: Config, event: Any, lambda_context: Any) -> Ac
     attributes[semconv.CONTEXT_SOURCE] = source or "none"
     if invocation.problems:
         attributes[semconv.CONTEXT_PROBLEMS] = invocation.problems[:10]
-    _lambda_attributes(attributes, lambda_context)
+    request_id = getattr(lambda_context, "aws_request_id", None)
+    if type(request_id) is str or isinstance(request_id, str):
+        attributes[semconv.FAAS_INVOCATION_ID] = request_id
+    arn = getattr(lambda_context, "invoked_function_arn", None)
+    if type(arn) is str or isinstance(arn, str):
+        attributes.update(_ARNS.get(arn) or _arn_attributes(arn))
     cold = coldstart.take()
     if cold and coldstart.proactive():
         cold = False
@@ -70,27 +75,16 @@ def start(engine: Engine, config: Config, event: Any, lambda_context: Any) -> Ac
     return active
 
 
-def _lambda_attributes(attributes: dict[str, Any], lambda_context: Any) -> None:
-    request_id = getattr(lambda_context, "aws_request_id", None)
-    if isinstance(request_id, str):
-        attributes[semconv.FAAS_INVOCATION_ID] = request_id
-    arn = getattr(lambda_context, "invoked_function_arn", None)
-    if isinstance(arn, str):
-        found = _ARNS.get(arn)
-        if found is None:
-            found = _arn_attributes(arn)
-            if len(_ARNS) < 64:
-                _ARNS[arn] = found
-        attributes.update(found)
-
-
 # invoked ARN -> its attributes: a function is invoked through one ARN or a few (its aliases), so this is
 # worked out once per ARN, not per invocation. Read only.
 _ARNS: dict[str, dict[str, str]] = {}
 
 
 def _arn_attributes(arn: str) -> dict[str, str]:
+    """The invoked ARN's attributes, kept in `_ARNS` (for the first 64 ARNs)."""
     attributes: dict[str, str] = {}
+    if len(_ARNS) < 64:
+        _ARNS[arn] = attributes
     parts = arn.split(":")
     # OpenTelemetry's cloud.resource_id is the unqualified function ARN; the version is faas.version
     # (a resource attribute), an alias goes in its own attribute.
@@ -150,15 +144,16 @@ def finish(engine: Engine, config: Config, active: Active, result: Any, error: B
         if error is not None:
             span.record_exception(error, escaped=True)
             span.set_status("error", _error_message(error))
-        elif isinstance(result, dict):
-            _response(active, result)
+        elif (active.invocation.is_http or active.records) and isinstance(result, dict):
+            _response(active, result)  # an HTTP status, or records reported in batchItemFailures
         if config.capture_payload and error is None:
             span.set_attribute(semconv.RESPONSE_PAYLOAD, capture(result, config.redacted_keys,
                                                                  config.redacted_headers, config.payload_max_bytes))
     finally:
-        record_scope.close()
-        for record_span in active.records.values():
-            record_span.end()
+        if active.records:  # only an invocation with records opens the scope
+            record_scope.close()
+            for record_span in active.records.values():
+                record_span.end()
         span.end()
         engine.deactivate(active.token)
         export.write(engine.drain(), resource, config.otlp_endpoint, config.otlp_timeout_s, limits)

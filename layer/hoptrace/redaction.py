@@ -94,7 +94,9 @@ class Rules:
     _anchors: tuple[str, ...] = field(init=False, repr=False, compare=False)
     _cache: dict[str, bool] = field(init=False, repr=False, compare=False, default_factory=dict)
     _texts: dict[str, str] = field(init=False, repr=False, compare=False, default_factory=dict)
-    _attribute_cache: dict[str, bool] = field(init=False, repr=False, compare=False, default_factory=dict)
+    # attribute name -> `attribute_sensitive`'s answer, for the names asked so far: the scrubber's hot loop
+    # reads it first (a dict lookup instead of a method call). Read only outside this class.
+    attribute_answers: dict[str, bool] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         extra = ["_".join(re.escape(word) for word in _NORMALISE.split(name) if word) for name in sorted(self.extra)]
@@ -225,16 +227,16 @@ class Rules:
     def attribute_sensitive(self, name: str) -> bool:
         """For a dotted attribute name the last part decides (`hoptrace.authorizer.type` is no secret,
         `http.request.header.x-api-key` is); a generic last part joins the one before (`app.session.id`)."""
-        hit = self._attribute_cache.get(name)
+        hit = self.attribute_answers.get(name)
         if hit is None:
             parts = name.rsplit(".", 2)
             leaf = parts[-1]
             if len(parts) > 1 and normalise(leaf) in _GENERIC_LEAVES:
                 leaf = parts[-2] + "_" + leaf
             hit = self.sensitive(leaf)
-            if len(self._attribute_cache) >= _CACHE_SIZE:
-                self._attribute_cache.clear()
-            self._attribute_cache[name] = hit
+            if len(self.attribute_answers) >= _CACHE_SIZE:
+                self.attribute_answers.clear()
+            self.attribute_answers[name] = hit
         return hit
 
     def value(self, name: str, value: Any) -> Any:

@@ -32,6 +32,10 @@ from hoptrace.wire import BasedAttributes
 MAX_LIST_ITEMS = 128
 _CACHED_CHARS = 200
 _CACHE_SIZE = 4096
+# Values cached per attribute name, at most: a name past it (a request or message id, an event's time) has
+# a new value every call, and cached they only filled the cache (cleared whole when full) and spread its hot
+# entries over more memory; such a value is cleaned the short way (`_fragment`) each time instead.
+_DISTINCT_VALUES = 64
 _BASES = 256  # attribute bases whose text a scrubber keeps (an SDK call's per queue, topic, ...)
 # Per (rules, max_chars), exactly what determines a value's cleaned form: (name, short value) -> cleaned value,
 # and -> (cleaned value, its `"name":value` JSON fragment). Keyed by the rules' value (a frozen dataclass of
@@ -73,6 +77,8 @@ class Scrubber:
         self._cache = _CACHES.setdefault((rules, max_chars), {})
         self._fragments = _FRAGMENTS.setdefault((rules, max_chars), {})
         self._based: dict[int, tuple[dict[str, Any], str | None]] = {}  # see `_base_text`
+        self._distinct: dict[str, int] = {}  # name -> values cached for it (see `_DISTINCT_VALUES`)
+        self._unique: dict[str, str] = {}  # a name past `_DISTINCT_VALUES`, of no sensitive family -> `"name":`
 
     def span(self, span: dict[str, Any]) -> None:
         attributes = span.get("attributes")
@@ -109,7 +115,10 @@ class Scrubber:
             return wire.dumps_scrubbed(span)
         cleaned, text = self.attributes_text(attributes)
         span["attributes"] = cleaned
-        self._rest(span)
+        name, status = span.get("name"), span.get("status")
+        if ("events" in span or "links" in span or type(status) is not dict or len(status) != 1
+                or type(name) is not str or len(name) > 1024 or not name.isascii()):
+            self._rest(span)  # else (most spans) it has nothing to fix: a short ASCII name, a status without message
         return wire.span_text(span, text)
 
     def attributes_text(self, attributes: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -119,7 +128,8 @@ class Scrubber:
         is (the same rules and limit), so a cached fragment is always the cleaned value's text. Flags, and
         integers of names outside the sensitive families, are written as they are (what `attributes` would
         keep); any other pair is cleaned by `attributes` on its own and encoded afresh."""
-        get = self._fragments.get
+        get, unique, limit = self._fragments.get, self._unique, min(_CACHED_CHARS, self.max_chars)
+        answers, sensitive = self.rules.attribute_answers, self.rules.attribute_sensitive
         parts: list[str] = []
         out: dict[str, Any] | None = None
         items: Iterable[tuple[Any, Any]] = attributes.items()
@@ -144,6 +154,10 @@ class Scrubber:
             kind = type(value)
             if kind is str:
                 if found is None:
+                    head = unique.get(key)  # a name whose values never repeat (an id): `_fragment`'s short way
+                    if head is not None and len(value) <= limit and value.isascii() and PLAIN_TEXT(value) is not None:
+                        parts.append(head + '"' + value + '"')
+                        continue
                     found = self._fragment(key, value)
                 if found is not None:
                     fragment, clean = found
@@ -155,10 +169,10 @@ class Scrubber:
                     continue
             elif type(key) is str and key.isascii():  # numbers and flags: never cached (True == 1), written here
                 if kind is bool:  # flags are never secret
-                    parts.append(_name_text(key) + ("true" if value else "false"))
+                    parts.append((_NAMES.get(key) or _name_text(key)) + ("true" if value else "false"))
                     continue
-                if kind is int and not self.rules.attribute_sensitive(key):  # what `attributes` keeps as it is
-                    parts.append(_name_text(key) + int.__repr__(value))
+                if kind is int and not (sensitive(key) if (answer := answers.get(key)) is None else answer):
+                    parts.append((_NAMES.get(key) or _name_text(key)) + int.__repr__(value))  # as `attributes` keeps it
                     continue
             single = {key: value}
             cleaned = self.attributes(single)
@@ -196,10 +210,15 @@ class Scrubber:
         else:
             clean = self.value(key, value)
             fragment = _name_text(key) + wire.dumps_scrubbed(clean)
-        fragments = self._fragments
-        if len(fragments) >= _CACHE_SIZE:
-            fragments.clear()
-        fragments[(key, value)] = fragment if clean is value else (fragment, clean)
+        distinct = self._distinct.get(key, 0)
+        if distinct < _DISTINCT_VALUES:
+            self._distinct[key] = distinct + 1
+            fragments = self._fragments
+            if len(fragments) >= _CACHE_SIZE:
+                fragments.clear()
+            fragments[(key, value)] = fragment if clean is value else (fragment, clean)
+        elif clean is value and len(self._unique) < _CACHE_SIZE and not self.rules.attribute_sensitive(key):
+            self._unique[key] = _name_text(key)  # its values never repeat: caching them would only churn
         return fragment, clean
 
     def attributes(self, attributes: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hoptrace.propagation import (
     format_traceparent,
     format_xray,
+    from_lambda_environment,
     new_span_id,
     new_trace_id,
     parse_traceparent,
@@ -110,3 +111,23 @@ def test_parsers_never_raise(value: object) -> None:
     for parser in (parse_traceparent, parse_xray):
         carried, problem = parser(value)
         assert (carried is None) != (problem is None)  # exactly one: a context or a reason
+
+
+def test_the_lambda_environment_header_follows_os_environ_as_the_runtime_sets_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN the runtime setting `_X_AMZN_TRACE_ID` through os.environ before each invocation, as Lambda's does
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")
+    # WHEN the layer reads it THEN it sees this invocation's value, not one read earlier
+    carried, problem = from_lambda_environment()
+    assert problem is None and carried is not None
+    assert (carried.trace_id, carried.span_id, carried.source) == (0x5759e988bd862e3fe1be46a994272793,
+                                                                    0x53995c3f42cd8ad8, "lambda-env")
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-5759e988-000000000000000000000001;Parent=0000000000000002")
+    assert from_lambda_environment()[0] == (0x5759e988000000000000000000000001, 2, None, "lambda-env", "")
+    # AND garbage (non-ASCII, as a misbehaving wrapper could set) is a located problem, never an exception
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-5759e988-bd862e3fe1be46a99427279é")
+    carried, problem = from_lambda_environment()
+    assert carried is None and problem is not None and problem.startswith("lambda-env:")
+    # AND with it unset (a direct call outside Lambda) there is no parent and no problem
+    monkeypatch.delenv("_X_AMZN_TRACE_ID")
+    assert from_lambda_environment() == (None, None)

@@ -71,3 +71,25 @@ def test_scrub_texts_counts_what_it_fixed() -> None:
     texts, counts = scrub_texts(spans, 100)
     assert counts["scrub.unencodable_text"] == 1 and counts["scrub.non_finite"] == 1
     assert json.loads(texts[0])["attributes"] == {"k": "a\ufffd", "n": "NaN"} == spans[0]["attributes"]
+
+
+def test_a_name_whose_values_never_repeat_stops_filling_the_cache_and_is_still_cleaned() -> None:
+    # GIVEN one scrubber writing many spans whose request ids (and a token under a sensitive name) never repeat
+    scrubber = Scrubber(100)
+    texts = []
+    for number in range(300):
+        span = {**BASE, "attributes": {"aws.request_id": f"c6af9ac6-7b61-11e6-{number:012d}",
+                                       "app.token": f"tok{number:05d}", "note": f"see key=hunter{number}"}}
+        expected_span, expected = _reference(span, Scrubber(100))
+        fresh = copy.deepcopy(span)
+        # WHEN the layer makes their text
+        texts.append(scrubber.span_text(fresh))
+        # THEN every one is exactly the cleaned span's encoding, cleaned in place as before
+        assert texts[-1] == expected and fresh == expected_span
+    # AND the ids stopped going into the fragment cache after a bounded number of them
+    ids = [value for name, value in scrubber._fragments
+           if name == "aws.request_id" and value.startswith("c6af9ac6-7b61-11e6-")]
+    assert 0 < len(ids) <= 64
+    # AND no secret got through, neither under the sensitive name nor in free text
+    joined = "\n".join(texts)
+    assert "tok0" not in joined and "hunter" not in joined and "c6af9ac6-7b61-11e6-000000000299" in joined

@@ -17,10 +17,9 @@ from random import getrandbits
 from typing import Any
 
 from hoptrace.config import Config
-from hoptrace.engine import CURRENT, LinkTo, carried_sampled, exception_attributes, sample_bound
+from hoptrace.engine import CURRENT, LinkTo, exception_attributes, sample_bound
 from hoptrace.engine.ids import Ids
 from hoptrace.engine.resource import resource_attributes
-from hoptrace.propagation import Carried
 from hoptrace.wire import BasedAttributes
 
 MAX_ATTRIBUTES = 128
@@ -192,8 +191,14 @@ class LightEngine:
             trace_id = self.ids.trace_id()
             span = Span(self, name, kind, trace_id, trace_id.to_bytes(16, "big").hex(), span_id, None, None,
                         (trace_id & 0xFFFFFFFFFFFFFFFF) < self._bound, start_ns or self.clock())
-        else:
-            span = self._remote_child(name, kind, parent, span_id, start_ns)
+        else:  # a carried context (an invocation's parent); an X-Ray Root without Parent: a root span of that trace
+            trace_id, parent_id, flag = parent.trace_id, parent.span_id, parent.sampled
+            # `carried_sampled`, inlined: the carrier's flag, else (and always for a Root alone) the trace-id ratio
+            sampled = flag if flag is not None and parent_id is not None else (
+                (trace_id & 0xFFFFFFFFFFFFFFFF) < self._bound)
+            span = Span(self, name, kind, trace_id, trace_id.to_bytes(16, "big").hex(), span_id, parent_id,
+                        parent_id.to_bytes(8, "big").hex() if parent_id is not None else None, sampled,
+                        start_ns or self.clock())
         if span.sampled:
             self.open[span.span_id] = span
         if attributes and span.sampled:
@@ -212,16 +217,6 @@ class LightEngine:
         prepared = _Prepared(self.clean_mapping(attributes, MAX_ATTRIBUTES))
         prepared.engine = self
         return prepared
-
-    def _remote_child(self, name: str, kind: str, carried: Carried, span_id: int, start_ns: int | None) -> Span:
-        """A carried context as parent; an X-Ray Root without Parent gives a root span of that trace."""
-        if carried.span_id is None:
-            sampled = (carried.trace_id & 0xFFFFFFFFFFFFFFFF) < self._bound
-        else:
-            sampled = carried_sampled(carried, self._bound)
-        parent_hex = carried.span_id.to_bytes(8, "big").hex() if carried.span_id is not None else None
-        return Span(self, name, kind, carried.trace_id, carried.trace_id.to_bytes(16, "big").hex(), span_id,
-                    carried.span_id, parent_hex, sampled, start_ns or self.clock())
 
     def activate(self, span: Any) -> object:
         token = self._current.set(span)

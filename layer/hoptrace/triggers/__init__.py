@@ -88,23 +88,22 @@ def _invoke() -> TriggerModule:
 def detect(event: Any, context: Any, config: Config) -> Invocation:
     """The first trigger that claims the event describes it; anything else is a direct invoke."""
     if isinstance(event, dict):
-        for position in _candidates(event):
+        shape = frozenset(event)
+        for position in _CANDIDATES.get(shape) or _candidates(shape):
             module = _modules[position] or trigger(position)
             if module.matches(event):
                 return module.extract(event, context, config)
     return _invoke().extract(event, context, config)
 
 
-def _candidates(event: dict[Any, Any]) -> tuple[int, ...]:
-    """The triggers that could match `event` (the others are skipped, and never imported for it)."""
-    shape = frozenset(event)
-    found = _CANDIDATES.get(shape)
-    if found is None:
-        positions = set(_ALWAYS)
-        for key in shape:
-            positions.update(_BY_KEY.get(key, ()) if type(key) is str else ())
-        found = tuple(sorted(positions))
-        if len(_CANDIDATES) >= _MAX_SHAPES:
-            _CANDIDATES.clear()
-        _CANDIDATES[shape] = found
+def _candidates(shape: frozenset[Any]) -> tuple[int, ...]:
+    """The triggers that could match an event with these top-level keys (the others are skipped, and never
+    imported for it); worked out once per shape (`detect` looks in `_CANDIDATES` first)."""
+    positions = set(_ALWAYS)
+    for key in shape:
+        positions.update(_BY_KEY.get(key, ()) if type(key) is str else ())
+    found = tuple(sorted(positions))
+    if len(_CANDIDATES) >= _MAX_SHAPES:
+        _CANDIDATES.clear()
+    _CANDIDATES[shape] = found
     return found
