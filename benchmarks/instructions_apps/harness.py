@@ -3,6 +3,8 @@
 `ICOUNT_N` warm invocations of the case (a no-op, or three SQS SendMessage calls answered by botocore's
 Stubber), each with a fresh `_X_AMZN_TRACE_ID` and request id as Lambda gives them, traced by hoptrace's
 default engine; `ICOUNT_BARE=1` runs the same handler untraced. stdout goes to /dev/null.
+`ICOUNT_COLD=1`: before each invocation a write to every 64-byte line of a 16 MB buffer evicts the caches
+(valgrind's simulated ones, `benchmarks.instructions --cold`), as a sandbox idle between requests finds them.
 """
 
 import os
@@ -56,11 +58,16 @@ class Context:
 def main():
     handler = noop if sys.argv[1] == "noop" else three
     traced = handler if os.environ.get("ICOUNT_BARE") else hoptrace.wrapper.wrap(handler)
+    cold = bytearray(16 << 20) if os.environ.get("ICOUNT_COLD") else None
+    lines = bytes(len(cold) // 64) if cold is not None else b""
     with open(os.devnull, "w") as null:
         sys.stdout = null
         for number in range(int(os.environ.get("ICOUNT_N", "100"))):
             os.environ["_X_AMZN_TRACE_ID"] = f"Root=1-6751a2b3-{number:024x};Parent={number:016x};Sampled=1"
-            traced(EVENT, Context(number))
+            context = Context(number)
+            if cold is not None:
+                cold[::64] = lines
+            traced(EVENT, context)
 
 
 if __name__ == "__main__":
