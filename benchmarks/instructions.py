@@ -27,41 +27,23 @@ from pathlib import Path
 
 HARNESS = Path(__file__).parent / "instructions_apps" / "harness.py"
 CASES = ("noop", "three")
-_TOTAL = re.compile(r"([\d,]+)\s+\(100\.0%\)\s+PROGRAM TOTALS|([\d,]+)\s+PROGRAM TOTALS")
 _CACHES = ["--cache-sim=yes", "--I1=32768,8,64", "--D1=32768,8,64", "--LL=4194304,16,64"]
 _FIRST_LEVEL = ("I1mr", "D1mr", "D1mw")
 _LAST_LEVEL = ("ILmr", "DLmr", "DLmw")
 
 
-def instructions(case: str, invocations: int, bare: bool) -> int:
-    """Total instructions of one harness run of `invocations` warm invocations under callgrind."""
+def events(case: str, invocations: int, bare: bool, cold: bool = False) -> dict[str, int]:
+    """callgrind's totals per event of one harness run of `invocations` warm invocations: instructions (`Ir`),
+    and with `cold` the simulated caches' misses, the caches evicted before each invocation."""
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "callgrind.out"
         env = {**os.environ, "ICOUNT_N": str(invocations), "PYTHONHASHSEED": "0"}
         if bare:
             env["ICOUNT_BARE"] = "1"
-        subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable,
-                        str(HARNESS), case], env=env, check=True, capture_output=True)
-        report = subprocess.run(["callgrind_annotate", str(out)], check=True, capture_output=True, text=True).stdout
-    match = _TOTAL.search(report)
-    if match is None:
-        raise RuntimeError("callgrind_annotate printed no PROGRAM TOTALS line")
-    return int((match.group(1) or match.group(2)).replace(",", ""))
-
-
-def per_invocation(case: str, bare: bool = False) -> int:
-    return (instructions(case, 700, bare) - instructions(case, 100, bare)) // 600
-
-
-def cold_events(case: str, invocations: int, bare: bool) -> dict[str, int]:
-    """callgrind's totals per event (instructions, cache misses) of one cold harness run."""
-    with tempfile.TemporaryDirectory() as folder:
-        out = Path(folder) / "callgrind.out"
-        env = {**os.environ, "ICOUNT_N": str(invocations), "PYTHONHASHSEED": "0", "ICOUNT_COLD": "1"}
-        if bare:
-            env["ICOUNT_BARE"] = "1"
-        subprocess.run(["valgrind", "--tool=callgrind", *_CACHES, f"--callgrind-out-file={out}", sys.executable,
-                        str(HARNESS), case], env=env, check=True, capture_output=True)
+        if cold:
+            env["ICOUNT_COLD"] = "1"
+        subprocess.run(["valgrind", "--tool=callgrind", *(_CACHES if cold else ()), f"--callgrind-out-file={out}",
+                        sys.executable, str(HARNESS), case], env=env, check=True, capture_output=True)
         text = out.read_text()
     names = re.search(r"^events: (.*)$", text, re.M)
     totals = re.search(r"^(?:totals|summary): (.*)$", text, re.M)
@@ -70,11 +52,15 @@ def cold_events(case: str, invocations: int, bare: bool) -> dict[str, int]:
     return dict(zip(names.group(1).split(), map(int, totals.group(1).split()), strict=False))
 
 
+def per_invocation(case: str, bare: bool = False) -> int:
+    return (events(case, 700, bare)["Ir"] - events(case, 100, bare)["Ir"]) // 600
+
+
 def cold_added(case: str) -> dict[str, float]:
     """Per warm invocation with cold caches, traced minus bare: instructions, misses, estimated cycles."""
     per: dict[bool, dict[str, float]] = {}
     for bare in (False, True):
-        low, high = cold_events(case, 40, bare), cold_events(case, 240, bare)
+        low, high = events(case, 40, bare, cold=True), events(case, 240, bare, cold=True)
         per[bare] = {event: (high[event] - low[event]) / 200 for event in low}
     added = {event: per[False][event] - per[True][event] for event in per[False]}
     first = sum(added.get(event, 0) for event in _FIRST_LEVEL)

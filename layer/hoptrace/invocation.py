@@ -44,10 +44,10 @@ def start(engine: Engine, config: Config, event: Any, lambda_context: Any) -> Ac
     if invocation.problems:
         attributes[semconv.CONTEXT_PROBLEMS] = invocation.problems[:10]
     request_id = getattr(lambda_context, "aws_request_id", None)
-    if type(request_id) is str or isinstance(request_id, str):
+    if isinstance(request_id, str):
         attributes[semconv.FAAS_INVOCATION_ID] = request_id
     arn = getattr(lambda_context, "invoked_function_arn", None)
-    if type(arn) is str or isinstance(arn, str):
+    if isinstance(arn, str):
         attributes.update(_ARNS.get(arn) or _arn_attributes(arn))
     cold = coldstart.take()
     if cold and coldstart.proactive():

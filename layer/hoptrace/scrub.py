@@ -217,7 +217,7 @@ class Scrubber:
             if len(fragments) >= _CACHE_SIZE:
                 fragments.clear()
             fragments[(key, value)] = fragment if clean is value else (fragment, clean)
-        elif clean is value and len(self._unique) < _CACHE_SIZE and not self.rules.attribute_sensitive(key):
+        elif len(self._unique) < _CACHE_SIZE and not self.rules.attribute_sensitive(key):
             self._unique[key] = _name_text(key)  # its values never repeat: caching them would only churn
         return fragment, clean
 

@@ -17,7 +17,7 @@ from random import getrandbits
 from typing import Any
 
 from hoptrace.config import Config
-from hoptrace.engine import CURRENT, LinkTo, exception_attributes, sample_bound
+from hoptrace.engine import CURRENT, LinkTo, carried_sampled, exception_attributes, sample_bound
 from hoptrace.engine.ids import Ids
 from hoptrace.engine.resource import resource_attributes
 from hoptrace.wire import BasedAttributes
@@ -192,10 +192,9 @@ class LightEngine:
             span = Span(self, name, kind, trace_id, trace_id.to_bytes(16, "big").hex(), span_id, None, None,
                         (trace_id & 0xFFFFFFFFFFFFFFFF) < self._bound, start_ns or self.clock())
         else:  # a carried context (an invocation's parent); an X-Ray Root without Parent: a root span of that trace
-            trace_id, parent_id, flag = parent.trace_id, parent.span_id, parent.sampled
-            # `carried_sampled`, inlined: the carrier's flag, else (and always for a Root alone) the trace-id ratio
-            sampled = flag if flag is not None and parent_id is not None else (
-                (trace_id & 0xFFFFFFFFFFFFFFFF) < self._bound)
+            trace_id, parent_id = parent.trace_id, parent.span_id
+            sampled = carried_sampled(parent, self._bound) if parent_id is not None else (
+                (trace_id & 0xFFFFFFFFFFFFFFFF) < self._bound)  # a Root alone: the trace-id ratio decides
             span = Span(self, name, kind, trace_id, trace_id.to_bytes(16, "big").hex(), span_id, parent_id,
                         parent_id.to_bytes(8, "big").hex() if parent_id is not None else None, sampled,
                         start_ns or self.clock())

@@ -54,15 +54,7 @@ def install() -> None:
         if pending:
             member = pending.pop(_thread.get_ident(), None)
             if member is not None:
-                try:  # `_add`'s common case (a JSON member into a non-empty JSON object), without its call
-                    body = request.get("body") if type(request) is dict else None
-                    if type(member) is bytes and type(body) is bytes and len(body) > 2 and body[:1] == b"{" and (
-                            body[-1:] == b"}"):
-                        request["body"] = b"%b, %b}" % (body[:-1], member)
-                    else:
-                        _add(request, member)
-                except Exception as error:
-                    health.swallow("aws.late_body", error)
+                _add(request, member)
         return request
 
     _convert_to_request_dict = spelt_out if str(inspect.signature(original)) == _SIGNATURE else generic
