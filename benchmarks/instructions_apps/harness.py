@@ -2,7 +2,8 @@
 
 `ICOUNT_N` warm invocations of the case (a no-op, or three SQS SendMessage calls answered by botocore's
 Stubber), each with a fresh `_X_AMZN_TRACE_ID` and request id as Lambda gives them, traced by hoptrace's
-default engine; `ICOUNT_BARE=1` runs the same handler untraced. stdout goes to /dev/null.
+default engine; `ICOUNT_BARE=1` runs the same handler untraced. stdout goes to /dev/null, behind the wrapper
+Lambda's Python runtime puts around `sys.stdout` (a text stream flushed after every write: `Unbuffered`).
 `ICOUNT_COLD=1`: before each invocation a write to every 64-byte line of a 16 MB buffer evicts the caches
 (valgrind's simulated ones, `benchmarks.instructions --cold`), as a sandbox idle between requests finds them.
 """
@@ -43,6 +44,22 @@ def three(event, context):
     return {"statusCode": 200}
 
 
+class Unbuffered:
+    """What `sys.stdout` is on Lambda: the runtime (awslambdaric's bootstrap) wraps the process's text stream in
+    a class of this name that flushes it after every write and hands every other attribute through."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text):
+        self.stream.write(text)
+        self.stream.flush()
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+
 class Context:
     function_name = "bench"
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
@@ -61,7 +78,7 @@ def main():
     cold = bytearray(16 << 20) if os.environ.get("ICOUNT_COLD") else None
     lines = bytes(len(cold) // 64) if cold is not None else b""
     with open(os.devnull, "w") as null:
-        sys.stdout = null
+        sys.stdout = Unbuffered(null)
         for number in range(int(os.environ.get("ICOUNT_N", "100"))):
             os.environ["_X_AMZN_TRACE_ID"] = f"Root=1-6751a2b3-{number:024x};Parent={number:016x};Sampled=1"
             context = Context(number)

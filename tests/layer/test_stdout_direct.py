@@ -1,0 +1,160 @@
+"""The invocation's line reaches stdout's descriptor directly only where nothing can be waiting ahead of it.
+
+Real descriptors (files and a pipe), the real wrapper: on Lambda's `sys.stdout` (the runtime's `Unbuffered`
+wrapper) and on a `python -u` stream the line is one `os.write`, skipping the stream's layers; on a buffered
+stream, or one with no descriptor, it goes through the stream, so what the handler printed stays ahead of it.
+Either way the bytes are the same and every line decodes.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from hoptrace import export, wire
+from hoptrace.wrapper import wrap
+from tests.conftest import LambdaContext
+from tests.layer.spans import decode_output
+
+
+class Unbuffered:
+    """Shaped as Lambda's Python runtime wraps `sys.stdout`: flushed after every write, the rest handed through."""
+
+    def __init__(self, stream: io.TextIOWrapper) -> None:
+        self.stream = stream
+        self.span_writes = 0  # writes of a span line through this wrapper
+
+    def write(self, text: str) -> None:
+        self.span_writes += wire.PREFIX in text
+        self.stream.write(text)
+        self.stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def _handler(event: Any, context: Any) -> dict[str, Any]:
+    print("before é")  # the handler's own line, without a flush
+    return {"ok": event["n"]}
+
+
+@pytest.fixture
+def file_path() -> Iterator[str]:
+    with tempfile.TemporaryDirectory() as folder:
+        yield os.path.join(folder, "stdout")
+
+
+def _invoke(stream: Any, times: int = 1) -> list[Any]:
+    handler = wrap(_handler)
+    saved = sys.stdout
+    sys.stdout = stream
+    try:
+        return [handler({"n": n}, LambdaContext()) for n in range(times)]
+    finally:
+        sys.stdout = saved
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def _assert_each_print_precedes_its_line(text: str, times: int) -> None:
+    lines = text.splitlines()
+    assert [line for line in lines if not line.startswith(wire.PREFIX)] == ["before é"] * times
+    assert [line.startswith(wire.PREFIX) for line in lines] == [False, True] * times
+    spans, _ = decode_output(text)
+    assert sum("faas.coldstart" in span["attributes"] for span in spans) == times  # each invocation's span
+
+
+def test_on_lambdas_stdout_the_line_skips_the_wrapper_and_keeps_its_place(file_path: str) -> None:
+    # GIVEN sys.stdout as Lambda's runtime makes it, over a buffered text stream on a real file
+    with open(file_path, "w", encoding="utf-8") as raw:
+        stdout = Unbuffered(raw)
+        # WHEN three invocations print and return
+        results = _invoke(stdout, 3)
+        # THEN no span line went through the wrapper's write, yet each follows its handler's print
+        assert stdout.span_writes == 0
+    assert results == [{"ok": 0}, {"ok": 1}, {"ok": 2}]
+    _assert_each_print_precedes_its_line(_read(file_path), 3)
+
+
+def test_on_a_write_through_stream_over_the_raw_file_the_line_is_written_directly(file_path: str) -> None:
+    # GIVEN the stream `python -u` gives: write-through text over the unbuffered file
+    with open(file_path, "wb", buffering=0) as raw_file:
+        stream = io.TextIOWrapper(raw_file, encoding="utf-8", write_through=True)
+        # WHEN two invocations run
+        _invoke(stream, 2)
+        # THEN the descriptor is the one written to, and the prints and lines alternate in order
+        assert export._STDOUT[0] is stream and export._STDOUT[1][0] == raw_file.fileno()
+        stream.detach()
+    _assert_each_print_precedes_its_line(_read(file_path), 2)
+
+
+def test_a_buffered_stream_is_written_through_so_the_handlers_pending_output_goes_first(file_path: str) -> None:
+    # GIVEN a block-buffered stdout (a pipe or file without -u) holding the handler's unflushed print
+    with open(file_path, "w", encoding="utf-8", buffering=1 << 16) as stream:
+        _invoke(stream, 2)
+        # THEN the layer went through the stream (nothing remembered to write directly)
+        assert export._STDOUT[0] is stream and export._STDOUT[1] is None
+    # AND the print stays ahead of the span line
+    _assert_each_print_precedes_its_line(_read(file_path), 2)
+
+
+def test_a_stream_without_a_descriptor_is_written_through() -> None:
+    # GIVEN a test's capture (no descriptor) in an Unbuffered-shaped wrapper and bare
+    for stream in (io.StringIO(), Unbuffered(io.StringIO())):  # type: ignore[arg-type]  # the wrapper's shape only
+        _invoke(stream, 1)
+        text = stream.getvalue() if isinstance(stream, io.StringIO) else stream.stream.getvalue()
+        _assert_each_print_precedes_its_line(text, 1)
+
+
+def test_swapping_stdout_between_invocations_follows_the_new_one(file_path: str) -> None:
+    # GIVEN one invocation on a direct stream, then sys.stdout swapped for a capture
+    with open(file_path, "w", encoding="utf-8") as raw:
+        _invoke(Unbuffered(raw), 1)
+    capture = io.StringIO()
+    _invoke(capture, 1)
+    # THEN each stream holds its own invocation's print and line
+    _assert_each_print_precedes_its_line(_read(file_path), 1)
+    _assert_each_print_precedes_its_line(capture.getvalue(), 1)
+
+
+@pytest.mark.usefixtures("engine")
+def test_a_line_larger_than_a_pipe_buffer_arrives_whole() -> None:
+    # GIVEN Lambda's stdout over a pipe, drained by a reader thread, and a line far past the pipe's 64 KiB
+    import threading
+
+    read_fd, write_fd = os.pipe()
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: os.read(read_fd, 1 << 16), b"")))
+    reader.start()
+
+    def big(event: Any, context: Any) -> None:
+        from opentelemetry import trace
+
+        with trace.get_tracer("t").start_as_current_span("big") as span:
+            for index in range(100):
+                span.set_attribute(f"a{index}", "x" * 4000)
+
+    with os.fdopen(write_fd, "w", encoding="utf-8") as raw:
+        saved = sys.stdout
+        sys.stdout = Unbuffered(raw)  # type: ignore[assignment]  # the runtime's wrapper, as on Lambda
+        try:
+            wrap(big)({}, LambdaContext())
+        finally:
+            sys.stdout = saved
+    reader.join(timeout=60)
+    os.close(read_fd)
+    text = b"".join(chunks).decode()
+    # THEN every line decodes and the big span is whole
+    assert len(text) > 1 << 17
+    spans, _ = decode_output(text)
+    big_span = next(s for s in spans if s["name"] == "big")
+    assert len(big_span["attributes"]) >= 100
