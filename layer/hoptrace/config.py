@@ -17,14 +17,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from hoptrace.envparse import env_bool, env_choice, env_names, env_number
+from hoptrace.plain import Frozen
 
 DEFAULT_REDACTED_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "x-api-key", "proxy-authorization"})
 DEFAULT_REDACTED_KEYS = frozenset({"password", "secret", "token", "api_key", "apikey", "authorization"})
 
 
-@dataclass(frozen=True)
-class Config:
-    """Every knob of the layer; documented in the README's configuration table."""
+@dataclass(init=False, repr=False, eq=False)
+class Config(Frozen):
+    """Every knob of the layer; documented in the README's configuration table.
+
+    A dataclass (`dataclasses.replace` and `fields` work on it), immutable, equal and hashed by its fields,
+    with its `__init__` written here rather than compiled by `@dataclass` at import: the generated methods of
+    a frozen dataclass of this size cost 2 ms of every cold start (`hoptrace.plain`).
+    """
 
     enabled: bool = True
     service_name: str = "unknown_service"
@@ -45,6 +51,29 @@ class Config:
     coldstart_imports: bool = False
     compress_lines: bool = False  # span lines deflated (hoptrace.wire_deflate): a third of the log bytes
     gc_freeze: bool = True  # init's objects frozen out of the garbage collector's scans (hoptrace.coldstart)
+
+    def __init__(self, enabled: bool = enabled,
+                 service_name: str = service_name,
+                 sample_rate: float = sample_rate,
+                 capture_payload: bool = capture_payload,
+                 payload_max_bytes: int = payload_max_bytes,
+                 max_attribute_length: int = max_attribute_length,
+                 redacted_headers: frozenset[str] = redacted_headers,
+                 redacted_keys: frozenset[str] = redacted_keys,
+                 redact_allowed: frozenset[str] = redact_allowed,
+                 max_output_bytes: int = max_output_bytes,
+                 otlp_endpoint: str | None = otlp_endpoint,
+                 otlp_timeout_s: float = otlp_timeout_s,
+                 trace_http: bool = trace_http,
+                 timeout_margin_ms: float = timeout_margin_ms,
+                 log_correlation: bool = log_correlation,
+                 engine: str = engine,
+                 coldstart_imports: bool = coldstart_imports,
+                 compress_lines: bool = compress_lines,
+                 gc_freeze: bool = gc_freeze) -> None:
+        given = locals()
+        for name in _FIELDS:
+            object.__setattr__(self, name, given[name])
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **explicit: Any) -> Config:
@@ -76,6 +105,9 @@ class Config:
             compress_lines=env_bool(env, "HOPTRACE_COMPRESS_LINES", False),
             gc_freeze=env_bool(env, "HOPTRACE_GC_FREEZE", True),
         )
+
+
+_FIELDS = Config._fields = tuple(field.name for field in dataclasses.fields(Config))
 
 
 @functools.cache

@@ -8,23 +8,32 @@ They talk to an engine through `hoptrace.engine`'s seam only.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Any
 
 from hoptrace import coldstart, export, output, record_scope, semconv
 from hoptrace.config import Config
 from hoptrace.engine import Engine, LinkTo, SpanRef
+from hoptrace.plain import Plain
 from hoptrace.propagation import from_lambda_environment
 from hoptrace.redaction import capture
 from hoptrace.triggers import Invocation, detect
 
 
-@dataclass(slots=True)
-class Active:
+class Active(Plain):
+    """The invocation in flight: its trigger's facts, its span, the context token, its records' spans by message id."""
+
+    __slots__ = _fields = ("invocation", "span", "token", "records")
     invocation: Invocation
     span: SpanRef
     token: object
-    records: dict[str, SpanRef] = field(default_factory=dict)
+    records: dict[str, SpanRef]
+
+    def __init__(self, invocation: Invocation, span: SpanRef, token: object,
+                 records: dict[str, SpanRef] | None = None) -> None:
+        self.invocation = invocation
+        self.span = span
+        self.token = token
+        self.records = {} if records is None else records
 
 
 def start(engine: Engine, config: Config, event: Any, lambda_context: Any) -> Active:

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from hoptrace import semconv, wire
 from hoptrace.config import Config
+from hoptrace.plain import Frozen
 from hoptrace.scrub import scrub, scrub_texts
 
 KEEP_EVENTS = 8
@@ -34,12 +34,24 @@ CUT_HARD_CHARS = 32
 DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class OutputLimits:
-    max_bytes: int = DEFAULT_MAX_OUTPUT_BYTES  # all lines of one invocation
-    max_attribute_chars: int = 4096  # one string value
-    line_bytes: int = wire.MAX_LINE_BYTES  # one line (CloudWatch Logs caps an event at 256 KiB)
-    compress: bool = False  # each line's body deflated (hoptrace.wire_deflate)
+class OutputLimits(Frozen):
+    """max_bytes: all lines of one invocation; max_attribute_chars: one string value; line_bytes: one line
+    (CloudWatch Logs caps an event at 256 KiB); compress: each line's body deflated (hoptrace.wire_deflate)."""
+
+    __slots__ = ("compress", "line_bytes", "max_attribute_chars", "max_bytes")
+    _fields = ("max_bytes", "max_attribute_chars", "line_bytes", "compress")
+    max_bytes: int
+    max_attribute_chars: int
+    line_bytes: int
+    compress: bool
+
+    def __init__(self, max_bytes: int = DEFAULT_MAX_OUTPUT_BYTES, max_attribute_chars: int = 4096,
+                 line_bytes: int = wire.MAX_LINE_BYTES, compress: bool = False) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "max_bytes", max_bytes)
+        setattr_(self, "max_attribute_chars", max_attribute_chars)
+        setattr_(self, "line_bytes", line_bytes)
+        setattr_(self, "compress", compress)
 
 
 def limits(config: Config) -> OutputLimits:

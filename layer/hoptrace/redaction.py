@@ -25,12 +25,12 @@ import math
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from hoptrace.envparse import env_names
+from hoptrace.plain import Frozen
 
 REDACTED = "[REDACTED]"
 _MAX_DEPTH = 12
@@ -57,20 +57,39 @@ _CACHE_SIZE = 4096  # names and short texts repeat across invocations (ARNs, rou
 _CACHED_TEXT = 200
 _NORMALISE = re.compile(r"[-_.\s]+")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
-_NAME_TAIL = re.compile(r"[\w.-]*")
-_AFTER_NAME = re.compile(r"""(?:\\*["'])?[ \t]*(?P<sep>[:=])""")
-_VALUE = re.compile(r"""\s*(?:
+
+
+class _Lazy:
+    """A pattern compiled on first use (`_VALUE().match(...)`): they take apart a secret once one is found, which
+    most invocations never meet, and compiling them all at import was 2 ms of every cold start."""
+
+    __slots__ = ("_compiled", "_flags", "_pattern")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._pattern, self._flags = pattern, flags
+        self._compiled: re.Pattern[str] | None = None
+
+    def __call__(self) -> re.Pattern[str]:
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._compiled = re.compile(self._pattern, self._flags)
+        return compiled
+
+
+_NAME_TAIL = _Lazy(r"[\w.-]*")
+_AFTER_NAME = _Lazy(r"""(?:\\*["'])?[ \t]*(?P<sep>[:=])""")
+_VALUE = _Lazy(r"""\s*(?:
       (?P<eq>\\+")(?P<v1>.*?)\\+"                  # \"value\" (JSON inside a JSON string)
     | "(?P<v2>(?:[^"\\\n]|\\.)*)"                  # "value"
     | '(?P<v3>(?:[^'\\\n]|\\.)*)'                  # 'value'
     )""", re.X)
 _SCHEME = r"(?:(?:bearer|basic|digest|token|negotiate|aws4-hmac-sha256)\s+)?"
-_BARE_EQ = re.compile(r"""[ \t]*(?P<v>""" + _SCHEME + r"""[^\s&;,"'<>()\[\]{}]+)""", re.I)
-_BARE_COLON = re.compile(r"""[ \t]*(?P<v>[^\s,;&"'<>()\[\]{}](?:[^\n\r,;&"'<>()\[\]{}]*[^\s,;&"'<>()\[\]{}])?)""")
-_USERINFO = re.compile(r"(?P<user>[^/\s:@?#\"'<>]*)(?::(?P<password>[^/\s@?#\"'<>]*))?@")
-_BEARER_VALUE = re.compile(r"\s+(?P<v>[A-Za-z0-9._~+/=-]{8,})")
-_PEM_END = re.compile(r"-----END[A-Z ]*PRIVATE KEY-----", re.I)
-_BASE64 = re.compile(r"[A-Za-z0-9+/]{12,}={0,2}")
+_BARE_EQ = _Lazy(r"""[ \t]*(?P<v>""" + _SCHEME + r"""[^\s&;,"'<>()\[\]{}]+)""", re.I)
+_BARE_COLON = _Lazy(r"""[ \t]*(?P<v>[^\s,;&"'<>()\[\]{}](?:[^\n\r,;&"'<>()\[\]{}]*[^\s,;&"'<>()\[\]{}])?)""")
+_USERINFO = _Lazy(r"(?P<user>[^/\s:@?#\"'<>]*)(?::(?P<password>[^/\s@?#\"'<>]*))?@")
+_BEARER_VALUE = _Lazy(r"\s+(?P<v>[A-Za-z0-9._~+/=-]{8,})")
+_PEM_END = _Lazy(r"-----END[A-Z ]*PRIVATE KEY-----", re.I)
+_BASE64 = _Lazy(r"[A-Za-z0-9+/]{12,}={0,2}")
 # Text that `Rules.text` provably leaves as it is, whatever the families: every secret it finds follows `=` or `:`
 # (pairs, quoted pairs, URLs), "bearer" and whitespace, or a PEM header (whose "private key" holds a space).
 # Ids, names and versions (request and message ids, regions, operations) are such text, and need no JSON escaping.
@@ -82,25 +101,37 @@ def normalise(name: str) -> str:
     return _NORMALISE.sub("", name.lower())
 
 
-@dataclass(frozen=True)
-class Rules:
-    """Compiled families, additions and exceptions; build once and reuse (see `rules`)."""
+class Rules(Frozen):
+    """Compiled families, additions and exceptions; build once and reuse (see `rules`).
 
-    extra: frozenset[str] = frozenset()
-    allowed: frozenset[str] = DEFAULT_ALLOWED
-    _name: re.Pattern[str] = field(init=False, repr=False, compare=False)
-    _scan: re.Pattern[str] = field(init=False, repr=False, compare=False)
-    _scan_any_case: re.Pattern[str] | None = field(init=False, repr=False, compare=False, default=None)
-    _anchors: tuple[str, ...] = field(init=False, repr=False, compare=False)
-    _cache: dict[str, bool] = field(init=False, repr=False, compare=False, default_factory=dict)
-    _texts: dict[str, str] = field(init=False, repr=False, compare=False, default_factory=dict)
+    Equal, and hashed, by `extra` and `allowed` alone: the rest is made from them, or caches."""
+
+    __slots__ = ("_anchors", "_cache", "_name", "_scan", "_scan_any_case", "_scan_text", "_texts", "allowed",
+                 "attribute_answers", "extra")
+    _fields = ("extra", "allowed")
+    extra: frozenset[str]
+    allowed: frozenset[str]
+    _name: re.Pattern[str]
+    _scan: re.Pattern[str] | None  # `_scanner()`: compiled on first use
+    _scan_text: str
+    _scan_any_case: re.Pattern[str] | None
+    _anchors: tuple[str, ...]
+    _cache: dict[str, bool]
+    _texts: dict[str, str]
     # attribute name -> `attribute_sensitive`'s answer, for the names asked so far: the scrubber's hot loop
     # reads it first (a dict lookup instead of a method call). Read only outside this class.
-    attribute_answers: dict[str, bool] = field(init=False, repr=False, compare=False, default_factory=dict)
+    attribute_answers: dict[str, bool]
 
-    def __post_init__(self) -> None:
-        extra = ["_".join(re.escape(word) for word in _NORMALISE.split(name) if word) for name in sorted(self.extra)]
-        families = [*FAMILIES, *(e for e in extra if e)]
+    def __init__(self, extra: frozenset[str] = frozenset(), allowed: frozenset[str] = DEFAULT_ALLOWED) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "extra", extra)
+        setattr_(self, "allowed", allowed)
+        setattr_(self, "_scan_any_case", None)
+        setattr_(self, "_cache", {})
+        setattr_(self, "_texts", {})
+        setattr_(self, "attribute_answers", {})
+        extra_words = ["_".join(re.escape(word) for word in _NORMALISE.split(name) if word) for name in sorted(extra)]
+        families = [*FAMILIES, *(e for e in extra_words if e)]
         name = "|".join(f.replace("_", "") for f in families)
         raw = "|".join(f.replace("_", _SEP) for f in families)
         exact = "|".join(sorted(_WHOLE_NAMES))
@@ -110,9 +141,10 @@ class Rules:
         words = {_anchor(family) for family in families} | _WHOLE_NAMES | {"://", "bearer", "-----begin"}
         words.discard("")
         anchors = tuple(sorted(w for w in words if not any(o != w and o in w for o in words)))
-        object.__setattr__(self, "_anchors", anchors)
-        object.__setattr__(self, "_name", re.compile(name))
-        object.__setattr__(self, "_scan", re.compile(scan))
+        setattr_(self, "_anchors", anchors)
+        setattr_(self, "_name", re.compile(name))
+        setattr_(self, "_scan_text", scan)
+        setattr_(self, "_scan", None)
 
     def sensitive(self, name: str, pair: bool = False) -> bool:
         """Whether a value named `name` is secret; `pair` also counts names only sensitive in queries/text."""
@@ -149,12 +181,21 @@ class Rules:
             self._texts[text] = result
         return result
 
+    def _scanner(self) -> re.Pattern[str]:
+        """The scan for family words, URLs, bearer tokens and PEM keys, compiled on first use: text is searched
+        only once an anchor word is in it, and a function whose text never holds one never pays the compile."""
+        pattern = self._scan
+        if pattern is None:
+            pattern = re.compile(self._scan_text)
+            object.__setattr__(self, "_scan", pattern)
+        return pattern
+
     def _any_case(self) -> re.Pattern[str]:
         """The scan for text whose lowercase changes its length (rare non-ASCII): compiled on first use, as
         compiling the case-folding form costs most of the rules' start-up (a cold start pays it otherwise)."""
         pattern = self._scan_any_case
         if pattern is None:
-            pattern = re.compile(self._scan.pattern, re.I)
+            pattern = re.compile(self._scan_text, re.I)
             object.__setattr__(self, "_scan_any_case", pattern)
         return pattern
 
@@ -165,7 +206,7 @@ class Rules:
                 break
         else:
             return text
-        scan, searched = (self._scan, lowered) if len(lowered) == len(text) else (self._any_case(), text)
+        scan, searched = (self._scanner(), lowered) if len(lowered) == len(text) else (self._any_case(), text)
         match = scan.search(searched)
         out: list[str] = []
         done = 0  # text[:done] is already in `out`
@@ -193,27 +234,27 @@ class Rules:
         first = start
         while first > 0 and start - first < 64 and text[first - 1] in _NAME_CHARS:
             first -= 1
-        last = _NAME_TAIL.match(text, end).end()  # type: ignore[union-attr]  # `[\w.-]*` matches anywhere
+        last = _NAME_TAIL().match(text, end).end()  # type: ignore[union-attr]  # `[\w.-]*` matches anywhere
         if normalise(text[first:last]) in self.allowed:
             return None
-        after = _AFTER_NAME.match(text, last)
+        after = _AFTER_NAME().match(text, last)
         if after is None:
             return None
-        quoted = _VALUE.match(text, after.end())
+        quoted = _VALUE().match(text, after.end())
         if quoted is not None:
             group = "v1" if quoted.group("eq") else "v2" if quoted.group("v2") is not None else "v3"
             return quoted.span(group)
         if after.group("sep") == "=":
-            bare = _BARE_EQ.match(text, after.end())
+            bare = _BARE_EQ().match(text, after.end())
             return bare.span("v") if bare is not None else None
-        bare = _BARE_COLON.match(text, after.end())
+        bare = _BARE_COLON().match(text, after.end())
         return bare.span("v") if bare is not None else None
 
     def query(self, query: Any) -> str:
         """A query string with the values of sensitive parameters masked (and free-text rules on the rest)."""
         if not query or not isinstance(query, str):
             return ""
-        if self._scan.search(query.lower()) is None:
+        if self._scanner().search(query.lower()) is None:
             return query
         try:
             pairs = parse_qsl(query, keep_blank_values=True)
@@ -299,7 +340,7 @@ class Rules:
             except (ValueError, RecursionError):
                 return self.text(value)
             return json.dumps(self.structure(parsed, depth + 1), separators=(",", ":"), default=str)
-        if len(value) >= 12 and _BASE64.fullmatch(value) and len(value) % 4 == 0:
+        if len(value) >= 12 and _BASE64().fullmatch(value) and len(value) % 4 == 0:
             return self._base64(value, depth)
         return self.text(value)
 
@@ -308,7 +349,7 @@ class Rules:
             decoded = base64.b64decode(value, validate=True).decode()
         except (binascii.Error, ValueError):
             return value
-        if self._scan.search(decoded.lower()) is None:
+        if self._scanner().search(decoded.lower()) is None:
             return value
         cleaned = self._string(decoded, depth + 1)
         return value if cleaned == decoded else base64.b64encode(cleaned.encode()).decode()
@@ -323,7 +364,7 @@ def _anchor(family: str) -> str:
 
 def _url_secret(text: str, at: int) -> tuple[int, int] | None:
     """The password of `scheme://user:password@host` (or a token standing alone as the user)."""
-    match = _USERINFO.match(text, at)
+    match = _USERINFO().match(text, at)
     if match is None:
         return None
     if match.group("password"):
@@ -335,14 +376,14 @@ def _url_secret(text: str, at: int) -> tuple[int, int] | None:
 
 def _pem_secret(text: str, at: int) -> tuple[int, int]:
     """A PEM private key's body, up to its END line (or the end of the text, if cut)."""
-    match = _PEM_END.search(text, at)
+    match = _PEM_END().search(text, at)
     return at, match.start() if match is not None else len(text)
 
 
 def _bearer_secret(text: str, start: int, at: int) -> tuple[int, int] | None:
     if start > 0 and text[start - 1].isalnum():
         return None
-    match = _BEARER_VALUE.match(text, at)
+    match = _BEARER_VALUE().match(text, at)
     return match.span("v") if match is not None else None
 
 

@@ -33,10 +33,10 @@ import json
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from hoptrace import semconv
+from hoptrace.plain import Plain
 
 VERSION = 1
 PREFIX = "HOPTRACE "
@@ -236,12 +236,14 @@ def _split_oversized(line: str, max_bytes: int) -> list[str]:
     return [f"{PART_PREFIX}{part_id} {n + 1}/{len(pieces)} {piece}" for n, piece in enumerate(pieces)]
 
 
-@dataclass
-class Reassembler:
+class Reassembler(Plain):
     """Joins `HOPTRACE-PART` pieces (in any order) back into the line they were cut from."""
 
-    pending: dict[str, dict[int, str]] = field(default_factory=dict)
-    totals: dict[str, int] = field(default_factory=dict)
+    __slots__ = _fields = ("pending", "totals")
+
+    def __init__(self, pending: dict[str, dict[int, str]] | None = None, totals: dict[str, int] | None = None) -> None:
+        self.pending: dict[str, dict[int, str]] = {} if pending is None else pending
+        self.totals: dict[str, int] = {} if totals is None else totals
 
     def feed(self, message: str) -> str | None:
         """The whole line once its last piece arrives, else None. Raises WireError on bad pieces."""

@@ -24,19 +24,29 @@ from hoptrace import config as configs
 from hoptrace import engine as engines
 from hoptrace.config import Config
 from hoptrace.engine import Engine
+from hoptrace.plain import Frozen
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 EngineKey = tuple[str, float, int, str]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Tracing:
+class Tracing(Frozen):
     """What one configuration's invocations are traced with, built once."""
 
+    __slots__ = ("engine", "limits", "resource", "trace_http")
+    _fields = ("engine", "trace_http", "resource", "limits")
     engine: Engine
     trace_http: bool
     resource: dict[str, Any]
     limits: output.OutputLimits
+
+    def __init__(self, engine: Engine, trace_http: bool, resource: dict[str, Any],
+                 limits: output.OutputLimits) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "engine", engine)
+        setattr_(self, "trace_http", trace_http)
+        setattr_(self, "resource", resource)
+        setattr_(self, "limits", limits)
 
 
 _ENGINES: dict[EngineKey, Engine | None] = {}

@@ -97,3 +97,43 @@ def test_an_aws_service_module_is_loaded_by_the_first_call_to_that_service(tmp_p
     assert not {m for m in modules if m.startswith("hoptrace.outbound.")} & {
         f"hoptrace.outbound.{name}" for name in ("sqs", "sns", "events", "lmbd", "dynamodb", "s3", "kinesis",
                                                  "stepfunctions")}
+
+
+INIT_WORK = r"""
+import dataclasses, json, re, types
+decorated, compiled = [], []
+real_dataclass, real_compile = dataclasses.dataclass, re._compile
+def dataclass(cls=None, /, **options):
+    def wrap(c):
+        decorated.append(c.__module__ + "." + c.__qualname__)
+        return real_dataclass(**options)(c)
+    return wrap if cls is None else wrap(cls)
+def compile_(pattern, flags):
+    compiled.append(str(pattern))
+    return real_compile(pattern, flags)
+dataclasses.dataclass, re._compile = dataclass, compile_
+import hoptrace.handler
+context = types.SimpleNamespace(aws_request_id="r-1", function_name="f", client_context=None,
+                                invoked_function_arn="arn:aws:lambda:us-east-1:1:function:f",
+                                get_remaining_time_in_millis=lambda: 30000)
+hoptrace.handler.handler({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}, context)
+from hoptrace import redaction
+print("INIT " + json.dumps({"decorated": [d for d in decorated if d.startswith("hoptrace")],
+                            "lazy_compiled": [name for name in ("_VALUE", "_BARE_EQ", "_PEM_END", "_USERINFO")
+                                              if getattr(redaction, name)._compiled is not None]}))
+"""
+
+
+def test_init_compiles_no_dataclass_but_the_public_config_and_no_secret_parsing_pattern(tmp_path: Path) -> None:
+    # GIVEN a plain function, traced through its cold start and one invocation whose text holds no secret
+    (tmp_path / "app.py").write_text("def handler(event, context):\n    return {}\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOPTRACE_")}
+    env.update({"HOPTRACE_HANDLER": "app.handler", "PYTHONPATH": str(tmp_path)})
+    done = subprocess.run([sys.executable, "-c", INIT_WORK], capture_output=True, text=True, cwd=tmp_path, env=env,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(next(x for x in done.stdout.splitlines() if x.startswith("INIT "))[len("INIT "):])
+    # THEN `@dataclass` (methods compiled from source at import, ~1 ms a class) ran for Config alone
+    assert found["decorated"] == ["hoptrace.config.Config"]
+    # AND the patterns that take a found secret apart were never compiled
+    assert found["lazy_compiled"] == []

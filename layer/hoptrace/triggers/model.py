@@ -2,32 +2,51 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from hoptrace.plain import Plain
 from hoptrace.propagation import Carried
 
 if TYPE_CHECKING:
     from hoptrace.engine import Kind
 
 
-@dataclass(slots=True)
-class Record:
+class Record(Plain):
     """One message of a batch: it gets its own `process` span in its producer's trace."""
 
+    __slots__ = _fields = ("name", "message_id", "parent", "attributes")
     name: str
     message_id: str
     parent: Carried | None
     attributes: dict[str, Any]
 
+    def __init__(self, name: str, message_id: str, parent: Carried | None, attributes: dict[str, Any]) -> None:
+        self.name = name
+        self.message_id = message_id
+        self.parent = parent
+        self.attributes = attributes
 
-@dataclass(slots=True)
-class Invocation:
+
+class Invocation(Plain):
+    """What the trigger says of one invocation; `kind` is "server", "consumer" or "internal"."""
+
+    __slots__ = _fields = ("trigger", "name", "kind", "attributes", "parent", "records", "problems", "is_http")
     trigger: str
     name: str
-    kind: Kind  # "server" | "consumer" | "internal"
+    kind: Kind
     attributes: dict[str, Any]
-    parent: Carried | None = None
-    records: list[Record] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    is_http: bool = False
+    parent: Carried | None
+    records: list[Record]
+    problems: list[str]
+    is_http: bool
+
+    def __init__(self, trigger: str, name: str, kind: Kind, attributes: dict[str, Any], parent: Carried | None = None,
+                 records: list[Record] | None = None, problems: list[str] | None = None, is_http: bool = False) -> None:
+        self.trigger = trigger
+        self.name = name
+        self.kind = kind
+        self.attributes = attributes
+        self.parent = parent
+        self.records = [] if records is None else records
+        self.problems = [] if problems is None else problems
+        self.is_http = is_http
