@@ -231,7 +231,7 @@ class LightEngine:
     def drain(self) -> list[dict[str, Any]]:
         ended, self.ended = self.ended, []
         self.open.clear()  # what is still open at the invocation's end was never ended: do not keep it
-        return [span.to_wire() for span in ended]
+        return list(map(Span.to_wire, ended))  # no comprehension: its frame is one more call per invocation
 
     def in_flight(self) -> list[Span]:
         return list(self.open.values())
