@@ -71,9 +71,7 @@ class Config(Frozen):
                  coldstart_imports: bool = coldstart_imports,
                  compress_lines: bool = compress_lines,
                  gc_freeze: bool = gc_freeze) -> None:
-        given = locals()
-        for name in _FIELDS:
-            object.__setattr__(self, name, given[name])
+        self._assign(locals())
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **explicit: Any) -> Config:
@@ -107,7 +105,7 @@ class Config(Frozen):
         )
 
 
-_FIELDS = Config._fields = tuple(field.name for field in dataclasses.fields(Config))
+Config._fields = tuple(field.name for field in dataclasses.fields(Config))
 
 
 @functools.cache

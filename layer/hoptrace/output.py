@@ -47,11 +47,7 @@ class OutputLimits(Frozen):
 
     def __init__(self, max_bytes: int = DEFAULT_MAX_OUTPUT_BYTES, max_attribute_chars: int = 4096,
                  line_bytes: int = wire.MAX_LINE_BYTES, compress: bool = False) -> None:
-        setattr_ = object.__setattr__
-        setattr_(self, "max_bytes", max_bytes)
-        setattr_(self, "max_attribute_chars", max_attribute_chars)
-        setattr_(self, "line_bytes", line_bytes)
-        setattr_(self, "compress", compress)
+        self._assign(locals())
 
 
 def limits(config: Config) -> OutputLimits:

@@ -5,7 +5,7 @@ imported: about 1 ms per class on Lambda-sized CPUs (more for a frozen or slotte
 cold start pays before the handler runs. The layer's internal records were 7 ms of it. A subclass
 of `Plain` writes its `__slots__` and `__init__` itself, compiled once into the module's bytecode,
 and inherits equality and repr over the fields it names in `_fields`; a `Frozen` one also refuses
-assignment after `__init__` (which sets its fields with `object.__setattr__`) and hashes by them.
+assignment after `__init__` (which sets its fields with `_assign(locals())`) and hashes by them.
 `Config` stays a dataclass: it is public, and users call `dataclasses.replace` on it.
 """
 
@@ -45,6 +45,11 @@ class Frozen(Plain):
 
     def __hash__(self) -> int:
         return hash(self._values())
+
+    def _assign(self, given: dict[str, Any]) -> None:
+        """Each of `_fields` from `given` (an `__init__`'s `locals()`), past the frozen `__setattr__`."""
+        for name in self._fields:
+            object.__setattr__(self, name, given[name])
 
     def __setstate__(self, state: Any) -> None:
         """What `copy` and `pickle` restore: a `__dict__`, or (`__dict__` or None, slot values) when slotted."""

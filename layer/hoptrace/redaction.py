@@ -123,9 +123,8 @@ class Rules(Frozen):
     attribute_answers: dict[str, bool]
 
     def __init__(self, extra: frozenset[str] = frozenset(), allowed: frozenset[str] = DEFAULT_ALLOWED) -> None:
+        self._assign(locals())
         setattr_ = object.__setattr__
-        setattr_(self, "extra", extra)
-        setattr_(self, "allowed", allowed)
         setattr_(self, "_scan_any_case", None)
         setattr_(self, "_cache", {})
         setattr_(self, "_texts", {})

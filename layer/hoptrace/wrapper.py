@@ -42,11 +42,7 @@ class Tracing(Frozen):
 
     def __init__(self, engine: Engine, trace_http: bool, resource: dict[str, Any],
                  limits: output.OutputLimits) -> None:
-        setattr_ = object.__setattr__
-        setattr_(self, "engine", engine)
-        setattr_(self, "trace_http", trace_http)
-        setattr_(self, "resource", resource)
-        setattr_(self, "limits", limits)
+        self._assign(locals())
 
 
 _ENGINES: dict[EngineKey, Engine | None] = {}
