@@ -59,7 +59,6 @@ class Unbuffered:
         return getattr(self.stream, name)
 
 
-
 class Context:
     function_name = "bench"
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"

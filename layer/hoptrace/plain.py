@@ -47,7 +47,8 @@ class Frozen(Plain):
         return hash(self._values())
 
     def _assign(self, given: dict[str, Any]) -> None:
-        """Each of `_fields` from `given` (an `__init__`'s `locals()`), past the frozen `__setattr__`."""
+        """Each of `_fields` from `given` (an `__init__`'s `locals()`), past the frozen `__setattr__`. For records
+        built at init; those made per invocation (`Invocation`, `Active`) assign directly, a call and a dict fewer."""
         for name in self._fields:
             object.__setattr__(self, name, given[name])
 

@@ -60,8 +60,9 @@ _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 
 
 class _Lazy:
-    """A pattern compiled on first use (`_VALUE().match(...)`): they take apart a secret once one is found, which
-    most invocations never meet, and compiling them all at import was 2 ms of every cold start."""
+    """A pattern compiled on first use (`_VALUE().match(...)`): the rules' scan and the patterns that take a found
+    secret apart run only once text holds a candidate, which most invocations never meet, and compiling them
+    all at import was 2-3 ms of every cold start."""
 
     __slots__ = ("_compiled", "_flags", "_pattern")
 
@@ -106,15 +107,16 @@ class Rules(Frozen):
 
     Equal, and hashed, by `extra` and `allowed` alone: the rest is made from them, or caches."""
 
-    __slots__ = ("_anchors", "_cache", "_name", "_scan", "_scan_any_case", "_scan_text", "_texts", "allowed",
-                 "attribute_answers", "extra")
+    __slots__ = ("_anchors", "_cache", "_name", "_scan", "_scan_any_case", "_texts", "allowed", "attribute_answers",
+                 "extra")
     _fields = ("extra", "allowed")
     extra: frozenset[str]
     allowed: frozenset[str]
     _name: re.Pattern[str]
-    _scan: re.Pattern[str] | None  # `_scanner()`: compiled on first use
-    _scan_text: str
-    _scan_any_case: re.Pattern[str] | None
+    # the scan for family words, URLs, bearer tokens and PEM keys, compiled on first use: text is searched only
+    # once an anchor word is in it; the case-folding form only for text whose lowercase changes its length
+    _scan: _Lazy
+    _scan_any_case: _Lazy
     _anchors: tuple[str, ...]
     _cache: dict[str, bool]
     _texts: dict[str, str]
@@ -125,7 +127,6 @@ class Rules(Frozen):
     def __init__(self, extra: frozenset[str] = frozenset(), allowed: frozenset[str] = DEFAULT_ALLOWED) -> None:
         self._assign(locals())
         setattr_ = object.__setattr__
-        setattr_(self, "_scan_any_case", None)
         setattr_(self, "_cache", {})
         setattr_(self, "_texts", {})
         setattr_(self, "attribute_answers", {})
@@ -142,8 +143,8 @@ class Rules(Frozen):
         anchors = tuple(sorted(w for w in words if not any(o != w and o in w for o in words)))
         setattr_(self, "_anchors", anchors)
         setattr_(self, "_name", re.compile(name))
-        setattr_(self, "_scan_text", scan)
-        setattr_(self, "_scan", None)
+        setattr_(self, "_scan", _Lazy(scan))
+        setattr_(self, "_scan_any_case", _Lazy(scan, re.I))
 
     def sensitive(self, name: str, pair: bool = False) -> bool:
         """Whether a value named `name` is secret; `pair` also counts names only sensitive in queries/text."""
@@ -180,24 +181,6 @@ class Rules(Frozen):
             self._texts[text] = result
         return result
 
-    def _scanner(self) -> re.Pattern[str]:
-        """The scan for family words, URLs, bearer tokens and PEM keys, compiled on first use: text is searched
-        only once an anchor word is in it, and a function whose text never holds one never pays the compile."""
-        pattern = self._scan
-        if pattern is None:
-            pattern = re.compile(self._scan_text)
-            object.__setattr__(self, "_scan", pattern)
-        return pattern
-
-    def _any_case(self) -> re.Pattern[str]:
-        """The scan for text whose lowercase changes its length (rare non-ASCII): compiled on first use, as
-        compiling the case-folding form costs most of the rules' start-up (a cold start pays it otherwise)."""
-        pattern = self._scan_any_case
-        if pattern is None:
-            pattern = re.compile(self._scan_text, re.I)
-            object.__setattr__(self, "_scan_any_case", pattern)
-        return pattern
-
     def _search(self, text: str) -> str:
         lowered = text.lower()
         for anchor in self._anchors:  # a plain loop: twice as fast as any() over a generator
@@ -205,7 +188,7 @@ class Rules(Frozen):
                 break
         else:
             return text
-        scan, searched = (self._scanner(), lowered) if len(lowered) == len(text) else (self._any_case(), text)
+        scan, searched = (self._scan(), lowered) if len(lowered) == len(text) else (self._scan_any_case(), text)
         match = scan.search(searched)
         out: list[str] = []
         done = 0  # text[:done] is already in `out`
@@ -253,7 +236,7 @@ class Rules(Frozen):
         """A query string with the values of sensitive parameters masked (and free-text rules on the rest)."""
         if not query or not isinstance(query, str):
             return ""
-        if self._scanner().search(query.lower()) is None:
+        if self._scan().search(query.lower()) is None:
             return query
         try:
             pairs = parse_qsl(query, keep_blank_values=True)
@@ -348,7 +331,7 @@ class Rules(Frozen):
             decoded = base64.b64decode(value, validate=True).decode()
         except (binascii.Error, ValueError):
             return value
-        if self._scanner().search(decoded.lower()) is None:
+        if self._scan().search(decoded.lower()) is None:
             return value
         cleaned = self._string(decoded, depth + 1)
         return value if cleaned == decoded else base64.b64encode(cleaned.encode()).decode()
