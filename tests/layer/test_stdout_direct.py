@@ -158,3 +158,51 @@ def test_a_line_larger_than_a_pipe_buffer_arrives_whole() -> None:
     spans, _ = decode_output(text)
     big_span = next(s for s in spans if s["name"] == "big")
     assert len(big_span["attributes"]) >= 100
+
+
+RUNTIME = r"""
+import sys, types
+if sys.argv[1] == "lambda":  # as awslambdaric's bootstrap.run wraps the process's stdout
+    class Unbuffered:
+        def __init__(self, stream):
+            self.stream = stream
+        def write(self, text):
+            self.stream.write(text)
+            self.stream.flush()
+        def __getattr__(self, name):
+            return getattr(self.stream, name)
+    sys.stdout = Unbuffered(sys.stdout)
+from hoptrace import export
+from hoptrace.wrapper import wrap
+def handler(event, context):
+    print("before", event["n"])
+    return event["n"]
+traced = wrap(handler)
+context = types.SimpleNamespace(aws_request_id="r-1", function_name="f", client_context=None,
+                                invoked_function_arn="arn:aws:lambda:us-east-1:1:function:f",
+                                get_remaining_time_in_millis=lambda: 30000)
+for n in range(3):
+    assert traced({"n": n}, context) == n
+print("direct", export._STDOUT[1] is not None, file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("mode", ["lambda", "python -u", "buffered"])
+def test_a_real_process_stdout_keeps_every_print_before_its_line(mode: str) -> None:
+    # GIVEN a fresh interpreter whose stdout is a real pipe: as Lambda's runtime wraps it, as `python -u` makes it,
+    # or block-buffered (no -u)
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONUNBUFFERED",) and not k.startswith("HOPTRACE_")}
+    flags = ["-u"] if mode != "buffered" else []
+    done = subprocess.run([sys.executable, *flags, "-c", RUNTIME, mode.split()[0]], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    # THEN the direct write is taken exactly where nothing can be buffered ahead of the line
+    assert f"direct {mode != 'buffered'}" in done.stderr
+    # AND each print stays ahead of its invocation's line, every line decoding
+    lines = done.stdout.splitlines()
+    assert [line for line in lines if not line.startswith(wire.PREFIX)] == [f"before {n}" for n in range(3)]
+    assert [line.startswith(wire.PREFIX) for line in lines] == [False, True] * 3
+    spans, _ = decode_output(done.stdout)
+    assert sum("faas.coldstart" in span["attributes"] for span in spans) == 3
