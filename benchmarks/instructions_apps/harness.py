@@ -3,7 +3,7 @@
 `ICOUNT_N` warm invocations of the case (a no-op, or three SQS SendMessage calls answered by botocore's
 Stubber), each with a fresh `_X_AMZN_TRACE_ID` and request id as Lambda gives them, traced by hoptrace's
 default engine; `ICOUNT_BARE=1` runs the same handler untraced. stdout goes to /dev/null, behind the wrapper
-Lambda's Python runtime puts around `sys.stdout` (a text stream flushed after every write: `Unbuffered`).
+Lambda's Python runtime puts around `sys.stdout` (a text stream flushed after every write: lambda_stdout.py).
 `ICOUNT_COLD=1`: before each invocation a write to every 64-byte line of a 16 MB buffer evicts the caches
 (valgrind's simulated ones, `benchmarks.instructions --cold`), as a sandbox idle between requests finds them.
 """
@@ -20,6 +20,7 @@ os.environ.update(
 
 import boto3
 from botocore.stub import Stubber
+from lambda_stdout import Unbuffered  # beside this script
 
 import hoptrace.wrapper
 
@@ -42,21 +43,6 @@ def three(event, context):
         stubber.add_response("send_message", REPLY)
         sqs.send_message(QueueUrl=QUEUE_URL, MessageBody="bench")
     return {"statusCode": 200}
-
-
-class Unbuffered:
-    """What `sys.stdout` is on Lambda: the runtime (awslambdaric's bootstrap) wraps the process's text stream in
-    a class of this name that flushes it after every write and hands every other attribute through."""
-
-    def __init__(self, stream):
-        self.stream = stream
-
-    def write(self, text):
-        self.stream.write(text)
-        self.stream.flush()
-
-    def __getattr__(self, name):
-        return getattr(self.stream, name)
 
 
 class Context:

@@ -13,30 +13,28 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from benchmarks.instructions_apps.lambda_stdout import Unbuffered as LambdaStdout
 from hoptrace import export, wire
 from hoptrace.wrapper import wrap
 from tests.conftest import LambdaContext
 from tests.layer.spans import decode_output
 
 
-class Unbuffered:
-    """Shaped as Lambda's Python runtime wraps `sys.stdout`: flushed after every write, the rest handed through."""
+class Unbuffered(LambdaStdout):
+    """Lambda's `sys.stdout`, counting the span lines written through it."""
 
-    def __init__(self, stream: io.TextIOWrapper) -> None:
-        self.stream = stream
-        self.span_writes = 0  # writes of a span line through this wrapper
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self.span_writes = 0
 
     def write(self, text: str) -> None:
         self.span_writes += wire.PREFIX in text
-        self.stream.write(text)
-        self.stream.flush()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.stream, name)
+        super().write(text)
 
 
 def _handler(event: Any, context: Any) -> dict[str, Any]:
@@ -163,14 +161,7 @@ def test_a_line_larger_than_a_pipe_buffer_arrives_whole() -> None:
 RUNTIME = r"""
 import sys, types
 if sys.argv[1] == "lambda":  # as awslambdaric's bootstrap.run wraps the process's stdout
-    class Unbuffered:
-        def __init__(self, stream):
-            self.stream = stream
-        def write(self, text):
-            self.stream.write(text)
-            self.stream.flush()
-        def __getattr__(self, name):
-            return getattr(self.stream, name)
+    from benchmarks.instructions_apps.lambda_stdout import Unbuffered
     sys.stdout = Unbuffered(sys.stdout)
 from hoptrace import export
 from hoptrace.wrapper import wrap
@@ -196,7 +187,7 @@ def test_a_real_process_stdout_keeps_every_print_before_its_line(mode: str) -> N
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONUNBUFFERED",) and not k.startswith("HOPTRACE_")}
     flags = ["-u"] if mode != "buffered" else []
     done = subprocess.run([sys.executable, *flags, "-c", RUNTIME, mode.split()[0]], capture_output=True,
-                          text=True, env=env, timeout=120)
+                          text=True, env=env, timeout=120, cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 0, done.stderr
     # THEN the direct write is taken exactly where nothing can be buffered ahead of the line
     assert f"direct {mode != 'buffered'}" in done.stderr
