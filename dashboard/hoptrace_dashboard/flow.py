@@ -61,21 +61,34 @@ def init_ms(spans: Sequence[SpanRecord]) -> float:
 
 
 def tree_order(spans: Sequence[SpanRecord]) -> list[tuple[SpanRecord, int]]:
-    """(span, depth) parents first, siblings by start; spans whose parent is elsewhere start their own subtree."""
+    """(span, depth) parents first, siblings by start; spans whose parent is elsewhere start their own subtree.
+
+    Every span is listed once, whatever the parent ids say: spans whose parents form a cycle (a span
+    named as its own parent or ancestor: a garbled or colliding id) are reached from no root, so each
+    such cycle starts a subtree of its own at its earliest span instead of dropping out of the waterfall."""
     ids = {s.span_id for s in spans}
+    by_start = sorted(spans, key=lambda s: (s.start_ns, s.end_ns))
     children: dict[str | None, list[SpanRecord]] = {}
-    for span in sorted(spans, key=lambda s: (s.start_ns, s.end_ns)):
+    for span in by_start:
         children.setdefault(span.parent_id if span.parent_id in ids else None, []).append(span)
     ordered: list[tuple[SpanRecord, int]] = []
-    stack = [(span, 0) for span in reversed(children.get(None, []))]
     seen: set[str] = set()
-    while stack:  # iterative: a deep chain of hops must not hit the recursion limit
-        span, depth = stack.pop()
-        if span.span_id in seen:
-            continue
-        seen.add(span.span_id)
-        ordered.append((span, depth))
-        stack.extend((child, depth + 1) for child in reversed(children.get(span.span_id, [])))
+
+    def walk(roots: list[SpanRecord]) -> None:
+        stack = [(span, 0) for span in reversed(roots)]
+        while stack:  # iterative: a deep chain of hops must not hit the recursion limit
+            span, depth = stack.pop()
+            if span.span_id in seen:
+                continue
+            seen.add(span.span_id)
+            ordered.append((span, depth))
+            stack.extend((child, depth + 1) for child in reversed(children.get(span.span_id, [])))
+
+    walk(children.get(None, []))
+    if len(seen) < len(ids):  # only a cycle leaves a span unreached
+        for span in by_start:
+            if span.span_id not in seen:
+                walk([span])
     return ordered
 
 

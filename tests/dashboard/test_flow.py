@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from hoptrace_collector.store import TraceFilter, open_store
+from hoptrace_collector.store import SpanRecord, TraceFilter, open_store
 from hoptrace_dashboard import display, flow, hops, queries, servicemap
 from tests.dashboard.conftest import ShopStore
 from tests.dashboard.shop import MS, Flow, Ids, order_flow, root
@@ -51,6 +51,23 @@ def test_tree_order_survives_missing_parents_and_deep_chains() -> None:
              for i in range(1500)]
     ordered = flow.tree_order(chain)
     assert [depth for _, depth in ordered[:3]] == [0, 1, 2] and len(ordered) == 1500
+
+
+def test_tree_order_lists_spans_whose_parents_form_a_cycle() -> None:
+    # GIVEN a root, two spans naming each other as parent, and a span naming itself (garbled or colliding ids)
+    first = order_flow(10**18, Flow(), Ids(1)).spans[0]
+
+    def span(span_id: int, parent: int | None, start: int) -> SpanRecord:
+        return dataclasses.replace(first, span_id=f"{span_id:016x}", parent_id=None if parent is None else
+                                   f"{parent:016x}", start_ns=10**18 + start, end_ns=10**18 + start + 5)
+
+    spans = [span(1, None, 0), span(3, 2, 3), span(2, 3, 2), span(4, 4, 4), span(5, 2, 5)]
+    # WHEN the waterfall is ordered and the flow rebuilt
+    ordered = flow.tree_order(spans)
+    rebuilt = flow.build(spans)
+    # THEN every span is listed once: each cycle starts its own subtree at its earliest span, children under it
+    assert [(int(s.span_id, 16), depth) for s, depth in ordered] == [(1, 0), (2, 0), (3, 1), (5, 1), (4, 0)]
+    assert rebuilt is not None and sorted(rebuilt.rows["span_id"]) == sorted(s.span_id for s in spans)
 
 
 def test_errors_carry_exception_and_stack(shop_store: ShopStore) -> None:
