@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -90,13 +92,60 @@ def test_xray_forwarding_to_moto(store: Store, aws: Any, lines: list[str]) -> No
     assert {s.span_id for s in store.get_trace(TRACE)} <= stored
 
 
-def test_xray_refusals_are_counted(store: Store, lines: list[str]) -> None:
-    class Refusing:
+def test_xray_refusals_are_counted_and_the_rest_sent(store: Store, lines: list[str],
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    class Refusing:  # X-Ray refuses documents one by one: here the first of each call
         def put_trace_segments(self, TraceSegmentDocuments: list[str]) -> dict[str, Any]:
-            return {"UnprocessedTraceSegments": [{"Id": "x", "ErrorCode": "InvalidTraceId", "Message": "too old"}]}
+            first = json.loads(TraceSegmentDocuments[0])["id"]
+            return {"UnprocessedTraceSegments": [{"Id": first, "ErrorCode": "InvalidTraceId", "Message": "too old"}]}
 
     ingestor = Ingestor(store, forward=forwarder(CollectorConfig(forward_xray=True), xray_client=Refusing()))
-    assert ingestor.ingest(subscription_event(lines))["forwarded"] == {"xray_errors": 1}
+    summary = ingestor.ingest(subscription_event(lines))
+    assert summary["forwarded"] == {"xray": summary["spans"] - 1, "xray_refused": 1}
+    logged = [json.loads(line.split(" ", 1)[1]) for line in capsys.readouterr().out.splitlines()
+              if '"event":"forward_refused"' in line]
+    assert [(entry["destination"], entry["refused"]) for entry in logged] == [("xray", 1)]
+    assert "InvalidTraceId: too old" in logged[0]["example"]
+
+
+def test_xray_documents_fit_what_x_ray_takes_whatever_the_span_holds(store: Store, aws: Any,
+                                                                    lines: list[str]) -> None:
+    # GIVEN stored spans renamed with characters X-Ray refuses in names, past its 200, and one whose 128
+    # attributes of 4 KB make a document of half a megabyte
+    Ingestor(store).ingest(subscription_event(lines))
+    spans = store.get_trace(TRACE)
+    odd = "orders (prod) <v2>; \"quoted\"\n\u00e9t\u00e9 " + "x" * 300
+    big = {f"payload.{i}": "y" * 4096 for i in range(128)}
+    hostile = [dataclasses.replace(s, name=odd, service=odd, attributes={**s.attributes, **big}) for s in spans]
+    # WHEN they are made into documents and sent to (moto's) X-Ray
+    docs = documents(hostile)
+    xray = aws("xray")
+    forwarded = forwarder(CollectorConfig(forward_xray=True), xray_client=xray)
+    assert forwarded is not None and forwarded(hostile) == {"xray": len(hostile)}
+    # THEN each is under 64 KB, with a name X-Ray takes, and says it was cut; nothing lost but detail
+    parsed = [json.loads(d) for d in docs]
+    assert all(len(d.encode()) <= 64_000 for d in docs)
+    assert all(re.fullmatch(r"[\w .:/%&#=+\\@-]{1,200}", p["name"]) for p in parsed)
+    assert {p["id"] for p in parsed} == {s.span_id for s in spans}
+    kept = [p["metadata"]["hoptrace"]["attributes"] for p in parsed]
+    assert all(a["hoptrace.truncated"] is True for a in kept)
+    assert all(len(a["payload.0"]) == 256 for a in kept)  # 128 cut strings fit: the attributes stay
+    invocation = next(s for s in spans if s.request_id == REQUEST_ID)
+    assert next(p for p in parsed if p["id"] == invocation.span_id)["metadata"]["hoptrace"]["attributes"][
+        "faas.invocation_id"] == REQUEST_ID
+    stored = {json.loads(s["Document"])["id"] for t in xray.batch_get_traces(TraceIds=[xray_trace_id(TRACE)])["Traces"]
+              for s in t["Segments"]}
+    assert {s.span_id for s in spans} <= stored
+
+
+def test_an_xray_document_too_big_even_cut_leaves_its_attributes_out(store: Store, lines: list[str]) -> None:
+    Ingestor(store).ingest(subscription_event(lines))
+    span = store.get_trace(TRACE)[0]
+    wide = {f"{i:03d}" + "k" * 600: "v" * 4096 for i in range(128)}  # long names: cutting values is not enough
+    [doc] = documents([dataclasses.replace(span, attributes=wide)])
+    assert len(doc) <= 64_000
+    assert json.loads(doc)["metadata"]["hoptrace"]["attributes"] == {"hoptrace.truncated": True,
+                                                                      "attributes_left_out": 128}
 
 
 def test_forwarding_is_configured_from_the_environment() -> None:

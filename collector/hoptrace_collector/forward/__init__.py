@@ -20,6 +20,14 @@ Forward = Callable[[list[SpanRecord]], dict[str, int]]
 Destination = Callable[[list[SpanRecord]], int]
 
 
+class Refused(Exception):
+    """A destination took some of the spans and refused the rest (X-Ray refuses documents one by one)."""
+
+    def __init__(self, accepted: int, refused: int, example: str) -> None:
+        super().__init__(f"{refused} refused, {accepted} accepted; e.g. {example}")
+        self.accepted, self.refused, self.example = accepted, refused, example
+
+
 class Forwarder:
     """Sends to every configured destination; counts what went and what failed, per destination."""
 
@@ -31,6 +39,11 @@ class Forwarder:
         for name, send in self.destinations.items():
             try:
                 counts[name] = send(spans)
+            except Refused as refused:  # the rest went: they count as sent, the refused ones on their own
+                counts[name] = refused.accepted
+                counts[f"{name}_refused"] = refused.refused
+                log_line("forward_refused", destination=name, spans=len(spans), refused=refused.refused,
+                         example=refused.example)
             except Exception as exc:  # a backend that is down must never cost the batch
                 counts[f"{name}_errors"] = counts.get(f"{name}_errors", 0) + 1
                 log_line("forward_failed", destination=name, spans=len(spans), error=f"{type(exc).__name__}: {exc}")
