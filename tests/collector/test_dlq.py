@@ -122,6 +122,26 @@ def test_lambda_async_dlq_message(aws: Any, store: Store, queues: dict[str, str]
     assert {m.error for m in traces.values()} == {"boom: card declined"}
 
 
+def test_a_dead_lettered_message_is_stored_without_its_secrets(aws: Any, store: Store,
+                                                                 queues: dict[str, str]) -> None:
+    # GIVEN a dead-lettered order whose body and error carry credentials (the body's password across the
+    # preview's cut at 256 characters: "hunt" before it)
+    sqs = aws("sqs")
+    body = json.dumps({"order": 3, "callback": "https://h/cb?token=t0k3n", "note": "x" * 174, "password": "hunter2"})
+    assert body[:256].endswith('"hunt')
+    attributes = {"ErrorMessage": {"DataType": "String", "StringValue": "login failed: api_key=AKIAIOSFODNN7EXAMPLE"}}
+    sqs.send_message(QueueUrl=queues["dlq"], MessageBody=body, MessageAttributes=attributes)
+    sqs.send_message(QueueUrl=queues["dlq"], MessageBody='{"order": 4, "password": "hunter2"}')
+    # WHEN the watcher stores them
+    watch(sqs, store, [queues["dlq"]])
+    # THEN what is stored (and shown) keeps the message, never the secrets, whole or cut
+    stored = store.dlq_messages()
+    assert len(stored) == 2 and all("hunt" not in m.body_preview and "t0k3n" not in m.body_preview for m in stored)
+    assert any(m.body_preview == '{"order": 4, "password": "[REDACTED]"}' for m in stored)
+    assert {m.error for m in stored if m.error.startswith("login")} == {"login failed: api_key=[REDACTED]"}
+    assert all("AKIA" not in m.error for m in stored)
+
+
 def test_on_failure_destination_record_and_eventbridge_detail() -> None:
     event = load_event("eventbridge")
     record = {"version": "1.0", "requestContext": {"requestId": "r-1", "condition": "RetriesExhausted"},

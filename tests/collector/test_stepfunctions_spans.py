@@ -84,6 +84,18 @@ def test_a_compensated_saga_has_red_then_green_states_under_the_execution():
     assert charge_span.span_id == state_span_id(ARN, "ChargePayment", charge_span.start_ns // 1_000_000)
 
 
+def test_failure_causes_are_stored_without_their_secrets():
+    # GIVEN a saga whose charge fails with an error message carrying credentials, caught and compensated
+    def charge(event):
+        raise PaymentDeclined("gateway refused password=hunter2 with Authorization: Bearer abc.def.ghi")
+
+    spans = _saga(charge)
+    # THEN the cause is kept, the secrets masked, on the state's status, its events and the execution's message
+    texts = [s.status_message for s in spans] + [json.dumps(e) for s in spans for e in s.events]
+    assert any("gateway refused password=[REDACTED]" in text for text in texts)
+    assert not any("hunter2" in text or "abc.def.ghi" in text for text in texts)
+
+
 def test_a_saga_that_succeeds_after_a_retry():
     calls = []
 

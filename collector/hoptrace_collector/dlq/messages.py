@@ -11,7 +11,10 @@ The trace is looked for where hoptrace and AWS carry it, with the layer's preced
   `headers`, or an EventBridge `detail._hoptrace`.
 
 The failing request id (Lambda DLQs) and the error message come back too, so the watcher can
-join the message to the stored trace and name the error.
+join the message to the stored trace and name the error. The body's preview and the error are
+stored and shown, so both pass the layer's free-text redaction first (`hoptrace.redaction`): a
+dead-lettered order keeps its `"password"` out of the store like a span does. The whole body is
+redacted before it is cut to its preview, so a secret cannot survive half-masked at the cut.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 
 from hoptrace.carriers import ContextFinder, sns_attribute_values
 from hoptrace.protocol import CARRIER_KEY
+from hoptrace.redaction import redact_text
 
 PREVIEW_CHARS = 256
 
@@ -96,7 +100,7 @@ def peek(message: dict[str, Any]) -> Peeked:
         receive_count = 0
     return Peeked(
         message_id=str(message.get("MessageId", "")), receive_count=receive_count,
-        body_preview=body[:PREVIEW_CHARS],
+        body_preview=redact_text(body)[:PREVIEW_CHARS],
         trace_id=f"{found.trace_id:032x}" if found else None,
         parent_span_id=f"{found.span_id:016x}" if found and found.span_id else None,
-        request_id=str(request_id) if request_id else None, error=error)
+        request_id=str(request_id) if request_id else None, error=redact_text(error))

@@ -5,6 +5,8 @@ state is a child of the execution or of the Parallel/Map state it ran in, found 
 `previousEventId`. Span ids come from `hoptrace.statespans`, so the Lambda tasks' own spans (parented by
 the layer or the local cloud on the same ids) hang under their states. Retries and catches are span events;
 a state entered through a Catch, and every state after it in the same branch, is marked as compensation.
+Errors and their causes (a failed Lambda task's cause is its error message and stack as JSON) are
+free text the collector stores, so they pass the layer's redaction (`hoptrace.redaction`) here.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from hoptrace import semconv
+from hoptrace.redaction import redact_text
 from hoptrace.statespans import execution_span_id, state_span_id
 from hoptrace_collector.store.model import SpanRecord
 
@@ -136,8 +139,8 @@ class _Builder:
                     semconv.SFN_RETRY_COUNT: state.attempts - 1, semconv.SFN_ERROR: error,
                     "hoptrace.sfn.cause": cause[:2048]}})
         elif kind in _FAILURES or kind.endswith("StateFailed"):
-            error = str(details.get("error") or kind)
-            state.failure = (error, str(details.get("cause") or ""))
+            error = redact_text(str(details.get("error") or kind))
+            state.failure = (error, redact_text(str(details.get("cause") or "")))
             state.events.append({"name": kind, "time": ts, "attributes": {
                 semconv.SFN_ERROR: error, "hoptrace.sfn.cause": state.failure[1][:2048]}})
         elif kind.endswith("StateExited") and state.failure is not None and state.kind in ("Task", "Parallel",
@@ -153,7 +156,8 @@ class _Builder:
     def spans(self, execution: dict[str, Any], parent_id: str | None, start_ns: int, end_ns: int,
               machine: str) -> list[SpanRecord]:
         status = str(execution.get("status", "RUNNING"))
-        exec_error = str(execution.get("error") or "")
+        exec_error = redact_text(str(execution.get("error") or ""))
+        exec_cause = redact_text(str(execution.get("cause") or ""))
         common = {semconv.SFN_EXECUTION_ARN: self.arn, semconv.SFN_STATE_MACHINE_ARN:
                   str(execution.get("stateMachineArn", ""))}
         resource = {semconv.SERVICE_NAME: machine, semconv.CLOUD_PROVIDER: "aws",
@@ -162,7 +166,7 @@ class _Builder:
         records = [SpanRecord(
             trace_id=self.trace_id, span_id=self.root, parent_id=parent_id, name=f"{machine} execution",
             kind="internal", start_ns=start_ns, end_ns=end_ns, status="error" if failed else "ok",
-            status_message=f"{exec_error}: {execution.get('cause') or ''}"[:1024] if failed else "",
+            status_message=f"{exec_error}: {exec_cause}"[:1024] if failed else "",
             service=machine, function=machine, trigger=semconv.TRIGGER_STEPFUNCTIONS,
             attributes={**common, semconv.SFN_EXECUTION_STATUS: status,
                         **({semconv.SFN_ERROR: exec_error} if exec_error else {})},
@@ -171,7 +175,7 @@ class _Builder:
             open_at_end = state.end_ns is None
             error = state.failure
             if open_at_end and failed and error is None:
-                error = (exec_error, str(execution.get("cause") or ""))
+                error = (exec_error, exec_cause)
             attributes: dict[str, Any] = {**common, semconv.SFN_STATE_NAME: state.name,
                                           semconv.SFN_STATE_TYPE: state.kind}
             if state.attempts:
