@@ -184,14 +184,55 @@ def _response(active: Active, result: dict[str, Any]) -> None:
         if status >= 500:
             span.set_status("error", f"HTTP {status}")
     failures = result.get("batchItemFailures")
-    if active.records and isinstance(failures, list) and failures:
-        failed = {f.get("itemIdentifier") for f in failures if isinstance(f, dict)}
-        for message_id, record_span in active.records.items():
-            if message_id in failed:
-                record_span.set_attribute(semconv.BATCH_ITEM_FAILED, True)
-                record_span.set_status("error", "reported in batchItemFailures")
-        span.set_attribute(semconv.BATCH_ITEM_FAILURES, len(failed))
-        named = sorted(str(item) for item in failed if item in active.records)
-        which = ", ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
-        span.set_status("error", f"{len(failed)} of {len(active.records)} records failed: the "
-                                 f"handler returned {which or 'them'} in batchItemFailures")
+    if active.records and failures:  # None, [] and {} report a complete success, as Lambda reads them
+        _batch_failures(active, failures)
+
+
+# Event sources whose batch Lambda retries from the lowest failed record on (a shard's checkpoint), not record by
+# record as it does SQS messages.
+_CHECKPOINTED = frozenset({semconv.TRIGGER_KINESIS, semconv.TRIGGER_DYNAMODB})
+
+
+def _batch_failures(active: Active, failures: Any) -> None:
+    """Mark what Lambda will retry: the records named, or every record when the response names one wrongly.
+
+    Lambda reads a partial batch response strictly: an entry without a string `itemIdentifier` of a record
+    in the batch (empty, null, another type, a message of another batch) makes the whole batch a failure,
+    and so does a `batchItemFailures` that is not a list. The span says which, so "why was everything
+    retried?" has its answer beside the records."""
+    records = active.records
+    named: list[str] = []
+    wrong: str | None = None
+    if not isinstance(failures, list):
+        wrong = f"batchItemFailures as {type(failures).__name__}, not a list"
+    for failure in failures if wrong is None else ():
+        identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+        if type(identifier) is str and identifier in records:
+            named.append(identifier)
+            continue
+        wrong = ("an entry that is not an object" if not isinstance(failure, dict) else
+                 "an entry without itemIdentifier" if "itemIdentifier" not in failure else
+                 "a null itemIdentifier" if identifier is None else "an empty itemIdentifier" if identifier == "" else
+                 f"the itemIdentifier {str(identifier)[:64]!r}, not a record of this batch")
+        break
+    failed = list(records) if wrong is not None else list(dict.fromkeys(named))
+    for message_id in failed:
+        record_span = records[message_id]
+        record_span.set_attribute(semconv.BATCH_ITEM_FAILED, True)
+        record_span.set_status("error", "reported in batchItemFailures" if wrong is None else
+                               "the whole batch failed: its partial batch response was invalid")
+    span = active.span
+    span.set_attribute(semconv.BATCH_ITEM_FAILURES, len(failed))
+    if wrong is not None:
+        span.set_status("error", f"all {len(records)} records failed: the handler returned {wrong} in "
+                                 "batchItemFailures, which Lambda reads as the whole batch failing")
+        return
+    which = ", ".join(failed[:3]) + (f" and {len(failed) - 3} more" if len(failed) > 3 else "")
+    message = (f"{len(failed)} of {len(records)} records failed: the handler returned {which or 'them'} in "
+               "batchItemFailures")
+    if active.invocation.trigger in _CHECKPOINTED:
+        order = list(records)
+        first = min(order.index(message_id) for message_id in failed)
+        retried = len(order) - first
+        message += f"; Lambda retries the shard from {order[first]} ({retried} record{'s' if retried > 1 else ''})"
+    span.set_status("error", message)

@@ -162,8 +162,10 @@ def test_stream_partial_batch_failures_mark_the_failed_record(fixture: str, fail
     assert by_id[failed]["status"]["code"] == "error"
     assert by_id[failed]["attributes"]["hoptrace.batch_item_failed"] is True
     assert [s["status"]["code"] for k, s in by_id.items() if k != failed] != ["error"]
+    # AND the invocation says what Lambda does with a shard: it retries from the lowest failed record on
     assert invocation_span(spans)["status"]["message"] == (f"1 of 2 records failed: the handler returned {failed} "
-                                                           "in batchItemFailures")
+                                                           f"in batchItemFailures; Lambda retries the shard from "
+                                                           f"{failed} (1 record)")
 
 
 def test_stream_records_carry_the_keys_their_writer_also_computes() -> None:

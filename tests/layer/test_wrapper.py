@@ -195,6 +195,32 @@ def test_partial_batch_failures_mark_failed_records() -> None:
                                                 "returned 11111111-0000-4000-8000-000000000002 in batchItemFailures"}
 
 
+@pytest.mark.parametrize(("failures", "why"), [
+    ([{"itemIdentifier": "11111111-0000-4000-8000-000000000002"}, {"itemIdentifier": ""}], "an empty itemIdentifier"),
+    ([{"itemIdentifier": None}], "a null itemIdentifier"),
+    ([{"id": "11111111-0000-4000-8000-000000000002"}], "an entry without itemIdentifier"),
+    ([{"itemIdentifier": {"unhashable": 1}}], "the itemIdentifier \"{'unhashable': 1}\", not a record of this batch"),
+    ([{"itemIdentifier": "not-in-this-batch"}], "the itemIdentifier 'not-in-this-batch', not a record of this batch"),
+    (["11111111-0000-4000-8000-000000000002"], "an entry that is not an object"),
+    ("all", "batchItemFailures as str, not a list"),
+])
+def test_an_invalid_partial_batch_response_fails_every_record_as_lambda_does(failures: Any, why: str) -> None:
+    # GIVEN a handler whose partial batch response Lambda cannot take (it then retries the whole batch)
+    def partial(event: Any, context: Any) -> Any:
+        return {"batchItemFailures": failures}
+
+    result, raised, spans, _ = run(wrap(partial), load_event("sqs_mixed_batch"), LambdaContext())
+    # THEN the response passes through, every record is marked failed, and the invocation says why
+    assert raised is None and result == {"batchItemFailures": failures}
+    records = [s for s in spans if s["kind"] == "consumer" and s is not invocation_span(spans)]
+    assert len(records) == 3 and all(r["attributes"]["hoptrace.batch_item_failed"] is True for r in records)
+    assert all(r["status"]["code"] == "error" for r in records)
+    assert invocation_span(spans)["status"] == {"code": "error", "message": (
+        f"all 3 records failed: the handler returned {why} in batchItemFailures, which Lambda reads as the whole "
+        "batch failing")}
+    assert invocation_span(spans)["attributes"]["hoptrace.batch_item_failures"] == 3
+
+
 def test_user_spans_and_botocore_spans_join_the_invocation() -> None:
     from opentelemetry import trace
 
