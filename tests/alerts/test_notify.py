@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from typing import Any
@@ -53,6 +54,22 @@ def test_the_webhook_payload_is_slack_compatible_and_machine_readable() -> None:
     assert (alert["status"], alert["rule"], alert["function"], alert["current"], alert["baseline"]) == (
         "FIRING", "error_spike", "demo-payments", 0.45, 0.03)
     json.dumps(payload)  # serialisable as it stands
+
+
+def test_slack_shows_logged_text_as_written_never_as_mentions_or_links() -> None:
+    # GIVEN a DLQ alert whose last error (text a function logged) holds Slack's control syntax
+    error = "card declined <!channel> see <https://evil.example|your invoice> & pay"
+    summary = f"3 messages arrived in payments-dlq in the last 5 min; last error: {error}"
+    finding = dataclasses.replace(FINDING, rule="dlq_arrivals", subject="payments-dlq", summary=summary)
+    transition = dataclasses.replace(FIRED, rule="dlq_arrivals", subject="payments-dlq", finding=finding)
+    payload = Notification.of(transition, DASHBOARD).slack()
+    # THEN neither the notification line nor the message block carries a live mention or link
+    for text in (payload["text"], payload["blocks"][1]["text"]["text"]):
+        assert "<!channel>" not in text and "<https://evil" not in text
+        assert "&lt;!channel&gt; see &lt;https://evil.example|your invoice&gt; &amp; pay" in text
+    # AND the links hoptrace makes are still links; the machine-readable copy keeps the text as it was
+    assert payload["blocks"][2]["elements"][0]["text"].startswith(f"<{DASHBOARD}/traces?")
+    assert payload["alert"]["summary"].endswith(error)
 
 
 def test_dashboard_presets_match_the_dashboard() -> None:

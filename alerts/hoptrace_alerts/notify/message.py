@@ -4,7 +4,10 @@ Every channel gets the same facts: FIRING or RESOLVED, the rule, the function (o
 figures (current vs baseline, and where it fires), and a link to the dashboard's Traces page
 filtered to the rule's window, plus links to a few example traces. The webhook payload is
 Slack-compatible (`text` for notifications and fallbacks, `blocks` for the message) and also
-carries the same facts as plain JSON under `alert` for anything that is not Slack.
+carries the same facts as plain JSON under `alert` for anything that is not Slack. Slack reads
+`<…>` in its text as links and mentions, so the text that can carry what a function logged (a
+dead-lettered message's error) is escaped as Slack asks (`&`, `<`, `>`): an error saying
+`<!channel>` or `<https://evil|click>` is shown as written, never pings anyone or hides a link.
 """
 
 from __future__ import annotations
@@ -59,17 +62,23 @@ class Notification:
                 "traces_url": self.traces_url, "example_urls": list(self.example_urls)}
 
     def slack(self) -> dict[str, Any]:
-        examples = " · ".join(f"<{url}|{tid[:8]}…>" for url, tid in zip(self.example_urls,
-                                                                        self.transition.finding.examples, strict=True))
-        context = f"<{self.traces_url}|Open the traces in hoptrace>"
+        examples = " · ".join(f"<{slack_escape(url)}|{slack_escape(tid[:8])}…>" for url, tid in zip(
+            self.example_urls, self.transition.finding.examples, strict=True))
+        context = f"<{slack_escape(self.traces_url)}|Open the traces in hoptrace>"
         if examples:
             context += f"  ·  examples: {examples}"
         return {
-            "text": self.text,
+            "text": slack_escape(self.text),
             "blocks": [
                 {"type": "header", "text": {"type": "plain_text", "text": self.title[:150]}},
-                {"type": "section", "text": {"type": "mrkdwn", "text": self.transition.finding.summary[:3000]}},
+                {"type": "section", "text": {"type": "mrkdwn",
+                                             "text": slack_escape(self.transition.finding.summary)[:3000]}},
                 {"type": "context", "elements": [{"type": "mrkdwn", "text": context[:3000]}]},
             ],
             "alert": self.payload(),
         }
+
+
+def slack_escape(text: str) -> str:
+    """Text as Slack's message formatting takes it literally (its three control characters escaped)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
