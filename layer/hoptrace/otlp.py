@@ -1,26 +1,32 @@
 """Wire lines to OTLP/JSON (`ExportTraceServiceRequest`), so spans can go to any OTLP backend.
 
 Follows the OTLP/HTTP JSON encoding: ids as hex strings, enums as integers, 64-bit
-integers as decimal strings. Standard library only.
+integers as decimal strings. A value OTLP has no number for is still sent, so one odd attribute
+cannot make a backend refuse the whole request: an integer past int64 as its decimal string
+(`stringValue`), NaN and the infinities as proto3 JSON spells them (`"NaN"`, `"Infinity"`,
+`"-Infinity"`). Standard library only.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
 from hoptrace.wire import KINDS, STATUS_CODES
 
 SCOPE = {"name": "hoptrace", "version": "1"}
+_INT64 = range(-(2**63), 2**63)
+_NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
 
 
 def any_value(value: Any) -> dict[str, Any]:
     if isinstance(value, bool):
         return {"boolValue": value}
     if isinstance(value, int):
-        return {"intValue": str(value)}
+        return {"intValue": str(value)} if value in _INT64 else {"stringValue": str(value)}
     if isinstance(value, float):
-        return {"doubleValue": value}
+        return {"doubleValue": value if math.isfinite(value) else _NON_FINITE.get(value, "NaN")}
     if isinstance(value, list | tuple):
         return {"arrayValue": {"values": [any_value(v) for v in value]}}
     if isinstance(value, dict):

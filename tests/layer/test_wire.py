@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import random
 
 import pytest
@@ -139,6 +140,21 @@ def test_otlp_json_matches_the_otlp_protobuf_schema() -> None:
     assert [v.string_value for v in attributes["list"].array_value.values] == ["a", "b"]
     assert first.events[0].name == "exception" and first.links[0].span_id.hex() == "63995c3f42cd8ad9"
     assert second.parent_span_id.hex() == "0000000000000001" and second.kind == 5 and second.status.code == 0
+
+
+def test_otlp_json_carries_numbers_otlp_has_no_type_for_without_breaking_the_request() -> None:
+    # GIVEN attributes past int64 and not finite (a Python int is unbounded; an OTLP sender may send NaN)
+    odd = {"u64": 2**63 + 5, "below": -(2**63) - 1, "max": 2**63 - 1, "min": -(2**63), "nan": float("nan"),
+           "inf": float("inf"), "ninf": float("-inf")}
+    request = otlp.to_otlp([(RESOURCE, [span(0, attributes=odd)])])
+    # WHEN encoded as strict JSON and parsed by the OTLP protobuf schema
+    message = json_format.Parse(json.dumps(_hex_ids_to_base64(request), allow_nan=False), ExportTraceServiceRequest())
+    # THEN the request is valid whole, and each value is kept as exactly as OTLP can carry it
+    values = {a.key: a.value for a in message.resource_spans[0].scope_spans[0].spans[0].attributes}
+    assert (values["max"].int_value, values["min"].int_value) == (2**63 - 1, -(2**63))
+    assert (values["u64"].string_value, values["below"].string_value) == (str(2**63 + 5), str(-(2**63) - 1))
+    assert math.isnan(values["nan"].double_value)
+    assert (values["inf"].double_value, values["ninf"].double_value) == (math.inf, -math.inf)
 
 
 # -- the resource a line carries: what its log group and stream say is left out ---------------------------
