@@ -47,6 +47,7 @@ _SCRUBBERS: dict[tuple[int, int], Scrubber] = {}  # by the rules' id, checked to
 _NAMES: dict[str, str] = {}  # attribute name -> its JSON text and ":" (a function has few names)
 _SURROGATE = re.compile("[\ud800-\udfff]")  # one U+FFFD per lone surrogate
 _NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
+MAX_TIME = 2**63 - 1  # the wire's (and the stores') largest time in nanoseconds
 
 
 def encodable(text: str) -> str:
@@ -109,17 +110,26 @@ class Scrubber:
 
         The attributes' text is joined from `"name":value` fragments cached per (name, short value),
         so the values that repeat across invocations are neither cleaned nor escaped again."""
-        attributes = span.get("attributes")
-        if not attributes or (type(attributes) is not dict and type(attributes) is not BasedAttributes):
-            self.span(span)
-            return wire.dumps_scrubbed(span)
-        cleaned, text = self.attributes_text(attributes)
-        span["attributes"] = cleaned
-        name, status = span.get("name"), span.get("status")
-        if ("events" in span or "links" in span or type(status) is not dict or len(status) != 1
-                or type(name) is not str or len(name) > 1024 or not name.isascii()):
-            self._rest(span)  # else (most spans) it has nothing to fix: a short ASCII name, a status without message
-        return wire.span_text(span, text)
+        try:  # free unless raised (zero-cost exceptions): no frame of its own on the hot path
+            attributes = span.get("attributes")
+            if not attributes or (type(attributes) is not dict and type(attributes) is not BasedAttributes):
+                self.span(span)
+                return wire.dumps_scrubbed(span)
+            cleaned, text = self.attributes_text(attributes)
+            span["attributes"] = cleaned
+            name, status = span.get("name"), span.get("status")
+            if ("events" in span or "links" in span or type(status) is not dict or len(status) != 1
+                    or type(name) is not str or len(name) > 1024 or not name.isascii()):
+                self._rest(span)  # else (most spans) nothing to fix: a short ASCII name, a status without message
+            return wire.span_text(span, text)
+        except ValueError:
+            # An integer past Python's limit for turning one into text (4,300 digits by default) raises here,
+            # and would cost the whole line: it becomes a marker saying how big it was, and the span is
+            # rendered again. Anything else that raises goes on to the caller as before.
+            if not _unprintable_ints(span):
+                raise
+            self.fixed["scrub.huge_integer"] += 1
+            return self.span_text(span)
 
     def attributes_text(self, attributes: dict[str, Any]) -> tuple[dict[str, Any], str]:
         """`attributes(attributes)` and the cleaned attributes' JSON object text.
@@ -367,3 +377,28 @@ def scrubber_for(max_chars: int, rules: Rules, counts: Counter[str] | None) -> S
         scrubber = _SCRUBBERS[key] = Scrubber(max_chars, rules)
     scrubber.fixed = Counter() if counts is None else counts
     return scrubber
+
+
+def _unprintable_ints(value: Any, depth: int = 0) -> bool:
+    """Replace, in place, every integer of `value` (a span, its attributes, events, links) that Python will not
+    write as text; True when there was one. A time becomes the largest the wire takes, an attribute a marker."""
+    changed = False
+    if type(value) is dict or type(value) is BasedAttributes:
+        items: Iterable[tuple[Any, Any]] = list(value.items())
+    elif type(value) is list:
+        items = enumerate(value)
+    else:
+        return False
+    for key, item in items:
+        if type(item) is int:
+            try:
+                int.__repr__(item)
+            except ValueError:
+                value[key] = (MAX_TIME if item > 0 else 1) if key in ("start", "end", "time") and depth in (0, 2) else (
+                    f"[integer of {item.bit_length()} bits, too long to write]")
+                changed = True
+        elif depth < 4 and _unprintable_ints(item, depth + 1):
+            changed = True
+    if changed and type(value) is BasedAttributes:
+        value.base = None  # its items no longer begin with the base's
+    return changed

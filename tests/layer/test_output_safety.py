@@ -79,6 +79,32 @@ def test_nan_and_infinity_attributes_are_written_as_strict_json(value: float) ->
     assert attributes["ratios"][0] == 1.5 and isinstance(attributes["ratios"][1], str)
 
 
+@pytest.mark.usefixtures("engine")
+def test_integers_too_long_to_write_cost_only_themselves() -> None:
+    # GIVEN a handler whose spans hold integers past Python's 4,300-digit limit for writing one as text,
+    # in attributes, a list, an event and a span's own end time (an OpenTelemetry API caller may pass any int)
+    def handler(event: Any, context: Any) -> Any:
+        trace.get_current_span().set_attribute("huge", 10**5000)
+        trace.get_current_span().set_attribute("fine", 10**30)
+        with trace.get_tracer("app").start_as_current_span("child") as span:
+            span.set_attribute("ids", [1, -(10**4400)])
+            span.add_event("counted", {"total": 10**6000})
+        trace.get_tracer("app").start_span("late").end(end_time=10**5000)
+        return {"ok": True}
+
+    result, raised, spans, text = run(wrap(handler), {}, LambdaContext())
+    # THEN the handler's result passes, and the line is written with every span, each huge integer a marker
+    assert result == {"ok": True} and raised is None
+    assert invocation_span(spans)["attributes"]["huge"] == "[integer of 16610 bits, too long to write]"
+    assert invocation_span(spans)["attributes"]["fine"] == 10**30
+    child = by_name(spans, "child")
+    assert child["attributes"]["ids"] == [1, "[integer of 14617 bits, too long to write]"]
+    assert child["events"][0]["attributes"]["total"] == "[integer of 19932 bits, too long to write]"
+    assert by_name(spans, "late")["end"] == 2**63 - 1
+    payloads = [_strict(line[len(wire.PREFIX):]) for line in _lines(text)]
+    assert sum((p.get("health") or {}).get("errors", {}).get("scrub.huge_integer", 0) for p in payloads) == 3
+
+
 def _deep(levels: int) -> Any:
     value: Any = "leaf"
     for _ in range(levels):
